@@ -1,0 +1,30 @@
+# ccsim: two commands for users (`make demo`, `make test`), a few for developers.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test bench install clean help
+
+help:  ## list the targets
+	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install ccsim with its test extras
+
+demo: $(STAMP)  ## simulate a realistic phone day and print the KPI table
+	$(BIN)/ccsim run scenarios/phone-day.yaml --replications 20
+
+test: $(STAMP)  ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)  ## engine speed against plain SimPy and Ciw
+	$(BIN)/python benchmarks/bench_engine.py
+
+clean:  ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,29 @@
+"""ccsim: discrete-event simulation of contact centers adding digital channels.
+
+The Python API in a nutshell::
+
+    import sim
+    scenario = sim.load_scenario("scenarios/erlang-a.yaml", ["channels.phone.agents=55"])
+    result = sim.simulate(scenario, replications=20, seed=1)
+    result.kpis        # pandas DataFrame: channel, kpi, mean, ci95_low, ci95_high
+    sim.erlang_a_metrics(rate_per_hour=1000, aht_s=180, agents=55, patience_s=300)
+"""
+
+from .errors import InputError, ScenarioError
+from .model import run
+from .runner import SimulationResult, simulate
+from .scenario import Scenario, load_scenario, scenario_from_dict
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "InputError",
+    "Scenario",
+    "ScenarioError",
+    "SimulationResult",
+    "load_scenario",
+    "run",
+    "scenario_from_dict",
+    "simulate",
+    "__version__",
+]

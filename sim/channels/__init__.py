@@ -1,0 +1,1 @@
+"""Channel mechanics: the queues contacts wait in and the agents that serve them."""

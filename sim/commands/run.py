@@ -1,0 +1,98 @@
+"""``ccsim run``: simulate a scenario and print KPIs with confidence intervals."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from ..console import console, kpi_table, progress_bar
+from ..runner import simulate
+from ..scenario import load_scenario
+
+HELP = """\
+Simulate SCENARIO (a YAML file) for a number of independent replications and
+print, per channel, each KPI's mean and 95 % confidence interval.
+
+KPIs: offered, answered, abandoned, service_level (answered within the
+threshold / offered), p_wait (share that waited at all), asa_s (mean wait of
+answered), mean_wait_s, abandon_rate, occupancy (busy / staffed agent time),
+aht_s and agents.
+
+examples:
+  ccsim run scenarios/erlang-a.yaml
+  ccsim run scenarios/erlang-a.yaml --set channels.phone.agents=52 --set horizon.hours=100
+  ccsim run scenarios/phone-day.yaml --replications 30 --intervals
+  ccsim run scenarios/erlang-c.yaml --json > result.json
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``run``."""
+    p = sub.add_parser("run", help="simulate a scenario and print its KPIs", description=HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario value by its dotted path, e.g. channels.phone.agents=12 (repeatable)")
+    p.add_argument("--replications", "-r", type=int, metavar="N", help="independent replications (default: the scenario's, usually 10)")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's); same seed, same numbers")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes for the replications (results do not depend on it; 0 = one per core)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    p.add_argument("--intervals", action="store_true", help="also print per-interval KPIs (means over replications)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the replications and print the KPI table or JSON."""
+    scenario = load_scenario(args.scenario, args.overrides)
+    if args.replications is not None and args.replications < 1:
+        from ..errors import InputError
+
+        raise InputError("--replications", None, "must be at least 1")
+    workers = args.workers if args.workers > 0 else (os.cpu_count() or 1)
+    reps = args.replications or scenario.replications
+    with progress_bar("replications", reps, quiet=args.quiet or args.json) as update:
+        result = simulate(scenario, replications=args.replications, seed=args.seed, workers=workers, progress=update)
+    if args.json:
+        payload = result.to_dict()
+        if args.intervals:
+            payload["intervals"] = result.interval_summary().to_dict(orient="records")
+        print(json.dumps(payload, indent=2, allow_nan=False, default=_nan_to_none))
+        return 0
+    out = console()
+    title = f"{scenario.name or args.scenario}: {result.replications} replications, seed {result.seed}, " \
+            f"{scenario.horizon.hours:g} h (warm-up {scenario.horizon.warmup_hours:g} h)"
+    out.print(f"[bold]{title}[/]")
+    out.print(kpi_table(result.kpis))
+    if result.replications < 2:
+        out.print("[yellow]One replication gives no confidence interval; use --replications 2 or more.[/]")
+    if args.intervals:
+        out.print(_interval_table(result))
+    return 0
+
+
+def _nan_to_none(value: object) -> object:
+    return None
+
+
+def _interval_table(result) -> object:
+    from rich.table import Table
+
+    from ..console import format_value
+
+    summary = result.interval_summary()
+    kpis = ["offered_per_hour", "agents", "service_level", "asa_s", "abandon_rate", "occupancy"]
+    table = Table(title="Per interval (means over replications)", title_justify="left", header_style="bold")
+    table.add_column("channel")
+    table.add_column("start", justify="right")
+    for kpi in kpis:
+        table.add_column(kpi, justify="right")
+    wide = summary.pivot_table(index=["channel", "interval", "interval_start_s"], columns="kpi", values="mean", sort=False)
+    for (channel, _, start_s), row in wide.iterrows():
+        hours, rest = divmod(int(start_s) % 86400, 3600)
+        day = int(start_s) // 86400
+        label = f"d{day + 1} {hours:02d}:{rest // 60:02d}"
+        table.add_row(channel, label, *[format_value(k, row.get(k)) for k in kpis])
+    return table

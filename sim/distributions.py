@@ -1,0 +1,218 @@
+"""Probability distributions for times (handling, patience, retrial delays).
+
+Each distribution is a small pydantic model chosen by its ``dist`` key in a
+scenario file. Most are given by their mean (``mean_s``) and, where a shape
+is needed, a coefficient of variation (``cv``), because that is how planners
+quote handling times. :func:`sample` turns a spec into ``n`` draws from a
+given :class:`numpy.random.Generator`; draws are made in vectorised blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationInfo, field_validator, model_validator
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @property
+    def mean(self) -> float:
+        """Mean of the distribution in seconds."""
+        return float(self.mean_s)  # type: ignore[attr-defined]
+
+
+class Exponential(_Dist):
+    """Memoryless times: the Erlang C / Erlang A assumption."""
+
+    dist: Literal["exponential"] = "exponential"
+    mean_s: PositiveFloat
+
+
+class Lognormal(_Dist):
+    """Right-skewed times; real handling times usually look like this."""
+
+    dist: Literal["lognormal"]
+    mean_s: PositiveFloat
+    cv: PositiveFloat = Field(description="standard deviation / mean")
+
+
+class Gamma(_Dist):
+    """Gamma times given by mean and coefficient of variation."""
+
+    dist: Literal["gamma"]
+    mean_s: PositiveFloat
+    cv: PositiveFloat
+
+
+class Erlang(_Dist):
+    """Sum of ``k`` exponential phases (cv = 1/sqrt(k))."""
+
+    dist: Literal["erlang"]
+    mean_s: PositiveFloat
+    k: PositiveInt
+
+
+class Deterministic(_Dist):
+    """A fixed time (cv = 0)."""
+
+    dist: Literal["deterministic"]
+    mean_s: float = Field(ge=0)
+
+
+class Uniform(_Dist):
+    """Uniform between ``low_s`` and ``high_s``."""
+
+    dist: Literal["uniform"]
+    low_s: float = Field(ge=0)
+    high_s: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Uniform":
+        if self.high_s <= self.low_s:
+            raise ValueError("high_s must be greater than low_s")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """Mean in seconds."""
+        return (self.low_s + self.high_s) / 2
+
+
+class Triangular(_Dist):
+    """Triangular with minimum, most likely and maximum time."""
+
+    dist: Literal["triangular"]
+    low_s: float = Field(ge=0)
+    mode_s: float = Field(ge=0)
+    high_s: float = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Triangular":
+        if not (self.low_s <= self.mode_s <= self.high_s and self.low_s < self.high_s):
+            raise ValueError("need low_s <= mode_s <= high_s and low_s < high_s")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """Mean in seconds."""
+        return (self.low_s + self.mode_s + self.high_s) / 3
+
+
+class Empirical(_Dist):
+    """Resampling of observed times: a list ``values_s`` or a CSV ``column``.
+
+    ``csv`` is read relative to the scenario file when the scenario is
+    loaded. If ``mean_s`` is given the values are rescaled to that mean, so a
+    what-if on the mean keeps the observed shape.
+    """
+
+    dist: Literal["empirical"]
+    values_s: list[Annotated[float, Field(ge=0)]] | None = None
+    csv: str | None = None
+    column: str | None = None
+    mean_s: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _load(self, info: ValidationInfo) -> "Empirical":
+        if (self.values_s is None) == (self.csv is None):
+            raise ValueError("give exactly one of values_s (a list) or csv with column")
+        if self.csv is not None:
+            if not self.column:
+                raise ValueError("csv needs a column name")
+            base = Path((info.context or {}).get("base_dir", "."))
+            self.values_s = _read_column(base / self.csv, self.column)
+            self.csv = None
+        if not self.values_s:
+            raise ValueError("values_s must hold at least one observed time")
+        if sum(self.values_s) <= 0:
+            raise ValueError("values_s must not be all zero")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """Mean in seconds (the rescaled mean when ``mean_s`` is set)."""
+        assert self.values_s is not None
+        return float(self.mean_s) if self.mean_s else float(np.mean(self.values_s))
+
+
+def _read_column(path: Path, column: str) -> list[float]:
+    import pandas as pd
+
+    if not path.is_file():
+        raise ValueError(f"CSV file {path} not found")
+    frame = pd.read_csv(path)
+    if column not in frame.columns:
+        raise ValueError(f"column {column!r} not in {path}; it has {', '.join(map(str, frame.columns))}")
+    values = pd.to_numeric(frame[column], errors="coerce").dropna()
+    if (values < 0).any():
+        raise ValueError(f"column {column!r} of {path} holds negative times")
+    return values.astype(float).tolist()
+
+
+Distribution = Annotated[
+    Union[Exponential, Lognormal, Gamma, Erlang, Deterministic, Uniform, Triangular, Empirical],
+    Field(discriminator="dist"),
+]
+"""Any time distribution, told apart by its ``dist`` key."""
+
+DIST_NAMES = ("exponential", "lognormal", "gamma", "erlang", "deterministic", "uniform", "triangular", "empirical")
+
+
+def default_exponential(value: Any) -> Any:
+    """Treat a mapping without ``dist`` as exponential (the queueing default)."""
+    if isinstance(value, dict) and "dist" not in value:
+        return {"dist": "exponential", **value}
+    return value
+
+
+def sample(spec: _Dist, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Draw ``n`` times in seconds from ``spec`` with ``rng`` (one vectorised call)."""
+    if isinstance(spec, Exponential):
+        return rng.exponential(spec.mean_s, n)
+    if isinstance(spec, Lognormal):
+        sigma2 = math.log1p(spec.cv**2)
+        return rng.lognormal(math.log(spec.mean_s) - sigma2 / 2, math.sqrt(sigma2), n)
+    if isinstance(spec, Gamma):
+        shape = 1.0 / spec.cv**2
+        return rng.gamma(shape, spec.mean_s / shape, n)
+    if isinstance(spec, Erlang):
+        return rng.gamma(spec.k, spec.mean_s / spec.k, n)
+    if isinstance(spec, Deterministic):
+        return np.full(n, float(spec.mean_s))
+    if isinstance(spec, Uniform):
+        return rng.uniform(spec.low_s, spec.high_s, n)
+    if isinstance(spec, Triangular):
+        return rng.triangular(spec.low_s, spec.mode_s, spec.high_s, n)
+    if isinstance(spec, Empirical):
+        values = np.asarray(spec.values_s, dtype=float)
+        if spec.mean_s:
+            values = values * (spec.mean_s / values.mean())
+        return values[rng.integers(0, len(values), n)]
+    raise TypeError(f"unknown distribution {spec!r}")
+
+
+def cv_of(spec: _Dist) -> float:
+    """Coefficient of variation of ``spec`` (for analytic approximations)."""
+    if isinstance(spec, Exponential):
+        return 1.0
+    if isinstance(spec, (Lognormal, Gamma)):
+        return float(spec.cv)
+    if isinstance(spec, Erlang):
+        return 1.0 / math.sqrt(spec.k)
+    if isinstance(spec, Deterministic):
+        return 0.0
+    if isinstance(spec, Uniform):
+        return (spec.high_s - spec.low_s) / math.sqrt(12) / spec.mean
+    if isinstance(spec, Triangular):
+        a, c, b = spec.low_s, spec.mode_s, spec.high_s
+        var = (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+        return math.sqrt(var) / spec.mean
+    if isinstance(spec, Empirical):
+        values = np.asarray(spec.values_s, dtype=float)
+        return float(values.std() / values.mean())
+    raise TypeError(f"unknown distribution {spec!r}")

@@ -1,0 +1,342 @@
+"""The scenario: a typed, validated description of one contact center.
+
+A scenario file is YAML. :func:`load_scenario` reads it, applies dotted
+``--set`` overrides, validates it with pydantic and returns a
+:class:`Scenario`. Every problem becomes one :class:`~sim.errors.ScenarioError`
+naming the file, the dotted key and what is expected; unknown keys get a
+"did you mean" suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import typing
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .distributions import DIST_NAMES, Distribution, default_exponential
+from .errors import ScenarioError
+
+Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = typing.Annotated[float, Field(ge=0.0)]
+TimeDist = typing.Annotated[Distribution, BeforeValidator(default_exponential)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+
+class Horizon(_Model):
+    """How long to simulate, what to discard, and the planning interval."""
+
+    hours: float = Field(24.0, gt=0, description="simulated time after which no new contact arrives")
+    warmup_hours: NonNegative = Field(0.0, description="initial period whose contacts are not counted")
+    interval_minutes: Literal[15, 30, 60] = Field(30, description="planning interval for rates, staffing and KPIs")
+    drain: bool = Field(True, description="keep serving after the horizon until every counted contact has an outcome")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> "Horizon":
+        if self.warmup_hours >= self.hours:
+            raise ValueError(f"warmup_hours ({self.warmup_hours}) must be less than hours ({self.hours})")
+        return self
+
+    @property
+    def interval_s(self) -> float:
+        """Length of one planning interval in seconds."""
+        return self.interval_minutes * 60.0
+
+
+class ArrivalStream(_Model):
+    """Poisson arrivals of contacts to one channel, piecewise constant per interval.
+
+    The rate in interval ``k`` is ``rate_per_hour * profile[k % len(profile)]``:
+    ``profile`` is a list of multipliers (for instance 48 values for a day of
+    30-minute intervals) that repeats over the horizon.
+    """
+
+    rate_per_hour: NonNegative
+    profile: list[NonNegative] | None = Field(None, min_length=1)
+
+
+class Channel(_Model):
+    """One queue with its agents, handling time, patience and service target."""
+
+    agents: typing.Annotated[int, Field(ge=0)] | list[typing.Annotated[int, Field(ge=0)]] = Field(
+        description="agents on duty: one number, or one per interval (repeats like the arrival profile)"
+    )
+    aht: TimeDist = Field(description="handling time distribution")
+    patience: TimeDist | None = Field(None, description="time a waiting customer stays before abandoning; absent = infinite")
+    sl_threshold_s: NonNegative = Field(20.0, description="service level counts contacts answered within this many seconds")
+    sl_target: Probability = Field(0.8, description="service level the center aims for (reporting only)")
+
+    @model_validator(mode="after")
+    def _agents_not_empty(self) -> "Channel":
+        if isinstance(self.agents, list) and not self.agents:
+            raise ValueError("agents list must not be empty")
+        return self
+
+    def agents_in_interval(self, k: int) -> int:
+        """Agents on duty in interval ``k``."""
+        if isinstance(self.agents, list):
+            return self.agents[k % len(self.agents)]
+        return self.agents
+
+
+class Scenario(_Model):
+    """A whole contact center: horizon, arrival streams and channels."""
+
+    name: str = ""
+    description: str = ""
+    seed: int = Field(1, ge=0, description="default seed for replications")
+    replications: int = Field(10, ge=1, description="default number of independent replications")
+    horizon: Horizon = Horizon()
+    arrivals: dict[str, ArrivalStream]
+    channels: dict[str, Channel]
+
+    @model_validator(mode="after")
+    def _streams_match_channels(self) -> "Scenario":
+        for name in self.arrivals:
+            if name not in self.channels:
+                raise ValueError(f"arrivals.{name} has no channel; channels are: {', '.join(self.channels) or 'none'}")
+        if not self.channels:
+            raise ValueError("at least one channel is needed")
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Loading and overrides
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
+    """Read, override and validate the scenario file at ``path``.
+
+    ``overrides`` are ``"dotted.path=value"`` strings (values parsed as YAML)
+    or a mapping of dotted paths to values. Raises :class:`ScenarioError`.
+    """
+    source = str(path)
+    data = read_yaml_mapping(Path(path), ScenarioError)
+    data = apply_overrides(data, overrides, source)
+    return scenario_from_dict(data, source=source, base_dir=Path(path).parent)
+
+
+def read_yaml_mapping(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; any problem raises ``error``."""
+    source = str(path)
+    if not path.exists():
+        raise error(source, None, "file not found")
+    if path.is_dir():
+        raise error(source, None, "is a directory; expected a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(source, None, f"cannot be read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise error(source, None, f"is not valid YAML{where}: {problem}") from None
+    if data is None:
+        raise error(source, None, "is empty; expected a YAML mapping of settings")
+    if not isinstance(data, dict):
+        raise error(source, None, f"expected a YAML mapping at the top level, found {type(data).__name__}")
+    return data
+
+
+def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
+    """Validate a plain mapping into a :class:`Scenario` (raises ScenarioError)."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, None, f"expected a mapping at the top level, found {type(data).__name__}")
+    try:
+        return Scenario.model_validate(dict(data), context={"base_dir": str(base_dir or Path("."))})
+    except ValidationError as exc:
+        raise validation_to_error(exc, data, Scenario, source, ScenarioError) from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ScenarioError(source, None, f"cannot be read as a scenario ({exc})") from None
+
+
+def parse_override(text: str, source: str) -> tuple[str, Any]:
+    """Split ``"a.b.c=value"`` into the dotted path and its YAML-parsed value."""
+    if "=" not in text:
+        raise ScenarioError(source, text, "an override must look like dotted.path=value")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ScenarioError(source, key or text, "an override needs a dotted path before '='")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted-path overrides applied.
+
+    Missing intermediate mappings are created so that, for example,
+    ``channels.phone.patience.mean_s=300`` adds patience to a scenario that
+    had none; validation then checks the result.
+    """
+    import copy
+
+    result = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o, source) for o in overrides)
+    for key, value in items:
+        parts = key.split(".")
+        node: Any = result
+        for depth, part in enumerate(parts[:-1]):
+            child = node.get(part) if isinstance(node, dict) else None
+            if child is None:
+                child = {}
+                node[part] = child
+            elif not isinstance(child, dict):
+                raise ScenarioError(source, ".".join(parts[: depth + 1]), f"is {child!r}, not a mapping, so {key} cannot be set")
+            node = child
+        node[parts[-1]] = value
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Turning pydantic's errors into one readable message
+
+
+def validation_to_error(
+    exc: ValidationError, data: Any, root: type[BaseModel], source: str, error: type[ScenarioError]
+) -> ScenarioError:
+    """Convert the first pydantic error into ``error`` with a dotted key."""
+    errors = sorted(exc.errors(include_url=False), key=_priority)
+    first = errors[0]
+    path = _data_path(first["loc"], data)
+    key = ".".join(str(p) for p in path) or None
+    message = _expectation(first, path, data, root)
+    more = len({tuple(_data_path(e["loc"], data)) for e in errors}) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return error(source, key, message)
+
+
+def _priority(err: Mapping[str, Any]) -> int:
+    """Order errors so the most telling one is reported first."""
+    kind = str(err["type"])
+    if kind == "extra_forbidden":
+        return 0
+    if kind == "union_tag_invalid":
+        return 1
+    if kind.endswith(("_type", "_parsing")) or kind == "model_type":
+        return 3
+    if kind == "missing":
+        return 2
+    return 1
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in DIST_NAMES or any(ch in part for ch in "[-"))
+
+
+def _data_path(loc: Sequence[Any], data: Any) -> list[Any]:
+    """Drop the union tags pydantic inserts into error locations."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict):
+            if part in node:
+                path.append(part)
+                node = node[part]
+                continue
+            if _is_union_tag(part):
+                continue
+            path.append(part)
+            node = None
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and (node is not None or _is_union_tag(part)):
+            continue
+        else:
+            path.append(part)
+            node = None
+    return path
+
+
+def _expectation(err: Mapping[str, Any], path: list[Any], data: Any, root: type[BaseModel]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(root, path[:-1], data)
+        name = str(path[-1]) if path else ""
+        hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.5)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        listing = f" Allowed keys here: {', '.join(sorted(allowed))}." if allowed else ""
+        return f"unknown key{suggestion}{listing}"
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution; expected dist to be one of: {', '.join(DIST_NAMES)}"
+    got = err.get("input")
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{msg[0].lower()}{msg[1:]}{shown}" if msg else f"invalid value{shown}"
+
+
+def _allowed_keys(root: type[BaseModel], path: Sequence[Any], data: Any) -> list[str]:
+    """Field names of the model found at ``path`` below ``root`` (best effort)."""
+    annotation: Any = root
+    node = data
+    for part in path:
+        annotation = _unwrap(annotation, node)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        else:
+            origin = typing.get_origin(annotation)
+            args = typing.get_args(annotation)
+            if origin in (dict, Mapping) and len(args) == 2:
+                annotation = args[1]
+            elif origin is list and args:
+                annotation = args[0]
+            else:
+                return []
+        node = node.get(part) if isinstance(node, dict) else (node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    annotation = _unwrap(annotation, node)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Strip Annotated/Optional; pick the union member that matches ``node``."""
+    for _ in range(10):
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            if models and isinstance(node, dict):
+                tag = node.get("dist", "exponential")
+                for m in models:
+                    field = m.model_fields.get("dist")
+                    if field is not None and tag in typing.get_args(field.annotation):
+                        return m
+                return models[0]
+            annotation = members[0] if len(members) == 1 else next(
+                (m for m in members if typing.get_origin(m) in (dict, list) or (isinstance(m, type) and issubclass(m, BaseModel))),
+                members[0],
+            )
+            continue
+        return annotation
+    return annotation
+
+
+def interval_count(horizon_s: float, interval_s: float) -> int:
+    """Number of (possibly partial) planning intervals covering ``horizon_s``."""
+    return max(1, math.ceil(horizon_s / interval_s - 1e-9))
