@@ -124,7 +124,7 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, snaps
     end_s = max(env.now, horizon_s)
     channels: dict[str, ChannelRecords] = {}
     for name, queue in queues.items():
-        queue.close(end_s)
+        queue.close(end_s, drained=horizon.drain)
         wait, outcome, staff_t, staff_n = queue.arrays()
         snaps = np.asarray(clock.snaps[name], dtype=float).reshape(-1, 3)
         channels[name] = ChannelRecords(

@@ -27,7 +27,7 @@ TimeDist = typing.Annotated[Distribution, BeforeValidator(default_exponential)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Horizon(_Model):

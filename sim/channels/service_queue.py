@@ -115,11 +115,16 @@ class ServiceQueue:
         """Agents serving a contact now."""
         return self.on_duty - self.free
 
-    def close(self, end_s: float) -> None:
-        """Settle the customers still queued when the run stops at ``end_s``."""
+    def close(self, end_s: float, drained: bool) -> None:
+        """Settle the customers still queued when the run stops at ``end_s``.
+
+        After a drained run no agent will ever free up again, so every
+        customer still queued with finite patience abandons when it runs out;
+        otherwise only those whose patience ran out before ``end_s`` did.
+        """
         for i in self.waiting:
             waited = end_s - self.arrival_s[i]
-            if waited > self.patience_s[i]:
+            if waited > self.patience_s[i] or (drained and self.patience_s[i] < float("inf")):
                 self.wait_s[i] = self.patience_s[i]
                 self.outcome[i] = ABANDONED
             else:

@@ -1,0 +1,152 @@
+"""Invariants of the discrete-event engine: conservation, Little's law, FCFS, reproducibility."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.metrics import busy_integral, channel_kpis, staffed_integral
+from sim.records import ABANDONED, ANSWERED, WAITING
+
+from .conftest import queue_scenario
+
+
+def kpis_of(records):
+    return channel_kpis(records.channels["phone"], records.warmup_s, records.horizon_s)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rate=st.floats(10, 600),
+    aht=st.floats(30, 600),
+    agents=st.one_of(st.integers(0, 30), st.lists(st.integers(0, 30), min_size=1, max_size=6)),
+    patience=st.one_of(st.none(), st.floats(5, 900)),
+    drain=st.booleans(),
+    hours=st.floats(0.5, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_every_contact_has_exactly_one_consistent_outcome(rate, aht, agents, patience, drain, hours, seed) -> None:
+    scenario = queue_scenario(rate, aht, agents, patience, hours=hours, interval_minutes=15, drain=drain)
+    records = sim.run(scenario, seed=seed)
+    rec = records.channels["phone"]
+    k = kpis_of(records)
+    # conservation: offered = answered + abandoned + still in system
+    assert k["offered"] == k["answered"] + k["abandoned"] + k["in_system_at_end"]
+    assert np.isin(rec.outcome, [ANSWERED, ABANDONED, WAITING]).all()
+    assert (rec.wait_s >= 0).all()
+    if patience is None:
+        assert not (rec.outcome == ABANDONED).any()
+    abandoned = rec.outcome == ABANDONED
+    answered = rec.outcome == ANSWERED
+    # an abandoned caller waited exactly their patience; an answered one no longer than it
+    if patience is not None:
+        pat = sim.run(scenario, seed=seed).channels["phone"]  # same seed: same draws
+        assert np.array_equal(pat.wait_s, rec.wait_s)
+    # FCFS: among answered callers, service starts in arrival order
+    starts = rec.arrival_s[answered] + rec.wait_s[answered]
+    assert (np.diff(starts) >= -1e-9).all()
+    # never more agents busy than were ever on duty (event sweep, ends before starts at ties)
+    ends = starts + rec.service_s[answered]
+    times = np.concatenate((starts, ends - 1e-7))
+    steps = np.concatenate((np.ones(len(starts)), -np.ones(len(ends))))
+    concurrency = np.cumsum(steps[np.argsort(times, kind="stable")])
+    assert concurrency.max(initial=0) <= rec.staff_n.max()
+    # with draining and agents at the end, nobody is left waiting
+    last_agents = agents[(len(records.channels) and int(math.ceil(hours * 4)) - 1) % len(agents)] if isinstance(agents, list) else agents
+    if drain and last_agents > 0:
+        assert k["in_system_at_end"] == 0
+    if abandoned.any():
+        assert (rec.wait_s[abandoned] > 0).all()
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers() -> None:
+    scenario = queue_scenario(300, 180, 16, 200, hours=3)
+    a = sim.run(scenario, seed=5).channels["phone"]
+    b = sim.run(scenario, seed=5).channels["phone"]
+    c = sim.run(scenario, seed=6).channels["phone"]
+    assert np.array_equal(a.arrival_s, b.arrival_s) and np.array_equal(a.wait_s, b.wait_s)
+    assert not np.array_equal(a.arrival_s[:50], c.arrival_s[:50])
+
+
+def test_replications_are_independent_streams() -> None:
+    scenario = queue_scenario(300, 180, 16, 200, hours=3)
+    a = sim.run(scenario, seed=5, replication=0).channels["phone"]
+    b = sim.run(scenario, seed=5, replication=1).channels["phone"]
+    assert not np.array_equal(a.arrival_s[:50], b.arrival_s[:50])
+
+
+def test_common_random_numbers_across_staffing() -> None:
+    """Runs that differ only in agents see the same customers."""
+    few = sim.run(queue_scenario(300, 180, 14, 200, hours=3), seed=3).channels["phone"]
+    many = sim.run(queue_scenario(300, 180, 18, 200, hours=3), seed=3).channels["phone"]
+    assert np.array_equal(few.arrival_s, many.arrival_s) and np.array_equal(few.service_s, many.service_s)
+    assert many.wait_s.mean() < few.wait_s.mean()
+
+
+def test_results_do_not_depend_on_worker_count() -> None:
+    scenario = queue_scenario(300, 180, 16, 200, hours=2)
+    one = sim.simulate(scenario, replications=4, seed=9, workers=1)
+    two = sim.simulate(scenario, replications=4, seed=9, workers=2)
+    assert one.per_replication.equals(two.per_replication)
+    assert one.intervals.equals(two.intervals)
+
+
+def test_littles_law_for_queue_and_agents() -> None:
+    """Time-average queue length (sampled state) = arrival rate x mean wait; same for busy agents."""
+    scenario = queue_scenario(1000, 180, 50, 300, hours=60, warmup_hours=2)
+    lq, lam_w, ls, lam_s = [], [], [], []
+    for r in range(4):
+        records = sim.run(scenario, seed=11, replication=r, snapshot_s=20.0)
+        rec = records.channels["phone"]
+        window = (rec.arrival_s >= records.warmup_s) & (rec.arrival_s < records.horizon_s)
+        span_h = (records.horizon_s - records.warmup_s) / 3600
+        snaps = rec.snap_t_s >= records.warmup_s
+        lam = window.sum() / (records.horizon_s - records.warmup_s)
+        lq.append(rec.snap_queue[snaps].mean())
+        lam_w.append(lam * rec.wait_s[window].mean())
+        answered = window & (rec.outcome == ANSWERED)
+        ls.append(rec.snap_busy[snaps].mean())
+        lam_s.append(answered.sum() / (span_h * 3600) * rec.service_s[answered].mean())
+    assert np.mean(lq) == pytest.approx(np.mean(lam_w), rel=0.04)
+    assert np.mean(ls) == pytest.approx(np.mean(lam_s), rel=0.01)
+
+
+def test_staffing_follows_the_interval_plan() -> None:
+    plan = [5, 10, 2, 0]
+    scenario = queue_scenario(60, 300, plan, None, hours=4, interval_minutes=60, drain=False)
+    rec = sim.run(scenario, seed=1).channels["phone"]
+    edges = np.arange(5) * 3600.0
+    staffed = np.diff(staffed_integral(rec.staff_t_s, rec.staff_n, edges)) / 3600
+    # agents leaving finish their call first, so staffed time is at least the plan, close to it
+    assert (staffed >= np.array(plan) - 1e-9).all()
+    assert staffed == pytest.approx(plan, abs=0.5)
+    assert staffed[:3] == pytest.approx(plan[:3], abs=0.2)
+    assert rec.staff_n[-1] == 0, "everyone leaves once their last call ends"
+
+
+def test_no_agents_means_nobody_answered() -> None:
+    scenario = queue_scenario(120, 180, 0, 60, hours=1)
+    k = kpis_of(sim.run(scenario, seed=2))
+    assert k["answered"] == 0 and k["abandoned"] == k["offered"] > 0 and k["abandon_rate"] == 1.0
+    assert math.isnan(k["occupancy"])
+
+
+def test_busy_integral_matches_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    start = rng.uniform(0, 100, 50)
+    end = start + rng.uniform(0, 20, 50)
+    at = np.array([0.0, 10.0, 55.5, 99.0, 130.0])
+    brute = [np.clip(np.minimum(end, t) - start, 0, None).sum() for t in at]
+    assert busy_integral(start, end, at) == pytest.approx(brute)
+
+
+def test_staffed_integral_of_step_function() -> None:
+    t = np.array([0.0, 0.0, 10.0, 10.0, 25.0])
+    n = np.array([0, 3, 3, 5, 1])
+    at = np.array([0.0, 5.0, 10.0, 20.0, 30.0])
+    assert staffed_integral(t, n, at) == pytest.approx([0, 15, 30, 80, 30 + 5 * 15 + 1 * 5])
