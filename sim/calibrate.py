@@ -67,7 +67,7 @@ class CalibrationOptions:
     """Choices of the calibration (all reported with the estimates)."""
 
     interval_minutes: int = 30
-    duty_gap_s: float = 900.0
+    duty_gap_s: float = 300.0
     short_service_s: float = 10.0
     patience: str = "exponential"
     sl_threshold_s: float = 20.0
@@ -444,7 +444,7 @@ def validate(
     dates: list[str] | None = None,
     replications: int = 20,
     seed: int = 1,
-    duty_gap_s: float = 900.0,
+    duty_gap_s: float = 300.0,
     erlang_patience_s: float | None = None,
     min_interval_calls: int = 10,
     progress: Callable[[int, int], None] | None = None,
@@ -610,3 +610,42 @@ def _clean(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         return _finite(value)
     return value
+
+
+def log_from_records(records: Any, channel: str | None = None, start_date: str = "2024-01-07") -> pd.DataFrame:
+    """A simulated run as a clean call table (the layout :func:`sim.calllog.read_call_log` returns).
+
+    Answered contacts become ``served``, abandoned ones ``abandoned``;
+    contacts still waiting or blocked are left out. Day ``k`` of the run is
+    ``start_date + k`` (the default, 7 January 2024, is a Sunday). The
+    engine does not name agents, so ``agent`` is None. Used to test the
+    estimators on data with known parameters.
+    """
+    from .calllog import CLEAN_COLUMNS
+    from .records import ABANDONED as SIM_ABANDONED
+    from .records import ANSWERED
+
+    rec = records.channels[channel or next(iter(records.channels))]
+    keep = (rec.outcome == ANSWERED) | (rec.outcome == SIM_ABANDONED)
+    arrival = rec.arrival_s[keep]
+    served = rec.outcome[keep] == ANSWERED
+    day = (arrival // DAY_S).astype(int)
+    first = pd.Timestamp(start_date)
+    dates = [(first + pd.Timedelta(days=int(d))).date() for d in day]
+    weekday = np.array([(d.weekday() + 1) % 7 for d in dates], dtype=int)
+    wait = rec.wait_s[keep]
+    frame = pd.DataFrame({
+        "date": [d.isoformat() for d in dates],
+        "day": day,
+        "weekday": weekday,
+        "day_type": [day_type(w) for w in weekday],
+        "arrival_s": arrival - day * DAY_S,
+        "outcome": np.where(served, SERVED, ABANDONED),
+        "wait_s": wait,
+        "service_start_s": np.where(served, arrival - day * DAY_S + wait, np.nan),
+        "service_s": np.where(served, rec.service_s[keep], np.nan),
+        "agent": None,
+        "call_type": channel or rec.name,
+        "priority": 0,
+    })
+    return frame[list(CLEAN_COLUMNS)]
