@@ -475,6 +475,75 @@ def search_staffing(
     return agents, state, log
 
 
+def stationary_agents(
+    scenario: Scenario,
+    target: ServiceTarget,
+    interval: int,
+    start: int,
+    *,
+    lowest: int = 1,
+    replications: int = 10,
+    seed: int = 1,
+    hours: float = 8.0,
+    warmup_hours: float = 1.0,
+) -> tuple[int, IntervalCounts]:
+    """Fewest agents meeting ``target`` with the interval's rate held constant for ``hours``.
+
+    Steps from ``start`` (the analytic answer) up or down one agent at a
+    time on common random numbers; returns the count and its pooled counts
+    (one "interval" covering the measured window).
+    """
+    channel = target.channel
+    base = with_thresholds(scenario, {channel: target})
+
+    def evaluate(n: int) -> IntervalCounts:
+        variant = stationary_scenario(base, channel, interval, n, hours, warmup_hours)
+        total = sum(run_interval_counts(variant, seed, r)[channel].sum(axis=1) for r in range(replications))
+        return IntervalCounts(*[np.atleast_1d(v) for v in total], replications=replications)  # type: ignore[misc]
+
+    n = max(int(start), lowest)
+    counts = evaluate(n)
+    if counts.meets(target)[0]:
+        while n > lowest:
+            lower = evaluate(n - 1)
+            if not lower.meets(target)[0]:
+                break
+            n, counts = n - 1, lower
+    else:
+        while not counts.meets(target)[0] and n < 3 * max(start, 1) + 10:
+            n += 1
+            counts = evaluate(n)
+    return n, counts
+
+
+def _stationary_search(scenario: Scenario, targets: Mapping[str, ServiceTarget], start: Mapping[str, np.ndarray],
+                       floor: Mapping[str, np.ndarray], measured: np.ndarray, replications: int, seed: int,
+                       hours: float) -> tuple[dict[str, np.ndarray], dict[str, IntervalCounts], SearchLog]:
+    """Each interval on its own, its rate held constant (no carry-over between intervals)."""
+    log = SearchLog(converged=True)
+    agents: dict[str, np.ndarray] = {}
+    counts: dict[str, IntervalCounts] = {}
+    for name, target in targets.items():
+        rates = channel_rates(scenario, name)
+        n_int = len(rates)
+        agents[name] = np.array(start[name], dtype=np.int64)
+        fields = np.zeros((5, n_int))
+        cache: dict[float, tuple[int, IntervalCounts]] = {}
+        for k in range(n_int):
+            if not measured[k] or rates[k] <= 0:
+                continue
+            if rates[k] not in cache:
+                cache[rates[k]] = stationary_agents(scenario, target, k, int(start[name][k]), lowest=int(floor[name][k]),
+                                                    replications=replications, seed=seed, hours=hours)
+                log.evaluations += 1
+            agents[name][k], got = cache[rates[k]]
+            fields[:, k] = [got.offered[0], got.within[0], got.answered[0], got.abandoned[0], got.wait_answered_s[0]]
+        counts[name] = IntervalCounts(*fields, replications=replications)  # type: ignore[misc]
+        log.unmet += [(name, int(k)) for k in np.flatnonzero(measured & ~counts[name].meets(target))]
+    log.converged = not log.unmet
+    return agents, counts, log
+
+
 def required_agents(
     scenario: Scenario,
     targets: Mapping[str, ServiceTarget] | Sequence[ServiceTarget | str] | None = None,
@@ -487,8 +556,17 @@ def required_agents(
     max_evaluations: int = 60,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    stationary: bool = False,
+    stationary_hours: float = 8.0,
 ) -> pd.DataFrame:
     """Agents per interval and channel needed to meet service targets, found by simulation.
+
+    By default the whole horizon is simulated, so queues carry over between
+    intervals (see the module docstring). With ``stationary=True`` every
+    interval is instead solved on its own, its rate held constant for
+    ``stationary_hours`` (after a 1-hour warm-up): the simulation counterpart
+    of Erlang C/A, which still captures abandonment and non-exponential times;
+    ``simulated_offered`` then counts the stationary run's contacts.
 
     Returns one row per interval and channel with the forecast
     ``offered_per_hour``, ``erlang_c_agents``, ``erlang_a_agents``,
@@ -520,10 +598,14 @@ def required_agents(
     seed = scenario.seed if seed is None else int(seed)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
-        evaluator = PooledEvaluator(measured_scenario, replications, seed, pool)
-        agents, counts, log = search_staffing(evaluator, resolved, start, floor, cap, measured, grid.interval_s,
-                                              max_evaluations, progress)
-        log.runs = evaluator.runs
+        if stationary:
+            agents, counts, log = _stationary_search(measured_scenario, resolved, start, floor, measured, replications, seed,
+                                                     stationary_hours)
+        else:
+            evaluator = PooledEvaluator(measured_scenario, replications, seed, pool)
+            agents, counts, log = search_staffing(evaluator, resolved, start, floor, cap, measured, grid.interval_s,
+                                                  max_evaluations, progress)
+            log.runs = evaluator.runs
     finally:
         if pool:
             pool.shutdown()
@@ -545,7 +627,8 @@ def required_agents(
         part["required_fte"] = np.round(required_fte(agents[name], shrink[name]), 3)
         columns.append(part)
     table = pd.concat(columns, ignore_index=True)
-    table.attrs["search"] = {**log.__dict__, "replications": replications, "seed": seed}
+    table.attrs["search"] = {**log.__dict__, "replications": replications, "seed": seed,
+                             "mode": "stationary" if stationary else "day"}
     return table
 
 

@@ -30,6 +30,9 @@ a ceiling on the abandon rate. --shrinkage (FRACTION for every channel, or
 CHANNEL=FRACTION, repeatable) converts agents into paid FTE:
 required_fte = agents / (1 - shrinkage).
 
+--stationary instead solves every interval alone, its rate held constant
+for 8 hours: no queue carries over, which is what Erlang C and A assume.
+
 Writes OUT/staffing.csv (one row per interval and channel: interval_start,
 channel, offered_per_hour, erlang_c_agents, erlang_a_agents (empty without
 patience), simulated_agents, service_level, abandon_rate and asa_s as
@@ -108,6 +111,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-agents", type=int, default=0, metavar="N", help="agents in intervals without arrivals (default 0)")
     p.add_argument("--max-evaluations", type=int, default=60, metavar="N",
                    help="cap on simulations of the horizon in the search (default 60)")
+    p.add_argument("--stationary", action="store_true",
+                   help="solve each interval on its own with its rate held constant (no carry-over; the simulated "
+                        "counterpart of Erlang C/A) instead of simulating the whole horizon")
     p.add_argument("--intervals", action="store_true", help="print every interval, not only the totals")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for staffing.csv, staffing.png and search.json")
     add_run_options(p, "default 10")
@@ -132,7 +138,7 @@ def main(args: argparse.Namespace) -> int:
     with progress_bar("staffing search (simulations)", args.max_evaluations, quiet=args.quiet) as update:
         table = required_agents(scenario, targets, max_abandon=limits or None, shrinkage=shrinkage, replications=reps,
                                 seed=args.seed, min_agents=args.min_agents, max_evaluations=args.max_evaluations,
-                                workers=workers_from_args(args), progress=update)
+                                workers=workers_from_args(args), progress=update, stationary=args.stationary)
     assert out is not None
     table.to_csv(out / "staffing.csv", index=False, float_format="%.6g")
     plot_staffing(table, out / "staffing.png", title=f"Required agents: {scenario.name or args.scenario}")
