@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol, Sequence, TypeVar
@@ -102,17 +102,14 @@ class ProcessExecutor:
             pool = self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
             try:
                 futures: dict[Future, T] = {pool.submit(fn, task): task for task in pending}
-                waiting = set(futures)
-                while waiting:
-                    done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        task = futures[future]
-                        try:
-                            yield task, future.result()
-                        except BrokenProcessPool:
-                            lost.append(task)
-                        except Exception as exc:  # pickling errors and the like
-                            yield task, TaskLost(f"{type(exc).__name__}: {exc}")
+                for future in as_completed(futures):
+                    task = futures.pop(future)
+                    try:
+                        yield task, future.result()
+                    except BrokenProcessPool:
+                        lost.append(task)
+                    except Exception as exc:  # pickling errors and the like
+                        yield task, TaskLost(f"{type(exc).__name__}: {exc}")
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None

@@ -46,6 +46,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from scipy import stats
 
@@ -424,25 +425,28 @@ def execute_task(task: Task) -> list[Outcome]:
     return outcomes
 
 
-def _normalise(produced: Any, task: Task) -> dict[str, pd.DataFrame]:
+def _normalise(produced: Any, task: Task) -> dict[str, pa.Table]:
     tables = dict(produced) if isinstance(produced, Mapping) else {"results": produced}
     results = tables.get("results")
     if not isinstance(results, pd.DataFrame) or not {"channel", "kpi", "value"} <= set(results.columns):
         raise TypeError("a task function must return a DataFrame with columns channel, kpi, value")
     out = {}
     for name, frame in tables.items():
-        frame = frame.drop(columns=[c for c in ("replication", "design_point") if c in frame.columns])
-        if task.keep_channels is not None and "channel" in frame.columns:
-            frame = frame[frame["channel"].isin(task.keep_channels)]
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = table.drop_columns([c for c in ("replication", "design_point") if c in table.column_names])
+        keep = None
+        if task.keep_channels is not None and "channel" in table.column_names:
+            keep = pc.is_in(table["channel"], pa.array(task.keep_channels))
         if name == "results" and task.keep_kpis is not None:
-            frame = frame[frame["kpi"].isin(task.keep_kpis)]
-        out[name] = frame.reset_index(drop=True)
+            wanted = pc.is_in(table["kpi"], pa.array(task.keep_kpis))
+            keep = wanted if keep is None else pc.and_(keep, wanted)
+        out[name] = table if keep is None else table.filter(keep)
     return out
 
 
-def frame_to_bytes(frame: pd.DataFrame) -> bytes:
-    """A DataFrame as an Arrow IPC stream (exact floats, fast to read back)."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+def frame_to_bytes(frame: pd.DataFrame | pa.Table) -> bytes:
+    """A DataFrame (or Arrow table) as an Arrow IPC stream: exact floats, fast to read back."""
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)

@@ -143,3 +143,62 @@ def _short(path: str) -> str:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+def plot_tornado(tornado: pd.DataFrame, path: Path) -> Path:
+    """One-at-a-time chart: per output, the change from the base when each input is at its low and high.
+
+    Bars are sorted by swing (largest on top); the whiskers are the paired
+    95 % intervals of the changes over the common-random-number replications.
+    """
+    outputs = list(dict.fromkeys(tornado["output"]))
+    k = tornado["input"].nunique()
+    fig, axes = plt.subplots(len(outputs), 1, figsize=(8.5, 0.55 * k * len(outputs) + 1.4 * len(outputs) + 0.4), squeeze=False)
+    for ax, output in zip(axes[:, 0], outputs):
+        rows = tornado[tornado["output"] == output].sort_values("swing")
+        y = np.arange(len(rows))
+        for side, color in (("low", "tab:blue"), ("high", "tab:orange")):
+            change = rows[f"change_{side}"].to_numpy(dtype=float)
+            err = np.vstack([change - rows[f"change_{side}_ci_low"].to_numpy(dtype=float),
+                             rows[f"change_{side}_ci_high"].to_numpy(dtype=float) - change])
+            ax.barh(y, change, color=color, alpha=0.8, label=f"input at its {side}",
+                    xerr=np.nan_to_num(err), error_kw={"capsize": 3, "lw": 1})
+        labels = [f"{r.input}\n[{_label(r.low)} .. {_label(r.high)}]" for r in rows.itertuples()]
+        ax.set_yticks(y, labels, fontsize=8)
+        ax.axvline(0, color="black", lw=0.8)
+        base = rows["y_base"].iloc[0] if len(rows) else float("nan")
+        ax.set_xlabel(f"change of {output} from its base value {base:.4g}")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
+    fig.suptitle("One-at-a-time sensitivity (others at their base)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_sobol(sobol: pd.DataFrame, path: Path) -> Path:
+    """Sobol first-order and total indices per input with bootstrap intervals, one panel per output."""
+    outputs = list(dict.fromkeys(sobol["output"]))
+    fig, axes = plt.subplots(1, len(outputs), figsize=(max(5.0, 1.1 * sobol["input"].nunique() + 2) * len(outputs), 4.6),
+                             squeeze=False)
+    for ax, output in zip(axes[0], outputs):
+        rows = sobol[sobol["output"] == output]
+        x = np.arange(len(rows))
+        for offset, name, color in ((-0.2, "S1", "tab:blue"), (0.2, "ST", "tab:red")):
+            value = rows[name].to_numpy(dtype=float)
+            err = np.vstack([value - rows[f"{name}_low"].to_numpy(dtype=float), rows[f"{name}_high"].to_numpy(dtype=float) - value])
+            ax.bar(x + offset, value, width=0.4, color=color, alpha=0.85,
+                   label="first order" if name == "S1" else "total", yerr=np.clip(np.nan_to_num(err), 0, None),
+                   error_kw={"capsize": 3, "lw": 1})
+        ax.set_xticks(x, [_short(i) for i in rows["input"]], rotation=20, ha="right", fontsize=8)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_ylabel("index")
+        ax.set_title(output)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8, frameon=False)
+    fig.suptitle("Sobol indices (bootstrap 95 % intervals)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return Path(path)
