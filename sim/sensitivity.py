@@ -230,7 +230,7 @@ InputDistribution = Annotated[
 ]
 
 TORNADO_QUANTILES = (0.05, 0.95)
-"""Where the tornado puts an unbounded input's low and high (bounded inputs use their bounds)."""
+"""Where the tornado puts an unbounded input's low and high (see :func:`tornado_bounds`)."""
 
 
 def input_values(dist: Any, unit: np.ndarray, integer: bool) -> np.ndarray:
@@ -244,13 +244,19 @@ def input_values(dist: Any, unit: np.ndarray, integer: bool) -> np.ndarray:
 
 
 def tornado_bounds(dist: Any, integer: bool) -> tuple[float, float, float]:
-    """``(low, base, high)`` for the one-at-a-time chart: support ends (or 5 %/95 %) and the median."""
+    """``(low, base, high)`` for the one-at-a-time chart and the median.
+
+    Uniform and triangular inputs (and a normal's given bounds) go to their
+    ends; unbounded sides, and lognormal inputs, to their 5 % and 95 %
+    quantiles.
+    """
     frozen = dist.frozen()
-    lo, hi = frozen.support()
-    if not np.isfinite(lo):
-        lo = frozen.ppf(TORNADO_QUANTILES[0])
-    if not np.isfinite(hi):
-        hi = frozen.ppf(TORNADO_QUANTILES[1])
+    lo, hi = frozen.ppf(TORNADO_QUANTILES[0]), frozen.ppf(TORNADO_QUANTILES[1])
+    if isinstance(dist, (UniformInput, TriangularInput)):
+        lo, hi = dist.low, dist.high
+    elif isinstance(dist, NormalInput):
+        lo = dist.low if dist.low is not None else lo
+        hi = dist.high if dist.high is not None else hi
     base = frozen.median()
     if integer:
         lo, base, hi = math.ceil(lo), round(base), math.floor(hi)
@@ -360,14 +366,24 @@ def plan_sensitivity(path: str | Path) -> SensitivityPlan:
     channels = list(dict.fromkeys(c for c, _ in spec.output_pairs()))
     kpis = list(dict.fromkeys(k for _, k in spec.output_pairs()))
     sections = {**{p: "overrides" for p in spec.overrides}, **{p: "inputs" for p in names}}
-    plan = build_plan(
+    try:
+        plan = _build(spec, source, points, names, sections, channels, kpis, roles, tornado_points)
+    except SweepSpecError as exc:
+        if exc.key and exc.key.startswith("keep."):  # outputs are stored through keep: report them as outputs
+            raise SweepSpecError(source, "outputs", exc.expected) from None
+        raise
+    return SensitivityPlan(spec, plan, names, tornado_points, tornado_points, n_base)
+
+
+def _build(spec: SensitivitySpec, source: str, points: list[dict[str, Any]], names: list[str], sections: dict[str, str],
+           channels: list[str], kpis: list[str], roles: list[str], tornado_points: int) -> Plan:
+    return build_plan(
         kind="sensitivity", source=source, spec=spec.model_dump(mode="json"), scenario=spec.scenario,
         command=spec.command, overrides=spec.overrides, points=points, factors=names, sections=sections,
         replications=spec.replications, seed=spec.seed, crn=True,
         keep=KeepSpec(kpis=kpis, channels=channels),
         extra_design={"role": roles, "part": ["tornado"] * tornado_points + ["sobol"] * (len(points) - tornado_points)},
     )
-    return SensitivityPlan(spec, plan, names, tornado_points, tornado_points, n_base)
 
 
 def _py(value: float, integer: bool) -> int | float:
