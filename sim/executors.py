@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -77,9 +78,9 @@ class SerialExecutor:
 class ProcessExecutor:
     """A pool of local worker processes (:class:`concurrent.futures.ProcessPoolExecutor`).
 
-    Workers start from a fork server that has already imported :mod:`sim`,
-    so starting them is cheap and safe even when the parent runs threads
-    (the progress bar does). If a worker process dies, the pool is rebuilt
+    Workers start at once, forked from this process while it runs a single
+    thread (before a progress bar starts its thread), otherwise from a fork
+    server that has imported :mod:`sim`. If a worker process dies, the pool is rebuilt
     and the unfinished tasks are submitted again, up to ``restarts`` times;
     after that they come back as :class:`TaskLost`.
     """
@@ -92,6 +93,14 @@ class ProcessExecutor:
         self.workers = int(workers)
         self.restarts = int(restarts)
         self._pool: ProcessPoolExecutor | None = None
+        self._pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        """A pool whose workers are already running (so they fork before any progress thread starts)."""
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+        for future in [pool.submit(int) for _ in range(self.workers)]:
+            future.result()
+        return pool
 
     def map_unordered(self, fn: Callable[[T], Any], tasks: Sequence[T]) -> Iterator[tuple[T, Any]]:
         """Run the tasks on the pool, rebuilding it if a worker dies."""
@@ -99,7 +108,7 @@ class ProcessExecutor:
         attempt = 0
         while pending:
             lost: list[T] = []
-            pool = self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+            pool = self._pool = self._pool or self._start()
             try:
                 futures: dict[Future, T] = {pool.submit(fn, task): task for task in pending}
                 for future in as_completed(futures):
@@ -220,8 +229,17 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Serial
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """A fork server that has imported the study code, or spawn where there is none."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    """How to start worker processes: the cheapest way that is safe now.
+
+    Forking copies this process with :mod:`sim` already imported (instant),
+    but is only safe while this process runs a single thread. Otherwise a
+    fork server that imports the study code once (about two seconds), or
+    spawn where there is no fork server.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["sim.sweep"])
         return ctx
