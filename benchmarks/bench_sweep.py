@@ -6,7 +6,7 @@ per point) to a temporary folder, runs it with each executor, checks that
 the result tables are identical and prints wall times and speed-ups::
 
     python benchmarks/bench_sweep.py                  # 1 and 2 local workers
-    python benchmarks/bench_sweep.py --workers 1 2 --dask --hours 24
+    python benchmarks/bench_sweep.py --workers 1 2 --dask --hours 30
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="local worker counts to time")
     parser.add_argument("--dask", action="store_true", help="also time a Dask LocalCluster with the largest worker count")
-    parser.add_argument("--hours", type=float, default=24.0, help="simulated hours per run (default 24)")
+    parser.add_argument("--hours", type=float, default=30.0, help="simulated hours per run (default 30)")
     parser.add_argument("--replications", type=int, default=1, help="replications per design point (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; the best time of each setup counts (default 3)")
     args = parser.parse_args()

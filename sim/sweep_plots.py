@@ -108,6 +108,8 @@ def _heat_map(rows: pd.DataFrame, factors: list[str], channel: str, kpi: str, fo
     ax.set_xlabel(fx)
     ax.set_ylabel(fy)
     extra = f" (mean over {', '.join(factors[2:])})" if len(factors) > 2 else ""
+    if len(factors) > 2 and len(table) == len(rows):  # sampled design: nothing was averaged
+        extra = " (each design point; the other factors vary too)"
     ax.set_title(f"{channel}: {kpi}{extra}")
     fig.tight_layout()
     path = folder / f"heatmap_{_slug(channel)}_{_slug(kpi)}.png"
@@ -197,7 +199,7 @@ def plot_sobol(sobol: pd.DataFrame, path: Path) -> Path:
         ax.set_title(output)
         ax.grid(axis="y", alpha=0.3)
         ax.legend(fontsize=8, frameon=False)
-    fig.suptitle("Sobol indices (bootstrap 95 % intervals)")
+    fig.suptitle("Sobol indices (bootstrap percentile intervals)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
