@@ -72,7 +72,7 @@ class SweepFolderError(InputError):
 
 TaskFunction = Callable[..., "pd.DataFrame | Mapping[str, pd.DataFrame]"]
 _COMMANDS: dict[str, TaskFunction] = {}
-_COMMAND_MODULES = {"roi": "sim.roi"}
+COMMAND_MODULES = {"roi": "sim.roi"}
 """Commands registered by a module that is imported on first use."""
 
 
@@ -95,19 +95,21 @@ def register_command(name: str) -> Callable[[TaskFunction], TaskFunction]:
 
 def command_function(name: str) -> TaskFunction:
     """The task function registered as ``name`` (KeyError when there is none)."""
-    if name not in _COMMANDS and name in _COMMAND_MODULES:
+    if name not in _COMMANDS and name in COMMAND_MODULES:
         import importlib
 
         try:
-            importlib.import_module(_COMMAND_MODULES[name])
-        except ImportError:
-            pass
+            importlib.import_module(COMMAND_MODULES[name])
+        except ImportError as exc:
+            raise KeyError(f"command {name!r} comes from {COMMAND_MODULES[name]}, which cannot be imported ({exc})") from None
+    if name not in _COMMANDS:
+        raise KeyError(f"unknown command {name!r}; known: {', '.join(known_commands())}")
     return _COMMANDS[name]
 
 
 def known_commands() -> list[str]:
     """Command names a spec may use."""
-    return sorted(set(_COMMANDS) | set(_COMMAND_MODULES))
+    return sorted(set(_COMMANDS) | set(COMMAND_MODULES))
 
 
 @register_command("run")
@@ -294,8 +296,8 @@ def build_plan(
         raise SweepSpecError(source, "scenario", f"file {scenario} not found (looked for {scenario_path})")
     try:
         function = command_function(command)
-    except KeyError:
-        raise SweepSpecError(source, "command", f"unknown command {command!r}; known: {', '.join(known_commands())}") from None
+    except KeyError as exc:
+        raise SweepSpecError(source, "command", str(exc.args[0])) from None
     if keep.intervals and command != "run":
         raise SweepSpecError(source, "keep.intervals", f"per-interval tables exist only for command run, not {command}")
     base = read_yaml_mapping(scenario_path, ScenarioError)

@@ -293,3 +293,24 @@ def test_a_failing_task_is_recorded_and_the_others_finish(tmp_path: Path, capsys
     assert set(results["channels.phone.agents"]) == {10, 12} and len(results) == 4 * 2 * 2
     resumed = run_plan(plan_sweep(spec), out, resume=True)  # failed tasks are retried (and fail again)
     assert resumed.reused == 8 and resumed.failed == 4 and resumed.computed == 0
+
+
+@register_command("test-dies-once")
+def dying_command(scenario, seed, replication):  # noqa: ANN001, ANN201 - a task function for the registry
+    """Kills its worker process the first time design point 12 agents / replication 1 runs."""
+    marker = Path(os.environ["CCSIM_TEST_MARKER"])
+    if scenario.channels["phone"].agents == 12 and replication == 1 and not marker.exists():
+        marker.write_text("died once")
+        os._exit(1)
+    return run_command(scenario, seed, replication)
+
+
+def test_a_dead_worker_process_is_replaced_and_nothing_is_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCSIM_TEST_MARKER", str(tmp_path / "marker"))
+    spec = write_spec(tmp_path, GRID.replace("command: run", "command: test-dies-once") + SHORT)
+    with ProcessExecutor(2) as pool:
+        run = run_plan(plan_sweep(spec), tmp_path / "out", pool)
+    assert (tmp_path / "marker").exists()
+    assert run.failed == 0 and run.computed == 12
+    reference = run_plan(plan_sweep(write_spec(tmp_path, GRID + SHORT, "plain.yaml")), tmp_path / "plain")
+    pd.testing.assert_frame_equal(sorted_table(run.results), sorted_table(reference.results))
