@@ -96,6 +96,11 @@ class Scenario(_Model):
     horizon: Horizon = Horizon()
     arrivals: dict[str, ArrivalStream]
     channels: dict[str, Channel]
+    costs: dict[str, Any] | None = Field(None, description="cost model; validated by the ROI study (sim.costs)")
+    roi: dict[str, Any] | None = Field(None, description="ROI horizon and arms; validated by the ROI study (sim.roi)")
+    uncertain: dict[str, Any] | None = Field(
+        None, description="dotted scenario path -> distribution of that number; validated by sim.uncertainty"
+    )
 
     @model_validator(mode="after")
     def _streams_match_channels(self) -> "Scenario":
