@@ -12,8 +12,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-PERCENT_KPIS = {"service_level", "p_wait", "abandon_rate", "occupancy", "p_abandon"}
-COUNT_KPIS = {"offered", "answered", "abandoned", "in_system_at_end", "blocked"}
+PERCENT_KPIS = {
+    "service_level", "p_wait", "abandon_rate", "occupancy", "p_abandon", "deflection_rate", "self_service_success",
+    "digital_share", "fcr", "repeat_rate", "resolved_rate", "peer_answer_rate", "response_coverage",
+}
+COUNT_KPIS = {
+    "offered", "answered", "abandoned", "in_system_at_end", "blocked", "issues", "self_service_looks", "deflected",
+    "contacts", "shifted_contacts", "repeat_contacts", "retries", "switches", "escalations", "unresolved_issues",
+    "sentiment_positive", "sentiment_neutral", "sentiment_negative", "peer_answers", "unanswered", "agent_answers", "backlog",
+}
 
 
 def console(stderr: bool = False) -> Console:

@@ -10,7 +10,13 @@ warm-up and before the horizon, are the *offered* contacts):
   all offered contacts (abandoned ones until they hung up);
 - ``abandon_rate``: abandoned / offered;
 - ``occupancy``: busy agent time / staffed agent time inside the window;
-- ``aht_s``: mean handling time of answered contacts.
+- ``aht_s``: mean handling time of answered contacts;
+- ``handled_hours``: agent-hours spent handling the channel's contacts inside
+  the window; ``line_minutes``: minutes customers spent connected (waiting
+  and being served), what a telecom bill charges.
+
+Runs of the omnichannel engine add the journey, post, team and knowledge
+KPIs of :mod:`sim.journey_metrics`.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ KPI_NAMES = (
     "occupancy",
     "aht_s",
     "agents",
+    "handled_hours",
+    "line_minutes",
 )
 """The per-channel KPIs every run reports, in display order."""
 
@@ -106,6 +114,10 @@ def channel_kpis(rec: ChannelRecords, warmup_s: float, horizon_s: float) -> dict
     staffed = np.diff(staffed_integral(rec.staff_t_s, rec.staff_n, edges))[0]
     kpis["occupancy"] = float(busy / staffed) if staffed > 0 else math.nan
     kpis["agents"] = float(staffed / (horizon_s - warmup_s))
+    kpis["handled_hours"] = float(busy / 3600.0)
+    connected = rec.outcome[in_window] != BLOCKED
+    answered = rec.outcome[in_window] == ANSWERED
+    kpis["line_minutes"] = float((rec.wait_s[in_window][connected].sum() + rec.service_s[in_window][answered].sum()) / 60.0)
     return kpis
 
 
@@ -133,22 +145,50 @@ def interval_kpis(rec: ChannelRecords, interval_s: float, warmup_s: float, horiz
 
 def run_kpis(records: RunRecords) -> pd.DataFrame:
     """Tidy KPIs of one replication: columns replication, channel, kpi, value."""
-    rows = []
+    values: dict[tuple[str, str], float] = {}
     for name, rec in records.channels.items():
         for kpi, value in channel_kpis(rec, records.warmup_s, records.horizon_s).items():
-            rows.append((records.replication, name, kpi, value))
+            values[(name, kpi)] = value
+    if records.journey is not None:
+        from .journey_metrics import journey_rows
+
+        for channel, kpi, value in journey_rows(records, records.warmup_s, records.horizon_s):
+            values[(channel, kpi)] = value
+    rows = [(records.replication, channel, kpi, value) for (channel, kpi), value in values.items()]
     return pd.DataFrame(rows, columns=["replication", "channel", "kpi", "value"])
 
 
-def run_interval_kpis(records: RunRecords) -> pd.DataFrame:
-    """Per-interval KPIs of one replication, one row per channel and interval."""
+def run_interval_kpis(records: RunRecords, period_s: float | None = None) -> pd.DataFrame:
+    """KPIs of one replication per planning interval (or per ``period_s``, e.g. a day).
+
+    One row per channel and period; omnichannel runs add rows for the
+    journey, teams and knowledge, whose KPIs are further columns.
+    """
+    period = period_s or records.interval_s
     frames = []
     for name, rec in records.channels.items():
-        frame = interval_kpis(rec, records.interval_s, records.warmup_s, records.horizon_s)
+        frame = interval_kpis(rec, period, records.warmup_s, records.horizon_s)
         frame.insert(0, "channel", name)
-        frame.insert(0, "replication", records.replication)
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    if records.journey is not None:
+        from .journey_metrics import journey_period_kpis
+
+        extra = journey_period_kpis(records, period)
+        frames = [_join_channel_columns(frame, extra) for frame in frames]
+        frames.append(extra[~extra["channel"].isin(list(records.channels))])
+    table = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    table.insert(0, "replication", records.replication)
+    return table
+
+
+def _join_channel_columns(frame: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """Add the journey's per-channel columns (backlog, post KPIs, handled hours) to a channel's rows."""
+    name = frame["channel"].iloc[0]
+    mine = extra[extra["channel"] == name].drop(columns=["channel", "interval_start_s"]).dropna(axis=1, how="all")
+    if mine.empty:
+        return frame
+    overlap = [c for c in mine.columns if c in frame.columns and c != "interval"]
+    return frame.drop(columns=overlap).merge(mine, on="interval", how="left")
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

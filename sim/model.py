@@ -19,7 +19,8 @@ from .demand import arrival_times
 from .distributions import sample
 from .random import Streams
 from .records import ChannelRecords, RunRecords
-from .scenario import Channel, Scenario
+from .journey import run_journey
+from .scenario import Channel, Scenario, uses_journey_engine
 
 
 def _channel_inputs(name: str, channel: Channel, scenario: Scenario, streams: Streams) -> tuple[list[float], list[float], list[float]]:
@@ -106,7 +107,11 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, snaps
     ``seed`` defaults to ``scenario.seed``; each ``replication`` number gives
     independent streams. ``snapshot_s`` sets how often the queue length and
     busy agents are sampled (default: once per planning interval).
+    Scenarios with customer journeys, teams or channel kinds run on the
+    omnichannel engine (:mod:`sim.journey`); plain queues on the fast one.
     """
+    if uses_journey_engine(scenario):
+        return run_journey(scenario, scenario.seed if seed is None else seed, replication, snapshot_s)
     streams = Streams(scenario.seed if seed is None else seed, replication)
     horizon = scenario.horizon
     horizon_s = horizon.hours * 3600.0

@@ -54,3 +54,76 @@ class RunRecords:
     interval_s: float
     end_s: float
     channels: dict[str, ChannelRecords]
+    journey: "JourneyRecords | None" = None
+
+
+REASONS = ("first", "retry", "switch", "repeat", "escalation", "direct")
+"""Why a contact happened, by code: the issue's first contact, a retry of the
+same channel, a switch to another channel, a repeat after an unresolved
+contact, an escalated social post, or a contact arriving straight to a
+channel (``arrivals`` streams, no issue behind it)."""
+BY_NONE, BY_AGENT, BY_PEER = -1, 0, 1
+"""Who answered a contact: nobody, an agent, a peer in the forum."""
+SENTIMENTS = ("positive", "neutral", "negative")
+"""Sentiment codes of public posts (-1 for contacts that are not posts)."""
+
+
+@dataclass
+class TeamRecords:
+    """Staffing and busy periods of one team.
+
+    ``staff_t_s``/``staff_n`` is the step function of agents on duty (after
+    shrinkage, including those finishing work before leaving); ``scheduled``
+    holds the agents scheduled per interval before shrinkage. A busy spell is
+    a period in which one agent held work of ``spell_channel``.
+    """
+
+    name: str
+    skills: list[str]
+    shrinkage: float
+    staff_t_s: np.ndarray
+    staff_n: np.ndarray
+    scheduled: np.ndarray
+    spell_start_s: np.ndarray
+    spell_end_s: np.ndarray
+    spell_channel: np.ndarray
+
+
+@dataclass
+class JourneyRecords:
+    """Issues, every contact they caused, knowledge and backlog of one run.
+
+    Issue arrays are indexed by issue, contact arrays by contact (with
+    ``contact_issue`` pointing back, -1 for direct contacts). Codes index the
+    name lists ``segments``, ``issue_types``, ``channels``, :data:`REASONS`
+    and :data:`SENTIMENTS`.
+    """
+
+    segments: list[str]
+    issue_types: list[str]
+    channels: list[str]
+    channel_kinds: list[str]
+    issue_arrival_s: np.ndarray
+    issue_segment: np.ndarray
+    issue_type: np.ndarray
+    issue_looked: np.ndarray
+    issue_deflected: np.ndarray
+    issue_resolved: np.ndarray
+    issue_resolution_s: np.ndarray
+    issue_contacts: np.ndarray
+    contact_issue: np.ndarray
+    contact_channel: np.ndarray
+    contact_reason: np.ndarray
+    contact_arrival_s: np.ndarray
+    contact_wait_s: np.ndarray
+    contact_service_s: np.ndarray
+    contact_outcome: np.ndarray
+    contact_by: np.ndarray
+    contact_resolved: np.ndarray
+    contact_sentiment: np.ndarray
+    contact_escalated: np.ndarray
+    snap_t_s: np.ndarray
+    snap_backlog: np.ndarray
+    snap_coverage: np.ndarray
+    knowledge_end: dict[str, float]
+    teams: dict[str, TeamRecords]

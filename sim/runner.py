@@ -35,6 +35,7 @@ class SimulationResult:
     replications: int
     per_replication: pd.DataFrame = field(repr=False)
     intervals: pd.DataFrame = field(repr=False)
+    days: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def kpis(self) -> pd.DataFrame:
@@ -47,11 +48,11 @@ class SimulationResult:
 
     def interval_summary(self, level: float = 0.95) -> pd.DataFrame:
         """Mean and confidence interval of each KPI per channel and interval."""
-        value_cols = [c for c in self.intervals.columns if c not in ("replication", "channel", "interval", "interval_start_s")]
-        tidy = self.intervals.melt(
-            id_vars=["replication", "channel", "interval", "interval_start_s"], value_vars=value_cols, var_name="kpi"
-        )
-        return summarize(tidy, ["channel", "interval", "interval_start_s", "kpi"], level)
+        return _period_summary(self.intervals, level)
+
+    def day_summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Mean and confidence interval of each KPI per channel and day (``interval`` = day number)."""
+        return _period_summary(self.days, level)
 
     def kpi(self, channel: str, name: str, level: float = 0.95) -> tuple[float, float, float]:
         """``(mean, low, high)`` of one KPI of one channel."""
@@ -81,14 +82,22 @@ class SimulationResult:
         }
 
 
+def _period_summary(frame: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Summarise a wide per-period table (one row per replication, channel, period)."""
+    ids = ["replication", "channel", "interval", "interval_start_s"]
+    value_cols = [c for c in frame.columns if c not in ids]
+    tidy = frame.melt(id_vars=ids, value_vars=value_cols, var_name="kpi").dropna(subset=["value"])
+    return summarize(tidy, ["channel", "interval", "interval_start_s", "kpi"], level)
+
+
 def _finite(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else float(value)
 
 
-def _one(args: tuple[Scenario, int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _one(args: tuple[Scenario, int, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     scenario, seed, replication = args
     records = run(scenario, seed=seed, replication=replication)
-    return run_kpis(records), run_interval_kpis(records)
+    return run_kpis(records), run_interval_kpis(records), run_interval_kpis(records, 86400.0)
 
 
 def simulate(
@@ -110,7 +119,7 @@ def simulate(
         raise ValueError("replications must be at least 1")
     seed = scenario.seed if seed is None else int(seed)
     tasks = [(scenario, seed, r) for r in range(reps)]
-    outputs: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+    outputs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     for done, output in enumerate(_map(_one, tasks, workers), start=1):
         outputs.append(output)
         if progress:
@@ -120,7 +129,8 @@ def simulate(
     per_rep["_order"] = per_rep["kpi"].map(lambda k: order.get(k, len(order)))
     per_rep = per_rep.sort_values(["replication", "channel", "_order"], kind="stable").drop(columns="_order")
     intervals = pd.concat([o[1] for o in outputs], ignore_index=True)
-    return SimulationResult(scenario, seed, reps, per_rep.reset_index(drop=True), intervals)
+    days = pd.concat([o[2] for o in outputs], ignore_index=True)
+    return SimulationResult(scenario, seed, reps, per_rep.reset_index(drop=True), intervals, days)
 
 
 def _map(fn: Callable[[Any], Any], tasks: list[Any], workers: int) -> Iterable[Any]:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .distributions import DIST_NAMES, Distribution, default_exponential
 from .errors import ScenarioError
+from .journey_spec import CHANNEL_KINDS, Community, Journey, Sentiment, Team
 
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = typing.Annotated[float, Field(ge=0.0)]
@@ -62,28 +63,83 @@ class ArrivalStream(_Model):
     profile: list[NonNegative] | None = Field(None, min_length=1)
 
 
-class Channel(_Model):
-    """One queue with its agents, handling time, patience and service target."""
+_KIND_FIELDS = {
+    "lines": "phone",
+    "concurrency": "chat",
+    "concurrency_stretch": "chat",
+    "response_coverage": "social",
+    "sentiment": "social",
+    "escalation_probability": "social",
+    "community": "forum",
+    "moderation_after_s": "forum",
+}
 
-    agents: typing.Annotated[int, Field(ge=0)] | list[typing.Annotated[int, Field(ge=0)]] = Field(
-        description="agents on duty: one number, or one per interval (repeats like the arrival profile)"
+
+class Channel(_Model):
+    """One channel: its queue, handling time, patience, hours and service target.
+
+    ``kind`` says how contacts behave (phone and chat queue and abandon, social
+    posts are public and may escalate, forum posts are answered by peers first);
+    it defaults to the channel's name when that is a known kind, else ``phone``.
+    Kind-specific settings are refused on other kinds.
+    """
+
+    kind: Literal["phone", "chat", "social", "forum"] | None = Field(None, description="phone, chat, social or forum")
+    agents: typing.Annotated[int, Field(ge=0)] | list[typing.Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="agents on duty: one number, or one per interval (repeats); or use teams"
     )
     aht: TimeDist = Field(description="handling time distribution")
     patience: TimeDist | None = Field(None, description="time a waiting customer stays before abandoning; absent = infinite")
     sl_threshold_s: NonNegative = Field(20.0, description="service level counts contacts answered within this many seconds")
     sl_target: Probability = Field(0.8, description="service level the center aims for (reporting only)")
+    open_hours: tuple[typing.Annotated[float, Field(ge=0, le=24)], typing.Annotated[float, Field(ge=0, le=24)]] | None = Field(
+        None, description="[start_hour, end_hour) each open day; absent = around the clock"
+    )
+    open_days: list[typing.Annotated[int, Field(ge=0, le=6)]] | None = Field(
+        None, description="open weekdays, 0 = Monday (day 0 of the horizon); absent = every day"
+    )
+    fcr_multiplier: typing.Annotated[float, Field(ge=0.0)] = Field(1.0, description="scales the issue type's FCR here")
+    lines: typing.Annotated[int, Field(ge=1)] | None = Field(None, description="phone: lines; callers beyond get a busy signal")
+    concurrency: typing.Annotated[int, Field(ge=1)] = Field(1, description="chat: chats one agent holds at once")
+    concurrency_stretch: NonNegative = Field(
+        0.0, description="chat: handling time x (1 + stretch x (chats held - 1))"
+    )
+    response_coverage: Probability = Field(1.0, description="social: share of posts the center answers at all")
+    sentiment: Sentiment = Field(default_factory=Sentiment, description="social: shares of post sentiment")
+    escalation_probability: Probability = Field(
+        0.5, description="social: a negative post unanswered past the customer's patience becomes a phone call"
+    )
+    community: Community | None = Field(None, description="forum: the peers who answer posts")
+    moderation_after_s: NonNegative = Field(86400.0, description="forum: a post no peer answered goes to moderators")
 
     @model_validator(mode="after")
-    def _agents_not_empty(self) -> "Channel":
+    def _consistent(self) -> "Channel":
         if isinstance(self.agents, list) and not self.agents:
             raise ValueError("agents list must not be empty")
         return self
 
+    def kind_for(self, name: str) -> str:
+        """The channel kind, defaulting to the name when it is a known kind."""
+        if self.kind is not None:
+            return self.kind
+        return name if name in CHANNEL_KINDS else "phone"
+
     def agents_in_interval(self, k: int) -> int:
-        """Agents on duty in interval ``k``."""
+        """Agents on duty in interval ``k`` (0 when the channel uses teams)."""
         if isinstance(self.agents, list):
             return self.agents[k % len(self.agents)]
-        return self.agents
+        return self.agents or 0
+
+    def open_at(self, t_s: float) -> bool:
+        """Whether the channel is open at time ``t_s`` (day 0 is a Monday)."""
+        day = int(t_s // 86400.0)
+        if self.open_days is not None and day % 7 not in self.open_days:
+            return False
+        if self.open_hours is None:
+            return True
+        hour = (t_s - day * 86400.0) / 3600.0
+        start, end = self.open_hours
+        return start <= hour < end if start <= end else (hour >= start or hour < end)
 
 
 class Scenario(_Model):
@@ -94,8 +150,10 @@ class Scenario(_Model):
     seed: int = Field(1, ge=0, description="default seed for replications")
     replications: int = Field(10, ge=1, description="default number of independent replications")
     horizon: Horizon = Horizon()
-    arrivals: dict[str, ArrivalStream]
+    arrivals: dict[str, ArrivalStream] = Field(default_factory=dict, description="contacts arriving straight to a channel")
     channels: dict[str, Channel]
+    journey: Journey | None = Field(None, description="customer issues, segments, self-service (omnichannel model)")
+    teams: dict[str, Team] | None = Field(None, description="agents with skills; replaces per-channel agents")
     costs: dict[str, Any] | None = Field(None, description="cost model; validated by the ROI study (sim.costs)")
     roi: dict[str, Any] | None = Field(None, description="ROI horizon and arms; validated by the ROI study (sim.roi)")
     uncertain: dict[str, Any] | None = Field(
@@ -158,11 +216,56 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>", base
     if not isinstance(data, Mapping):
         raise ScenarioError(source, None, f"expected a mapping at the top level, found {type(data).__name__}")
     try:
-        return Scenario.model_validate(dict(data), context={"base_dir": str(base_dir or Path("."))})
+        scenario = Scenario.model_validate(dict(data), context={"base_dir": str(base_dir or Path("."))})
     except ValidationError as exc:
         raise validation_to_error(exc, data, Scenario, source, ScenarioError) from None
     except (TypeError, ValueError, RecursionError) as exc:
         raise ScenarioError(source, None, f"cannot be read as a scenario ({exc})") from None
+    check_references(scenario, source)
+    return scenario
+
+
+def check_references(scenario: Scenario, source: str) -> None:
+    """Cross-checks pydantic cannot express: names that must refer to channels, kinds, agents."""
+    channels = scenario.channels
+    known = ", ".join(channels)
+    for name, channel in channels.items():
+        kind = channel.kind_for(name)
+        for field in sorted(channel.model_fields_set):
+            wanted = _KIND_FIELDS.get(field)
+            if wanted is not None and wanted != kind:
+                raise ScenarioError(source, f"channels.{name}.{field}", f"applies to {wanted} channels only; this channel is {kind}")
+        if kind == "forum" and channel.community is None:
+            raise ScenarioError(source, f"channels.{name}.community", "a forum needs its community (members, active_share, ...)")
+    served = {skill for team in (scenario.teams or {}).values() for skill in team.skills}
+    for team_name, team in (scenario.teams or {}).items():
+        for i, skill in enumerate(team.skills):
+            if skill not in channels:
+                raise ScenarioError(source, f"teams.{team_name}.skills.{i}", f"'{skill}' is not a channel; channels are: {known}")
+    for name, channel in channels.items():
+        if channel.agents is None and name not in served and channel.kind_for(name) != "forum":
+            raise ScenarioError(source, f"channels.{name}.agents", "is required (or give the channel to a team under teams)")
+    if scenario.journey is not None:
+        for section in ("segments", "issue_types"):
+            for entry_name, entry in getattr(scenario.journey, section).items():
+                for channel_name in entry.channels:
+                    if channel_name not in channels:
+                        raise ScenarioError(
+                            source, f"journey.{section}.{entry_name}.channels.{channel_name}", f"is not a channel; channels are: {known}"
+                        )
+
+
+def uses_journey_engine(scenario: Scenario) -> bool:
+    """Whether the scenario needs the omnichannel engine rather than the plain queue engine.
+
+    Plain scenarios (contacts arriving straight to independent queues with
+    their own agents) keep the fast queue engine; anything that needs
+    customers, teams, kinds, lines or opening hours runs the journey engine.
+    """
+    if scenario.journey is not None or scenario.teams is not None:
+        return True
+    journey_fields = set(_KIND_FIELDS) | {"kind", "open_hours", "open_days", "fcr_multiplier"}
+    return any(channel.model_fields_set & journey_fields for channel in scenario.channels.values())
 
 
 def parse_override(text: str, source: str) -> tuple[str, Any]:

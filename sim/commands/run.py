@@ -6,6 +6,8 @@ import argparse
 import json
 import os
 
+import pandas as pd
+
 from ..console import console, kpi_table, progress_bar
 from ..runner import simulate
 from ..scenario import load_scenario
@@ -17,13 +19,22 @@ print, per channel, each KPI's mean and 95 % confidence interval.
 KPIs: offered, answered, abandoned, service_level (answered within the
 threshold / offered), p_wait (share that waited at all), asa_s (mean wait of
 answered), mean_wait_s, abandon_rate, occupancy (busy / staffed agent time),
-aht_s and agents.
+aht_s, agents, handled_hours and line_minutes.
+
+Omnichannel scenarios (with a journey section or teams) add tables for the
+customer journey (issues, deflection by self-service, direct shift to
+digital channels, FCR, repeat contacts, time to resolution, sentiment and
+escalations, peer answers), public posts (response coverage and time,
+backlog), teams (occupancy, staffed and busy hours) and knowledge coverage
+per issue type at the end of the horizon.
 
 examples:
   ccsim run scenarios/erlang-a.yaml
   ccsim run scenarios/erlang-a.yaml --set channels.phone.agents=52 --set horizon.hours=100
   ccsim run scenarios/phone-day.yaml --replications 30 --intervals
   ccsim run scenarios/erlang-c.yaml --json > result.json
+  ccsim run scenarios/omnichannel-day.yaml --days
+  ccsim run scenarios/omnichannel-day.yaml --set journey.self_service.placement=none
 """
 
 
@@ -40,6 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="worker processes for the replications (results do not depend on it; 0 = one per core)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--intervals", action="store_true", help="also print per-interval KPIs (means over replications)")
+    p.add_argument("--days", action="store_true", help="also print per-day KPIs (means over replications)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
@@ -59,22 +71,67 @@ def main(args: argparse.Namespace) -> int:
         payload = result.to_dict()
         if args.intervals:
             payload["intervals"] = result.interval_summary().to_dict(orient="records")
+        if args.days:
+            payload["days"] = result.day_summary().to_dict(orient="records")
         print(json.dumps(payload, indent=2, allow_nan=False, default=_nan_to_none))
         return 0
     out = console()
     title = f"{scenario.name or args.scenario}: {result.replications} replications, seed {result.seed}, " \
             f"{scenario.horizon.hours:g} h (warm-up {scenario.horizon.warmup_hours:g} h)"
     out.print(f"[bold]{title}[/]")
-    out.print(kpi_table(result.kpis))
+    for heading, part in _sections(result.kpis, list(scenario.channels)):
+        out.print(kpi_table(part, title=heading))
     if result.replications < 2:
         out.print("[yellow]One replication gives no confidence interval; use --replications 2 or more.[/]")
     if args.intervals:
         out.print(_interval_table(result))
+    if args.days:
+        out.print(_day_table(result))
     return 0
+
+
+def _sections(kpis: pd.DataFrame, channels: list[str]) -> list[tuple[str | None, pd.DataFrame]]:
+    """Split the KPI table so each part fits a terminal: channels, journey, knowledge, teams."""
+    parts = [(None, kpis[kpis["channel"].isin(channels)])]
+    for heading, mask in (
+        ("Customer journey", kpis["channel"] == "journey"),
+        ("Knowledge coverage at the end, per issue type", kpis["channel"] == "knowledge"),
+        ("Teams", kpis["channel"].str.startswith("team:")),
+    ):
+        if mask.any():
+            parts.append((heading, kpis[mask]))
+    if len(channels) > 2:  # four channels side by side are too wide: one table per pair
+        table = parts[0][1]
+        parts[0:1] = [(None, table[table["channel"].isin(channels[i:i + 2])]) for i in range(0, len(channels), 2)]
+    return parts
 
 
 def _nan_to_none(value: object) -> object:
     return None
+
+
+def _day_table(result) -> object:
+    from rich.table import Table
+
+    from ..console import format_value
+
+    summary = result.day_summary()
+    wanted = [("journey", "issues"), ("journey", "deflection_rate"), ("journey", "shifted_contacts"), ("journey", "fcr"),
+              ("journey", "escalations"), ("phone", "offered"), ("phone", "service_level"), ("phone", "abandon_rate")]
+    table = Table(title="Per day (means over replications)", title_justify="left", header_style="bold")
+    table.add_column("day", justify="right")
+    present = [(c, k) for c, k in wanted if ((summary["channel"] == c) & (summary["kpi"] == k)).any()]
+    if not present:
+        present = [(c, k) for c, k in summary[["channel", "kpi"]].drop_duplicates().itertuples(index=False)][:8]
+    for c, k in present:
+        table.add_column(f"{c} {k}", justify="right")
+    for day in sorted(summary["interval"].unique()):
+        cells = [str(int(day) + 1)]
+        for c, k in present:
+            row = summary[(summary["interval"] == day) & (summary["channel"] == c) & (summary["kpi"] == k)]
+            cells.append(format_value(k, float(row["mean"].iloc[0])) if len(row) else "-")
+        table.add_row(*cells)
+    return table
 
 
 def _interval_table(result) -> object:

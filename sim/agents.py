@@ -1,0 +1,268 @@
+"""Agents in teams with skills: routing, priorities, blending, chat concurrency.
+
+The :class:`Dispatcher` keeps one FCFS queue per channel and the agents of
+every team. Work submitted to a channel goes to a free agent of the first
+team (in scenario order) that has the skill; otherwise it waits. An agent
+who becomes free takes the oldest waiting work of the first skill in its
+team's list that has any, which is how priorities and blending work: a team
+with skills ``[phone, social]`` answers posts only while no call waits.
+
+Chat agents hold up to ``concurrency`` chats at once and take no other work
+while they hold one; each chat's handling time is stretched by
+``1 + concurrency_stretch * (chats held - 1)`` at the moment it starts.
+Channels that are closed (social and forum outside office hours) keep their
+queue as a backlog that agents work once the channel opens.
+
+Like the plain queue engine, this is built from SimPy ``Timeout`` callbacks
+rather than one process per agent; customers' processes wait on the
+``started`` and ``done`` events of their :class:`Work`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import simpy
+from simpy.events import Timeout
+
+from .journey_spec import Team
+
+WAITING, SERVING, DONE, WITHDRAWN = 0, 1, 2, 3
+"""States of a piece of work."""
+
+
+class Work:
+    """One contact that needs an agent: a call, a chat or a post to answer."""
+
+    __slots__ = ("channel", "arrival_s", "service_s", "state", "started", "done", "start_s", "end_s", "team")
+
+    def __init__(self, env: simpy.Environment, channel: str, service_s: float) -> None:
+        self.channel = channel
+        self.arrival_s = env.now
+        self.service_s = service_s
+        self.state = WAITING
+        self.started = simpy.Event(env)
+        self.done = simpy.Event(env)
+        self.start_s = float("nan")
+        self.end_s = float("nan")
+        self.team = -1
+
+
+class Agent:
+    """One agent on duty: free, busy with one contact, or holding chats."""
+
+    __slots__ = ("team", "chats", "busy", "leaving", "spell_start_s", "spell_channel")
+
+    def __init__(self, team: "TeamState") -> None:
+        self.team = team
+        self.chats = 0
+        self.busy = False
+        self.leaving = False
+        self.spell_start_s = 0.0
+        self.spell_channel = ""
+
+    @property
+    def free(self) -> bool:
+        """Holding no work at all."""
+        return not self.busy and self.chats == 0
+
+
+@dataclass
+class ChannelRouting:
+    """What the dispatcher needs to know about one channel."""
+
+    kind: str
+    concurrency: int = 1
+    concurrency_stretch: float = 0.0
+
+
+class TeamState:
+    """The agents of one team on duty now, and the logs its KPIs are computed from."""
+
+    def __init__(self, index: int, name: str, spec: Team) -> None:
+        self.index = index
+        self.name = name
+        self.skills = list(spec.skills)
+        self.agents: list[Agent] = []
+        self.idle: list[Agent] = []
+        self.staff_t_s: list[float] = [0.0]
+        self.staff_n: list[int] = [0]
+        self.spells: list[tuple[float, float, str]] = []
+
+    def active(self) -> int:
+        """Agents on duty who are not about to leave."""
+        return sum(1 for a in self.agents if not a.leaving)
+
+
+class Dispatcher:
+    """Queues per channel and the teams that serve them."""
+
+    def __init__(self, env: simpy.Environment, routing: dict[str, ChannelRouting], teams: dict[str, Team]) -> None:
+        self.env = env
+        self.routing = routing
+        self.queues: dict[str, deque[Work]] = {c: deque() for c in routing}
+        self.waiting: dict[str, int] = {c: 0 for c in routing}
+        self.in_system: dict[str, int] = {c: 0 for c in routing}
+        self.open: dict[str, bool] = {c: True for c in routing}
+        self.teams = [TeamState(i, name, spec) for i, (name, spec) in enumerate(teams.items())]
+        self.teams_for: dict[str, list[TeamState]] = {c: [t for t in self.teams if c in t.skills] for c in routing}
+
+    # -- work -------------------------------------------------------------
+    def submit(self, work: Work) -> None:
+        """Work arrives: an agent takes it now if one can, otherwise it queues."""
+        channel = work.channel
+        self.in_system[channel] += 1
+        if self.open[channel]:
+            agent = self._find_agent(channel)
+            if agent is not None:
+                self._start(agent, work)
+                return
+        self.queues[channel].append(work)
+        self.waiting[channel] += 1
+
+    def withdraw(self, work: Work) -> bool:
+        """The customer leaves before an agent took the work; False if too late."""
+        if work.state != WAITING:
+            return False
+        work.state = WITHDRAWN
+        self.waiting[work.channel] -= 1
+        self.in_system[work.channel] -= 1
+        return True
+
+    def _find_agent(self, channel: str) -> Agent | None:
+        teams = self.teams_for[channel]
+        for team in teams:
+            if team.idle:
+                return team.idle.pop()
+        route = self.routing[channel]
+        if route.kind == "chat" and route.concurrency > 1:
+            best: Agent | None = None
+            for team in teams:
+                for agent in team.agents:
+                    if not agent.busy and not agent.leaving and 0 < agent.chats < route.concurrency:
+                        if best is None or agent.chats < best.chats:
+                            best = agent
+            return best
+        return None
+
+    def _start(self, agent: Agent, work: Work) -> None:
+        now = self.env.now
+        route = self.routing[work.channel]
+        duration = work.service_s
+        if route.kind == "chat":
+            if agent.chats == 0:
+                agent.spell_start_s, agent.spell_channel = now, work.channel
+            agent.chats += 1
+            duration *= 1.0 + route.concurrency_stretch * (agent.chats - 1)
+        else:
+            agent.busy = True
+            agent.spell_start_s, agent.spell_channel = now, work.channel
+        work.state = SERVING
+        work.start_s = now
+        work.end_s = now + duration
+        work.team = agent.team.index
+        work.started.succeed()
+        Timeout(self.env, duration).callbacks.append(lambda _e: self._finish(agent, work))
+
+    def _finish(self, agent: Agent, work: Work) -> None:
+        work.state = DONE
+        self.in_system[work.channel] -= 1
+        work.done.succeed()
+        if self.routing[work.channel].kind == "chat":
+            agent.chats -= 1
+        else:
+            agent.busy = False
+        if agent.free:
+            agent.team.spells.append((agent.spell_start_s, self.env.now, agent.spell_channel))
+        self._next(agent)
+
+    def _pop(self, channel: str) -> Work | None:
+        queue = self.queues[channel]
+        while queue:
+            work = queue.popleft()
+            if work.state == WAITING:
+                self.waiting[channel] -= 1
+                return work
+        return None
+
+    def _next(self, agent: Agent) -> None:
+        """A non-idle-listed agent looks for work by skill priority, or goes idle or home."""
+        team = agent.team
+        if agent.leaving:
+            if agent.free:
+                team.agents.remove(agent)
+                self._log_staff(team)
+            return
+        for channel in team.skills:
+            if not self.open[channel] or not self.waiting[channel]:
+                continue
+            route = self.routing[channel]
+            if route.kind == "chat":
+                if agent.busy:
+                    continue
+                while agent.chats < route.concurrency and self.waiting[channel]:
+                    work = self._pop(channel)
+                    if work is None:
+                        break
+                    self._start(agent, work)
+                if agent.chats:
+                    return
+            elif agent.free:
+                work = self._pop(channel)
+                if work is not None:
+                    self._start(agent, work)
+                    return
+        if agent.free:
+            team.idle.append(agent)
+
+    # -- staffing and hours ----------------------------------------------
+    def set_agents(self, team: TeamState, target: int) -> None:
+        """Bring the team's agents on duty to ``target``; busy leavers finish their work first."""
+        active = team.active()
+        if target > active:
+            need = target - active
+            for agent in team.agents:  # leavers are all busy: they simply stay
+                if need and agent.leaving:
+                    agent.leaving = False
+                    need -= 1
+            for _ in range(need):
+                agent = Agent(team)
+                team.agents.append(agent)
+                self._next(agent)
+        elif target < active:
+            excess = active - target
+            while excess and team.idle:
+                agent = team.idle.pop()
+                team.agents.remove(agent)
+                excess -= 1
+            for agent in reversed(team.agents):
+                if not excess:
+                    break
+                if not agent.leaving:
+                    agent.leaving = True
+                    excess -= 1
+        self._log_staff(team)
+
+    def _log_staff(self, team: TeamState) -> None:
+        team.staff_t_s.append(self.env.now)
+        team.staff_n.append(len(team.agents))
+
+    def set_open(self, channel: str, is_open: bool) -> None:
+        """Open or close a channel to agents; opening lets free agents take its backlog."""
+        was_open = self.open[channel]
+        self.open[channel] = is_open
+        if is_open and not was_open and self.waiting[channel]:
+            for team in self.teams_for[channel]:
+                ready = team.idle[:]
+                team.idle.clear()
+                ready += [a for a in team.agents if 0 < a.chats and not a.leaving]
+                for agent in ready:
+                    self._next(agent)
+
+    def close_spells(self, end_s: float) -> None:
+        """Log the work still in hand at the end of the run as busy until ``end_s``."""
+        for team in self.teams:
+            for agent in team.agents:
+                if not agent.free:
+                    team.spells.append((agent.spell_start_s, end_s, agent.spell_channel))
