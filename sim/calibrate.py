@@ -400,9 +400,11 @@ def day_scenario(base: Scenario, rate_per_hour: np.ndarray, agents: list[int], n
     """A one-day scenario with the given per-interval rates and agents, the rest from ``base``."""
     channel = next(iter(base.channels))
     peak = float(np.max(rate_per_hour)) if len(rate_per_hour) else 0.0
-    data = base.model_dump(mode="json")
+    # Only the keys the base scenario sets: a full dump would also "set" every
+    # defaulted field, including ones other channel kinds reject.
+    data = base.model_dump(mode="json", exclude_unset=True)
     data["name"] = name
-    data["horizon"] = {**data["horizon"], "hours": 24, "warmup_hours": 0, "drain": True}
+    data["horizon"] = {**data.get("horizon", {}), "hours": 24, "warmup_hours": 0, "drain": True}
     data["arrivals"] = {channel: {"rate_per_hour": peak,
                                   "profile": [float(r) / peak if peak > 0 else 0.0 for r in rate_per_hour]}}
     data["channels"] = {channel: {**data["channels"][channel], "agents": [int(a) for a in agents]}}

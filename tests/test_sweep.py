@@ -16,6 +16,7 @@ import pytest
 from sim.cli import main
 from sim.errors import InputError
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from sim.metrics import KPI_NAMES
 from sim.sweep import (
     CorruptTask, SweepFolderError, SweepSpecError, TaskStore, plan_sweep, register_command, run_command, run_plan,
 )
@@ -65,7 +66,8 @@ def test_minimal_spec_gives_one_row_per_point_replication_channel_and_kpi(tmp_pa
     results = pd.read_parquet(tmp_path / "out" / "results.parquet")
     assert list(results.columns[:4]) == ["design_point", "channels.phone.agents", "arrivals.phone.rate_per_hour", "replication"]
     assert {"channel", "kpi", "value"} <= set(results.columns)
-    assert len(results) == 6 * 2 * 13 == len(run.results)
+    assert set(results["kpi"]) == set(KPI_NAMES)
+    assert len(results) == 6 * 2 * len(KPI_NAMES) == len(run.results)
     assert results.groupby(["design_point", "replication", "channel", "kpi"]).size().max() == 1
     agents = results[results["kpi"] == "agents"]
     assert (agents["value"] == agents["channels.phone.agents"]).all()
