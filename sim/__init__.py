@@ -9,6 +9,14 @@ The Python API in a nutshell::
     sim.erlang_a_metrics(rate_per_hour=1000, aht_s=180, agents=55, patience_s=300)
 """
 
+from .erlang import (
+    erlang_a_agents_for_sl,
+    erlang_a_metrics,
+    erlang_b,
+    erlang_c,
+    erlang_c_agents_for_sl,
+    erlang_c_metrics,
+)
 from .errors import InputError, ScenarioError
 from .model import run
 from .runner import SimulationResult, simulate
@@ -21,6 +29,12 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SimulationResult",
+    "erlang_a_agents_for_sl",
+    "erlang_a_metrics",
+    "erlang_b",
+    "erlang_c",
+    "erlang_c_agents_for_sl",
+    "erlang_c_metrics",
     "load_scenario",
     "run",
     "scenario_from_dict",
