@@ -14,39 +14,54 @@ Channels that are closed (social and forum outside office hours) keep their
 queue as a backlog that agents work once the channel opens.
 
 Like the plain queue engine, this is built from SimPy ``Timeout`` callbacks
-rather than one process per agent; customers' processes wait on the
-``started`` and ``done`` events of their :class:`Work`.
+rather than one process per agent or customer: when an agent finishes a
+piece of :class:`Work`, the dispatcher calls its ``on_done`` callback.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Callable
 
 import simpy
 from simpy.events import Timeout
 
 from .journey_spec import Team
 
-WAITING, SERVING, DONE, WITHDRAWN = 0, 1, 2, 3
-"""States of a piece of work."""
+WAITING, SERVING, DONE, WITHDRAWN, UNQUEUED = 0, 1, 2, 3, 4
+"""States of a piece of work (UNQUEUED: a post no agent will take, waiting for peers or nobody)."""
+
+
+def _ignore(_work: "Work") -> None:
+    """Default ``on_done``: nothing to do."""
 
 
 class Work:
-    """One contact that needs an agent: a call, a chat or a post to answer."""
+    """One contact: a call, a chat or a post, and what happened to it so far.
 
-    __slots__ = ("channel", "arrival_s", "service_s", "state", "started", "done", "start_s", "end_s", "team")
+    The dispatcher uses ``channel``, ``service_s`` and the state; the rest
+    (issue, reason, sentiment, whether it is the issue's first contact)
+    belongs to the customer's journey and travels with the contact.
+    """
 
-    def __init__(self, env: simpy.Environment, channel: str, service_s: float) -> None:
+    __slots__ = ("channel", "arrival_s", "service_s", "state", "start_s", "end_s", "team", "on_done",
+                 "issue", "reason", "first", "sentiment")
+
+    def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: str = "direct",
+                 first: bool = False) -> None:
         self.channel = channel
-        self.arrival_s = env.now
+        self.arrival_s = arrival_s
         self.service_s = service_s
         self.state = WAITING
-        self.started = simpy.Event(env)
-        self.done = simpy.Event(env)
         self.start_s = float("nan")
         self.end_s = float("nan")
         self.team = -1
+        self.on_done: Callable[[Work], None] = _ignore
+        self.issue = issue
+        self.reason = reason
+        self.first = first
+        self.sentiment = -1
 
 
 class Agent:
@@ -162,13 +177,11 @@ class Dispatcher:
         work.start_s = now
         work.end_s = now + duration
         work.team = agent.team.index
-        work.started.succeed()
         Timeout(self.env, duration).callbacks.append(lambda _e: self._finish(agent, work))
 
     def _finish(self, agent: Agent, work: Work) -> None:
         work.state = DONE
         self.in_system[work.channel] -= 1
-        work.done.succeed()
         if self.routing[work.channel].kind == "chat":
             agent.chats -= 1
         else:
@@ -176,6 +189,7 @@ class Dispatcher:
         if agent.free:
             agent.team.spells.append((agent.spell_start_s, self.env.now, agent.spell_channel))
         self._next(agent)
+        work.on_done(work)
 
     def _pop(self, channel: str) -> Work | None:
         queue = self.queues[channel]

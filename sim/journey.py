@@ -26,7 +26,7 @@ import numpy as np
 import simpy
 from simpy.events import Timeout
 
-from .agents import WAITING, ChannelRouting, Dispatcher, Work
+from .agents import SERVING, UNQUEUED, WAITING, ChannelRouting, Dispatcher, Work
 from .demand import poisson_arrivals, rates_per_hour
 from .distributions import sample
 from .journey_spec import Journey, Team
@@ -48,10 +48,16 @@ from .records import (
 )
 from .scenario import Channel, Scenario, interval_count
 
-RESOLVED, UNRESOLVED, FAILED, ESCALATED = "resolved", "unresolved", "failed", "escalated"
+OPEN, SELF_RESOLVED, RESOLVED_STATE, GAVE_UP = range(4)
+"""Issue states, as in :data:`sim.records.ISSUE_STATES`."""
 _REASON = {name: code for code, name in enumerate(REASONS)}
 _DIGITAL = ("chat", "social", "forum")
 _BLOCK = 512
+_LATER_COLUMNS = 16
+
+
+def _draw_unit_exponential(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.exponential(1.0, n)
 
 
 class _Block:
@@ -113,6 +119,10 @@ class JourneyModel:
         self.staffed = {name for team in self.teams.values() for name in team.skills}
         self.escalation_channel = next((n for n in self.names if self.kinds[n] == "phone"), None)
         self.contacts: list[tuple] = []
+        self.pending: dict[Work, None] = {}  # contacts in progress, in order
+        self.lines = {name: ch.lines for name, ch in scenario.channels.items()}
+        self.fcr_mult = {name: ch.fcr_multiplier for name, ch in scenario.channels.items()}
+        self.customer_open = {name: True for name in self.names}
         self.snaps: list[tuple[float, list[int], list[float]]] = []
         self._later: dict[str, _Block] = {}
         self._setup_issues()
@@ -126,7 +136,17 @@ class JourneyModel:
             self._later[purpose] = block
         return block()
 
-    def _uniform(self) -> float:
+    def _uniform(self, issue: int) -> float:
+        """The next decision uniform of ``issue``: its own pre-drawn column while they last.
+
+        Giving every issue its own sequence keeps two runs of the same
+        customers in step even where their paths differ (common random numbers).
+        """
+        if issue >= 0:
+            k = self.u_used[issue]
+            if k < _LATER_COLUMNS:
+                self.u_used[issue] = k + 1
+                return self.u_later[issue][k]
         return self._later_draw("journey:later-u", lambda rng, n: rng.random(n))
 
     def _service(self, channel: str, issue: int, first: bool) -> float:
@@ -157,6 +177,8 @@ class JourneyModel:
         n = len(self.issue_arrival)
         u = streams("journey:issue-u").random((n, 8))
         self.u = u
+        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).tolist()
+        self.u_used = [0] * n
         if journey is not None:
             seg_share = np.array([s.share for s in journey.segments.values()], dtype=float)
             type_share = np.array([t.share for t in journey.issue_types.values()], dtype=float)
@@ -174,10 +196,18 @@ class JourneyModel:
                 for seg in journey.segments.values()
                 for t in journey.issue_types.values()
             ]
+            self.options = [
+                [(c, w) for c, w in zip(self.names, weights) if w > 0] for weights in self.weights
+            ]
+            self.behaviour = journey.behaviour
+            behaviour = journey.behaviour
+            self._draw_repeat = lambda rng, k: sample(behaviour.repeat_delay, rng, k)
+            self._draw_retry = lambda rng, k: sample(behaviour.retry_delay, rng, k)
             coverage = [t.knowledge_coverage for t in journey.issue_types.values()]
             self.knowledge = KnowledgeBase(self.types, coverage, journey.knowledge)
         else:
             self.segment = self.itype = np.zeros(0, dtype=int)
+            self.options = []
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
         self.first_service: dict[str, list[float]] = {}
         self.first_patience: dict[str, list[float]] = {}
@@ -187,37 +217,38 @@ class JourneyModel:
                 self.first_patience[name] = sample(ch.patience, streams(f"patience:{name}"), n).tolist()
         self.first_peer = streams("forum:peer").exponential(1.0, n).tolist()
         self.issue_looked = np.zeros(n, dtype=bool)
-        self.issue_deflected = np.zeros(n, dtype=bool)
-        self.issue_resolved = np.zeros(n, dtype=bool)
+        self.n_types = len(self.types)
+        self.issue_start = np.zeros(n)
+        self.issue_state = np.zeros(n, dtype=np.int8)
         self.issue_resolution = np.full(n, np.nan)
         self.issue_contacts = np.zeros(n, dtype=np.int64)
 
     # -- channel availability and choice --------------------------------------
-    def _available(self, channel: str) -> bool:
-        """Customers can start a call or chat only while open; posts can be written any time."""
-        if self.kinds[channel] in ("social", "forum"):
-            return True
-        return self.scenario.channels[channel].open_at(self.env.now)
-
     def _choose(self, issue: int, u: float, exclude: str | None = None) -> str | None:
-        weights = self.weights[self.segment[issue] * len(self.types) + self.itype[issue]]
-        options = [(c, w) for c, w in zip(self.names, weights) if w > 0 and c != exclude and self._available(c)]
-        total = sum(w for _, w in options)
+        """A channel open now, drawn with the segment x issue-type preference weights."""
+        options = self.options[self.segment[issue] * self.n_types + self.itype[issue]]
+        is_open = self.customer_open
+        total = 0.0
+        for channel, weight in options:
+            if is_open[channel] and channel != exclude:
+                total += weight
         if total <= 0:
             return None
         x = u * total
-        for channel, w in options:
-            x -= w
-            if x < 0:
-                return channel
-        return options[-1][0]
+        chosen = None
+        for channel, weight in options:
+            if is_open[channel] and channel != exclude:
+                chosen = channel
+                x -= weight
+                if x < 0:
+                    break
+        return chosen
 
     def _until_open(self, issue: int) -> float:
         """Seconds until one of the issue's channels opens (inf if none within a week)."""
-        weights = self.weights[self.segment[issue] * len(self.types) + self.itype[issue]]
-        wanted = [self.scenario.channels[c] for c, w in zip(self.names, weights) if w > 0]
+        wanted = [self.scenario.channels[c] for c, _ in self.options[self.segment[issue] * self.n_types + self.itype[issue]]]
         step = self.interval_s
-        t = (math.floor(self.env.now / step) + 1) * step
+        t = (math.floor(self.env.now / step + 1e-9) + 1) * step
         for _ in range(int(7 * 86400 / step) + 1):
             if any(ch.open_at(t) for ch in wanted):
                 return t - self.env.now
@@ -225,190 +256,236 @@ class JourneyModel:
         return math.inf
 
     # -- logging -------------------------------------------------------------
-    def _log(self, issue: int, channel: str, reason: str, arrival_s: float, wait_s: float, service_s: float,
-             outcome: int, by: int, resolved: bool, sentiment: int = -1, escalated: bool = False, team: int = -1) -> None:
-        self.contacts.append(
-            (issue, self.index[channel], _REASON[reason], arrival_s, wait_s, service_s, outcome, by, resolved, sentiment, escalated, team)
-        )
+    def _log(self, work: Work, wait_s: float, service_s: float, outcome: int, by: int, resolved: bool,
+             escalated: bool = False) -> None:
+        self.contacts.append((work.issue, self.index[work.channel], _REASON[work.reason], work.arrival_s, wait_s, service_s,
+                              outcome, by, resolved, work.sentiment, escalated, work.team))
 
-    def _resolves(self, issue: int, channel: str, u: float) -> bool:
+    def _resolves(self, work: Work) -> bool:
+        issue = work.issue
         if issue < 0:
             return True
-        return u < self.fcr[self.itype[issue]] * self.scenario.channels[channel].fcr_multiplier
+        u = self.u[issue, 6] if work.first else self._uniform(issue)
+        return u < self.fcr[self.itype[issue]] * self.fcr_mult[work.channel]
+
+    def _after(self, delay_s: float, action: Callable[[object], None], arg: object) -> None:
+        """Call ``action(arg)`` in ``delay_s`` seconds."""
+        Timeout(self.env, delay_s).callbacks.append(lambda _e: action(arg))
 
     # -- the customer's story --------------------------------------------------
-    def issue_life(self, i: int) -> Generator[simpy.Event, object, None]:
-        """One issue from arrival to resolution or giving up."""
-        env = self.env
-        behaviour = self.scenario.journey.behaviour
-        start_s = env.now
+    # arrive -> (search) -> contact -> handled: resolved | repeat later
+    #                               -> failed: escalate | switch | retry later | give up
+    def _arrive(self, i: int) -> None:
+        """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center."""
+        self.issue_start[i] = self.env.now
         if self.u[i, 2] < self.look_p[self.segment[i]]:
             self.issue_looked[i] = True
-            yield env.timeout(self.search_s[i])
-            if self.u[i, 3] < self.knowledge.coverage[self.itype[i]] * self.ability[self.segment[i]]:
-                self.issue_deflected[i] = self.issue_resolved[i] = True
-                self.issue_resolution[i] = env.now - start_s
-                return
-        channel = self._choose(i, self.u[i, 4])
-        reason, first = "first", True
-        while True:
-            if channel is None:
-                wait = self._until_open(i)
-                if math.isinf(wait):
-                    return
-                yield env.timeout(wait)
-                channel = self._choose(i, self._uniform())
-                continue
-            self.issue_contacts[i] += 1
-            result = yield from self.contact(i, channel, reason, first)
-            first = False
-            if result == RESOLVED:
-                self.issue_resolved[i] = True
-                self.issue_resolution[i] = env.now - start_s
-                return
-            if self.issue_contacts[i] >= behaviour.max_contacts:
-                return
-            if result == ESCALATED:
-                channel, reason = self.escalation_channel, "escalation"
-                continue
-            if result == UNRESOLVED:
-                yield env.timeout(self._later_draw("journey:repeat", lambda r, n: sample(behaviour.repeat_delay, r, n)))
-                channel, reason = self._choose(i, self._uniform()), "repeat"
-                continue
-            u = self._uniform()
-            if u < behaviour.switch_probability:
-                other = self._choose(i, self._uniform(), exclude=channel)
-                if other is not None:
-                    channel, reason = other, "switch"
-                    continue
-            if u < behaviour.switch_probability + behaviour.retry_probability:
-                yield env.timeout(self._later_draw("journey:retry", lambda r, n: sample(behaviour.retry_delay, r, n)))
-                reason = "retry"
-                if not self._available(channel):
-                    channel = self._choose(i, self._uniform())
-                continue
-            return
+            self._after(self.search_s[i], self._searched, i)
+        else:
+            self._try(i, self._choose(i, self.u[i, 4]), "first")
 
-    def contact(self, i: int, channel: str, reason: str, first: bool) -> Generator[simpy.Event, object, str]:
-        """One contact of issue ``i`` (``-1``: a direct contact) in ``channel``."""
+    def _searched(self, i: int) -> None:
+        if self.u[i, 3] < self.knowledge.coverage[self.itype[i]] * self.ability[self.segment[i]]:
+            self._end(i, SELF_RESOLVED)
+        else:
+            self._try(i, self._choose(i, self.u[i, 4]), "first")
+
+    def _try(self, i: int, channel: str | None, reason: str) -> None:
+        """Contact ``channel`` now (or wait until a wanted channel opens)."""
+        if channel is None:
+            wait = self._until_open(i)
+            if math.isinf(wait):
+                self._end(i, GAVE_UP)
+            else:
+                self._after(wait, lambda _i: self._try(i, self._choose(i, self._uniform(i)), reason), i)
+            return
+        first = False
+        if i >= 0:
+            first = self.issue_contacts[i] == 0
+            self.issue_contacts[i] += 1
         kind = self.kinds[channel]
         if kind == "social":
-            return (yield from self._social_post(i, channel, reason, first))
-        if kind == "forum":
-            return (yield from self._forum_post(i, channel, reason, first))
-        return (yield from self._queued(i, channel, reason, first))
+            self._social_post(i, channel, reason, first)
+        elif kind == "forum":
+            self._forum_post(i, channel, reason, first)
+        else:
+            self._queued(i, channel, reason, first)
 
-    def _queued(self, i: int, channel: str, reason: str, first: bool) -> Generator[simpy.Event, object, str]:
-        env = self.env
-        ch = self.scenario.channels[channel]
-        arrival = env.now
-        service = self._service(channel, i, first)
-        if ch.lines is not None and self.dispatcher.in_system[channel] >= ch.lines:
-            self._log(i, channel, reason, arrival, 0.0, service, BLOCKED, BY_NONE, False)
-            return FAILED
-        patience = self._patience(channel, i, first)
-        work = Work(env, channel, service)
-        answered = yield from self._wait_for_agent(work, patience)
-        if not answered:
-            self._log(i, channel, reason, arrival, env.now - arrival, service, ABANDONED, BY_NONE, False)
-            return FAILED
-        wait = work.start_s - arrival
-        yield work.done
-        resolved = self._resolves(i, channel, self.u[i, 6] if first and i >= 0 else self._uniform())
-        self._log(i, channel, reason, arrival, wait, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved, team=work.team)
-        return RESOLVED if resolved else UNRESOLVED
+    def _handled(self, work: Work, resolved: bool) -> None:
+        """A contact was answered: the issue is resolved, or the customer comes back later."""
+        i = work.issue
+        if i < 0:
+            return
+        if resolved:
+            self._end(i, RESOLVED_STATE)
+        elif self.issue_contacts[i] >= self.behaviour.max_contacts:
+            self._end(i, GAVE_UP)
+        else:
+            self._after(self._later_draw("journey:repeat", self._draw_repeat), self._repeat, i)
 
-    def _wait_for_agent(self, work: Work, patience_s: float) -> Generator[simpy.Event, object, bool]:
-        """Submit ``work`` and wait until an agent takes it or patience runs out."""
+    def _repeat(self, i: int) -> None:
+        self._try(i, self._choose(i, self._uniform(i)), "repeat")
+
+    def _failed(self, work: Work, escalate: bool = False) -> None:
+        """A contact got no answer (abandoned, busy signal, unanswered post): what next."""
+        i = work.issue
+        if i < 0:
+            return
+        behaviour = self.behaviour
+        if self.issue_contacts[i] >= behaviour.max_contacts:
+            self._end(i, GAVE_UP)
+            return
+        if escalate:
+            self._try(i, self.escalation_channel, "escalation")
+            return
+        u = self._uniform(i)
+        if u < behaviour.switch_probability:
+            other = self._choose(i, self._uniform(i), exclude=work.channel)
+            if other is not None:
+                self._try(i, other, "switch")
+                return
+        if u < behaviour.switch_probability + behaviour.retry_probability:
+            self._after(self._later_draw("journey:retry", self._draw_retry), self._retry, (i, work.channel))
+            return
+        self._end(i, GAVE_UP)
+
+    def _retry(self, arg: tuple[int, str]) -> None:
+        i, channel = arg
+        self._try(i, channel if self.customer_open[channel] else self._choose(i, self._uniform(i)), "retry")
+
+    def _end(self, i: int, state: int) -> None:
+        self.issue_state[i] = state
+        if state in (SELF_RESOLVED, RESOLVED_STATE):
+            self.issue_resolution[i] = self.env.now - self.issue_start[i]
+
+    # -- phone and chat: queue, patience, lines -----------------------------------
+    def _queued(self, i: int, channel: str, reason: str, first: bool) -> None:
+        work = Work(channel, self.env.now, self._service(channel, i, first), i, reason, first)
+        lines = self.lines[channel]
+        if lines is not None and self.dispatcher.in_system[channel] >= lines:
+            self._log(work, 0.0, work.service_s, BLOCKED, BY_NONE, False)
+            self._failed(work)
+            return
+        work.on_done = self._queued_done
+        self.pending[work] = None
         self.dispatcher.submit(work)
         if work.state == WAITING:
-            if math.isinf(patience_s):
-                yield work.started
-            else:
-                yield work.started | self.env.timeout(patience_s)
-            if work.state == WAITING:
-                self.dispatcher.withdraw(work)
-                return False
-        return True
+            patience = self._patience(channel, i, first)
+            if not math.isinf(patience):
+                self._after(patience, self._queued_patience, work)
 
-    def _social_post(self, i: int, channel: str, reason: str, first: bool) -> Generator[simpy.Event, object, str]:
-        env = self.env
+    def _queued_patience(self, work: Work) -> None:
+        if self.dispatcher.withdraw(work):
+            self.pending.pop(work, None)
+            self._log(work, self.env.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False)
+            self._failed(work)
+
+    def _queued_done(self, work: Work) -> None:
+        self.pending.pop(work, None)
+        resolved = self._resolves(work)
+        self._log(work, work.start_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
+        self._handled(work, resolved)
+
+    # -- public posts: social and forum ------------------------------------------------
+    def _social_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
-        arrival = env.now
-        u_sent = self.u[i, 5] if first and i >= 0 else self._uniform()
+        work = Work(channel, self.env.now, self._service(channel, i, first), i, reason, first)
+        u_sent = self.u[i, 5] if first else self._uniform(i)
         s = ch.sentiment
-        sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
-        in_scope = (self.u[i, 7] if first and i >= 0 else self._uniform()) < ch.response_coverage and channel in self.staffed
+        work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
+        in_scope = (self.u[i, 7] if first else self._uniform(i)) < ch.response_coverage and channel in self.staffed
         patience = self._patience(channel, i, first)
-        service = self._service(channel, i, first)
+        self.pending[work] = None
+        work.on_done = self._post_answered
         if in_scope:
-            work = Work(env, channel, service)
-            if (yield from self._wait_for_agent(work, patience)):
-                yield work.done
-                if i >= 0 and self.types:
-                    self.knowledge.add_answers(self.itype[i])
-                resolved = self._resolves(i, channel, self._uniform())
-                self._log(i, channel, reason, arrival, work.end_s - arrival, work.end_s - work.start_s, ANSWERED, BY_AGENT,
-                          resolved, sentiment, team=work.team)
-                return RESOLVED if resolved else UNRESOLVED
-        elif math.isinf(patience):
-            self._log(i, channel, reason, arrival, math.inf, service, OUTCOME_WAITING, BY_NONE, False, sentiment)
-            return FAILED
+            self.dispatcher.submit(work)
         else:
-            yield env.timeout(patience)
-        escalate = sentiment == 2 and self.escalation_channel is not None and self._uniform() < ch.escalation_probability
-        self._log(i, channel, reason, arrival, env.now - arrival, service, ABANDONED, BY_NONE, False, sentiment, escalate)
-        return ESCALATED if escalate and i >= 0 else FAILED
+            work.state = UNQUEUED
+        if work.state in (WAITING, UNQUEUED) and not math.isinf(patience):
+            self._after(patience, self._post_patience, work)
 
-    def _forum_post(self, i: int, channel: str, reason: str, first: bool) -> Generator[simpy.Event, object, str]:
-        env = self.env
+    def _post_patience(self, work: Work) -> None:
+        """The author of a post stops waiting; a negative social post may escalate to the phone."""
+        if work.state == WAITING:
+            self.dispatcher.withdraw(work)
+        elif work.state != UNQUEUED:
+            return  # an agent is already answering it
+        self.pending.pop(work, None)
+        channel = self.scenario.channels[work.channel]
+        escalate = (
+            work.sentiment == 2 and work.issue >= 0 and self.escalation_channel is not None
+            and self._uniform(work.issue) < channel.escalation_probability
+        )
+        self._log(work, self.env.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False, escalate)
+        self._failed(work, escalate)
+
+    def _post_answered(self, work: Work) -> None:
+        """An agent answered a public post: the answer also adds to the public knowledge."""
+        self.pending.pop(work, None)
+        if work.issue >= 0 and self.n_types:
+            self.knowledge.add_answers(self.itype[work.issue])
+        resolved = self._resolves(work)
+        self._log(work, work.end_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
+        self._handled(work, resolved)
+
+    def _forum_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
-        arrival = env.now
+        work = Work(channel, self.env.now, 0.0, i, reason, first)
         rate = ch.community.first_answer_rate_per_s()
-        unit = self.first_peer[i] if first and i >= 0 else self._later_draw("forum:peer-later", lambda r, n: r.exponential(1.0, n))
+        unit = self.first_peer[i] if first else self._later_draw("forum:peer-later", _draw_unit_exponential)
         peer_s = unit / rate if rate > 0 else math.inf
         patience = self._patience(channel, i, first)
-        moderated = channel in self.staffed
-        deadline = ch.moderation_after_s if moderated else math.inf
+        deadline = ch.moderation_after_s if channel in self.staffed else math.inf
+        work.state = UNQUEUED
+        self.pending[work] = None
         if peer_s <= deadline and peer_s <= patience:
-            yield env.timeout(peer_s)
-            accepted = self._uniform() < ch.community.accept_probability
-            if accepted and i >= 0 and self.types:
-                self.knowledge.add_answers(self.itype[i])
-            self._log(i, channel, reason, arrival, peer_s, 0.0, ANSWERED, BY_PEER, accepted)
-            return RESOLVED if accepted else UNRESOLVED
-        if patience <= deadline:
-            if math.isinf(patience):
-                self._log(i, channel, reason, arrival, math.inf, 0.0, OUTCOME_WAITING, BY_NONE, False)
-                return FAILED
-            yield env.timeout(patience)
-            self._log(i, channel, reason, arrival, patience, 0.0, ABANDONED, BY_NONE, False)
-            return FAILED
-        yield env.timeout(deadline)
-        work = Work(env, channel, self._service(channel, i, first))
-        if not (yield from self._wait_for_agent(work, patience - deadline)):
-            self._log(i, channel, reason, arrival, env.now - arrival, work.service_s, ABANDONED, BY_NONE, False)
-            return FAILED
-        yield work.done
-        if i >= 0 and self.types:
-            self.knowledge.add_answers(self.itype[i])
-        resolved = self._resolves(i, channel, self._uniform())
-        self._log(i, channel, reason, arrival, work.end_s - arrival, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved,
-                  team=work.team)
-        return RESOLVED if resolved else UNRESOLVED
+            self._after(peer_s, self._peer_answer, work)
+        elif patience <= deadline:
+            if not math.isinf(patience):
+                self._after(patience, self._post_patience, work)
+        else:
+            work.end_s = patience  # remembered until moderation starts
+            self._after(deadline, self._moderate, work)
 
-    def direct_contact(self, channel: str) -> Generator[simpy.Event, object, None]:
-        """A contact from an ``arrivals`` stream: one attempt, no issue behind it."""
-        yield from self.contact(-1, channel, "direct", False)
+    def _peer_answer(self, work: Work) -> None:
+        self.pending.pop(work, None)
+        accepted = self._uniform(work.issue) < self.scenario.channels[work.channel].community.accept_probability
+        if accepted and work.issue >= 0 and self.n_types:
+            self.knowledge.add_answers(self.itype[work.issue])
+        self._log(work, self.env.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
+        self._handled(work, accepted)
+
+    def _moderate(self, work: Work) -> None:
+        """No peer answered in time: the post joins the moderators' queue."""
+        patience = work.end_s
+        work.end_s = math.nan
+        work.state = WAITING
+        work.service_s = self._service(work.channel, work.issue, work.first)
+        work.on_done = self._post_answered
+        self.dispatcher.submit(work)
+        remaining = patience - (self.env.now - work.arrival_s)
+        if work.state == WAITING and not math.isinf(remaining):
+            self._after(remaining, self._post_patience, work)
+
+    def _log_pending(self, end_s: float) -> None:
+        """Contacts still in progress when the run stops: in service (answered) or still waiting."""
+        for work in self.pending:
+            if work.state == SERVING:
+                self._log(work, work.start_s - work.arrival_s, work.service_s, ANSWERED, BY_AGENT, False)
+            else:
+                self._log(work, end_s - work.arrival_s, work.service_s, OUTCOME_WAITING, BY_NONE, False)
 
     # -- clock: staffing, opening hours, articles, snapshots --------------------
     def _interval(self, k: int) -> None:
+        """A new interval: staffing, opening hours (to agents for posts, to customers for calls and chats)."""
         for team in self.dispatcher.teams:
             self.dispatcher.set_agents(team, self.teams[team.name].on_duty(k))
         now = k * self.interval_s
         for name, ch in self.scenario.channels.items():
             if self.kinds[name] in ("social", "forum"):
                 self.dispatcher.set_open(name, ch.open_at(now))
+            else:
+                self.customer_open[name] = ch.open_at(now)
         if k > 0:
             self.knowledge.publish_articles(self.interval_s)
 
@@ -452,7 +529,7 @@ class JourneyModel:
         """Simulate and return the records."""
         env = self.env
         self.env.process(self._clock())
-        self._release(self.issue_arrival, lambda i: env.process(self.issue_life(i)))
+        self._release(self.issue_arrival, self._arrive)
         for name, stream in self.scenario.arrivals.items():
             times = poisson_arrivals(
                 rates_per_hour(stream, interval_count(self.horizon_s, self.interval_s)),
@@ -460,13 +537,14 @@ class JourneyModel:
                 self.horizon_s,
                 self.streams(f"arrivals:{name}"),
             )
-            self._release(times, lambda _j, name=name: env.process(self.direct_contact(name)))
+            self._release(times, lambda _j, name=name: self._try(-1, name, "direct"))
         if self.scenario.horizon.drain:
             env.run()
         else:
             env.run(until=self.horizon_s)
         end_s = max(env.now, self.horizon_s)
         self.dispatcher.close_spells(end_s)
+        self._log_pending(end_s)
         return self._records(replication, end_s)
 
     def _records(self, replication: int, end_s: float) -> RunRecords:
@@ -511,8 +589,9 @@ class JourneyModel:
             issue_segment=np.asarray(self.segment, dtype=np.int64),
             issue_type=np.asarray(self.itype, dtype=np.int64),
             issue_looked=self.issue_looked,
-            issue_deflected=self.issue_deflected,
-            issue_resolved=self.issue_resolved,
+            issue_deflected=self.issue_state == SELF_RESOLVED,
+            issue_resolved=np.isin(self.issue_state, (SELF_RESOLVED, RESOLVED_STATE)),
+            issue_state=self.issue_state,
             issue_resolution_s=self.issue_resolution,
             issue_contacts=self.issue_contacts,
             contact_issue=issue,

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .distributions import Distribution, default_exponential
+from .distributions import Distribution, Exponential, default_exponential
 
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = typing.Annotated[float, Field(ge=0.0)]
@@ -75,7 +75,7 @@ class SelfService(_Model):
         default_factory=lambda: {"before_login": 0.6, "after_login": 0.25, "none": 0.0},
         description="chance to look, per placement, before the segment's propensity",
     )
-    time: TimeDist = Field(default_factory=lambda: default_exponential({"mean_s": 300.0}), description="time spent searching")
+    time: TimeDist = Field(default_factory=lambda: Exponential(mean_s=300.0), description="time spent searching")
 
 
 class Knowledge(_Model):
@@ -91,9 +91,9 @@ class Behaviour(_Model):
 
     switch_probability: Probability = Field(0.3, description="after abandoning, a busy signal or no answer: try another channel")
     retry_probability: Probability = Field(0.4, description="otherwise: try the same channel again after retry_delay")
-    retry_delay: TimeDist = Field(default_factory=lambda: default_exponential({"mean_s": 900.0}))
+    retry_delay: TimeDist = Field(default_factory=lambda: Exponential(mean_s=900.0))
     repeat_delay: TimeDist = Field(
-        default_factory=lambda: default_exponential({"mean_s": 86400.0}), description="unresolved: when the customer comes back"
+        default_factory=lambda: Exponential(mean_s=86400.0), description="unresolved: when the customer comes back"
     )
     max_contacts: typing.Annotated[int, Field(ge=1)] = Field(5, description="contacts after which the customer gives up")
 

@@ -64,6 +64,9 @@ contact, an escalated social post, or a contact arriving straight to a
 channel (``arrivals`` streams, no issue behind it)."""
 BY_NONE, BY_AGENT, BY_PEER = -1, 0, 1
 """Who answered a contact: nobody, an agent, a peer in the forum."""
+ISSUE_STATES = ("open", "self_resolved", "resolved", "gave_up")
+"""Terminal states of an issue, by code: still open when the run stopped,
+resolved by self-service (deflected), resolved by a contact, given up."""
 SENTIMENTS = ("positive", "neutral", "negative")
 """Sentiment codes of public posts (-1 for contacts that are not posts)."""
 
@@ -111,6 +114,7 @@ class JourneyRecords:
     issue_resolved: np.ndarray
     issue_resolution_s: np.ndarray
     issue_contacts: np.ndarray
+    issue_state: np.ndarray
     contact_issue: np.ndarray
     contact_channel: np.ndarray
     contact_reason: np.ndarray
