@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .calllog import ABANDONED, DAY_TYPES, SERVED, WEEKDAY_NAMES, day_type, interval_index, queue_calls
+from .erlang import erlang_a_metrics
 from .estimators import (
     CensoredFit,
     Fit,
@@ -421,8 +422,6 @@ def _erlang_a(rate_per_hour: float, aht_s: float, agents: int, patience_s: float
         return {"abandon_rate": math.nan, "mean_wait_s": math.nan, "p_wait": math.nan, "service_level": math.nan}
     if agents <= 0:
         return {"abandon_rate": 1.0, "mean_wait_s": patience_s, "p_wait": 1.0, "service_level": 0.0}
-    from .erlang import erlang_a_metrics
-
     r = erlang_a_metrics(rate_per_hour, aht_s, agents, patience_s, sl_threshold_s)
     return {"abandon_rate": r.p_abandon, "mean_wait_s": r.mean_wait_s, "p_wait": r.p_wait, "service_level": r.service_level}
 

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .demand import rates_per_hour
+from .erlang import erlang_a_agents_for_sl, erlang_a_metrics, erlang_c_agents_for_sl, erlang_c_metrics
 from .errors import InputError
 from .model import run
 from .records import ABANDONED, ANSWERED
@@ -230,8 +231,6 @@ def analytic_agents(scenario: Scenario, targets: Mapping[str, ServiceTarget] | S
     Erlang A). ``erlang_a_agents`` is missing for channels without patience
     (Erlang A then is Erlang C). Intervals without arrivals need 0 agents.
     """
-    from .erlang import erlang_a_agents_for_sl, erlang_c_agents_for_sl
-
     resolved = targets if isinstance(targets, Mapping) and all(isinstance(v, ServiceTarget) for v in targets.values()) \
         and set(targets) == set(scenario.channels) else resolve_targets(scenario, targets)
     grid = Grid.of(scenario)
@@ -706,8 +705,6 @@ def staffing_curve(
     Erlang A (``erlang_a_*``) values. ``agents`` defaults to a range around
     the Erlang C answer.
     """
-    from .erlang import erlang_a_metrics, erlang_c_agents_for_sl, erlang_c_metrics
-
     k = interval_of(scenario, interval) if isinstance(interval, str) else int(interval)
     resolved = resolve_targets(scenario, [target] if target is not None else None)[channel] if channel in scenario.channels \
         else None
