@@ -152,7 +152,7 @@ class JourneyModel:
     def _service(self, channel: str, issue: int, first: bool) -> float:
         ch = self.scenario.channels[channel]
         base = self.first_service[channel][issue] if first else self._later_draw(f"aht-later:{channel}", lambda r, n: sample(ch.aht, r, n))
-        return base * self.aht_mult[self.itype[issue]] if issue >= 0 else base
+        return base * self.aht_mult[self.typ[issue]] if issue >= 0 else base
 
     def _patience(self, channel: str, issue: int, first: bool) -> float:
         ch = self.scenario.channels[channel]
@@ -176,7 +176,7 @@ class JourneyModel:
             self.segments, self.types = list(journey.segments), list(journey.issue_types)
         n = len(self.issue_arrival)
         u = streams("journey:issue-u").random((n, 8))
-        self.u = u
+        self.u = u.tolist()
         self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).tolist()
         self.u_used = [0] * n
         if journey is not None:
@@ -184,7 +184,7 @@ class JourneyModel:
             type_share = np.array([t.share for t in journey.issue_types.values()], dtype=float)
             self.segment = np.minimum(np.searchsorted(np.cumsum(seg_share) / seg_share.sum(), u[:, 0], side="right"), len(seg_share) - 1)
             self.itype = np.minimum(np.searchsorted(np.cumsum(type_share) / type_share.sum(), u[:, 1], side="right"), len(type_share) - 1)
-            self.search_s = sample(journey.self_service.time, streams("journey:search"), n)
+            self.search_s = sample(journey.self_service.time, streams("journey:search"), n).tolist()
             place = journey.self_service.placement
             look = journey.self_service.look_probability.get(place, 0.0)
             self.look_p = [look * s.self_service for s in journey.segments.values()]
@@ -216,17 +216,19 @@ class JourneyModel:
             if ch.patience is not None:
                 self.first_patience[name] = sample(ch.patience, streams(f"patience:{name}"), n).tolist()
         self.first_peer = streams("forum:peer").exponential(1.0, n).tolist()
-        self.issue_looked = np.zeros(n, dtype=bool)
+        self.issue_looked = [False] * n
         self.n_types = len(self.types)
-        self.issue_start = np.zeros(n)
-        self.issue_state = np.zeros(n, dtype=np.int8)
-        self.issue_resolution = np.full(n, np.nan)
-        self.issue_contacts = np.zeros(n, dtype=np.int64)
+        self.issue_start = [0.0] * n
+        self.issue_state = [OPEN] * n
+        self.issue_resolution = [math.nan] * n
+        self.issue_contacts = [0] * n
+        self.seg = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
+        self.typ = self.itype.tolist()
 
     # -- channel availability and choice --------------------------------------
     def _choose(self, issue: int, u: float, exclude: str | None = None) -> str | None:
         """A channel open now, drawn with the segment x issue-type preference weights."""
-        options = self.options[self.segment[issue] * self.n_types + self.itype[issue]]
+        options = self.options[self.seg[issue] * self.n_types + self.typ[issue]]
         is_open = self.customer_open
         total = 0.0
         for channel, weight in options:
@@ -246,7 +248,7 @@ class JourneyModel:
 
     def _until_open(self, issue: int) -> float:
         """Seconds until one of the issue's channels opens (inf if none within a week)."""
-        wanted = [self.scenario.channels[c] for c, _ in self.options[self.segment[issue] * self.n_types + self.itype[issue]]]
+        wanted = [self.scenario.channels[c] for c, _ in self.options[self.seg[issue] * self.n_types + self.typ[issue]]]
         step = self.interval_s
         t = (math.floor(self.env.now / step + 1e-9) + 1) * step
         for _ in range(int(7 * 86400 / step) + 1):
@@ -265,8 +267,8 @@ class JourneyModel:
         issue = work.issue
         if issue < 0:
             return True
-        u = self.u[issue, 6] if work.first else self._uniform(issue)
-        return u < self.fcr[self.itype[issue]] * self.fcr_mult[work.channel]
+        u = self.u[issue][6] if work.first else self._uniform(issue)
+        return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.channel]
 
     def _after(self, delay_s: float, action: Callable[[object], None], arg: object) -> None:
         """Call ``action(arg)`` in ``delay_s`` seconds."""
@@ -278,17 +280,17 @@ class JourneyModel:
     def _arrive(self, i: int) -> None:
         """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center."""
         self.issue_start[i] = self.env.now
-        if self.u[i, 2] < self.look_p[self.segment[i]]:
+        if self.u[i][2] < self.look_p[self.seg[i]]:
             self.issue_looked[i] = True
             self._after(self.search_s[i], self._searched, i)
         else:
-            self._try(i, self._choose(i, self.u[i, 4]), "first")
+            self._try(i, self._choose(i, self.u[i][4]), "first")
 
     def _searched(self, i: int) -> None:
-        if self.u[i, 3] < self.knowledge.coverage[self.itype[i]] * self.ability[self.segment[i]]:
+        if self.u[i][3] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
             self._end(i, SELF_RESOLVED)
         else:
-            self._try(i, self._choose(i, self.u[i, 4]), "first")
+            self._try(i, self._choose(i, self.u[i][4]), "first")
 
     def _try(self, i: int, channel: str | None, reason: str) -> None:
         """Contact ``channel`` now (or wait until a wanted channel opens)."""
@@ -390,10 +392,10 @@ class JourneyModel:
     def _social_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
         work = Work(channel, self.env.now, self._service(channel, i, first), i, reason, first)
-        u_sent = self.u[i, 5] if first else self._uniform(i)
+        u_sent = self.u[i][5] if first else self._uniform(i)
         s = ch.sentiment
         work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
-        in_scope = (self.u[i, 7] if first else self._uniform(i)) < ch.response_coverage and channel in self.staffed
+        in_scope = (self.u[i][7] if first else self._uniform(i)) < ch.response_coverage and channel in self.staffed
         patience = self._patience(channel, i, first)
         self.pending[work] = None
         work.on_done = self._post_answered
@@ -423,7 +425,7 @@ class JourneyModel:
         """An agent answered a public post: the answer also adds to the public knowledge."""
         self.pending.pop(work, None)
         if work.issue >= 0 and self.n_types:
-            self.knowledge.add_answers(self.itype[work.issue])
+            self.knowledge.add_answers(self.typ[work.issue])
         resolved = self._resolves(work)
         self._log(work, work.end_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
         self._handled(work, resolved)
@@ -451,7 +453,7 @@ class JourneyModel:
         self.pending.pop(work, None)
         accepted = self._uniform(work.issue) < self.scenario.channels[work.channel].community.accept_probability
         if accepted and work.issue >= 0 and self.n_types:
-            self.knowledge.add_answers(self.itype[work.issue])
+            self.knowledge.add_answers(self.typ[work.issue])
         self._log(work, self.env.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
         self._handled(work, accepted)
 
@@ -580,6 +582,7 @@ class JourneyModel:
         snap_t = np.array([s[0] for s in self.snaps], dtype=float)
         backlog = np.array([s[1] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.names))
         coverage = np.array([s[2] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.types))
+        state = np.asarray(self.issue_state, dtype=np.int8)
         journey = JourneyRecords(
             segments=self.segments,
             issue_types=self.types,
@@ -588,12 +591,12 @@ class JourneyModel:
             issue_arrival_s=self.issue_arrival,
             issue_segment=np.asarray(self.segment, dtype=np.int64),
             issue_type=np.asarray(self.itype, dtype=np.int64),
-            issue_looked=self.issue_looked,
-            issue_deflected=self.issue_state == SELF_RESOLVED,
-            issue_resolved=np.isin(self.issue_state, (SELF_RESOLVED, RESOLVED_STATE)),
-            issue_state=self.issue_state,
-            issue_resolution_s=self.issue_resolution,
-            issue_contacts=self.issue_contacts,
+            issue_looked=np.asarray(self.issue_looked, dtype=bool),
+            issue_deflected=state == SELF_RESOLVED,
+            issue_resolved=np.isin(state, (SELF_RESOLVED, RESOLVED_STATE)),
+            issue_state=state,
+            issue_resolution_s=np.asarray(self.issue_resolution, dtype=float),
+            issue_contacts=np.asarray(self.issue_contacts, dtype=np.int64),
             contact_issue=issue,
             contact_channel=chan,
             contact_reason=reason,

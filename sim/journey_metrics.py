@@ -30,155 +30,207 @@ import numpy as np
 import pandas as pd
 
 from .metrics import busy_integral, staffed_integral
-from .records import ABANDONED, ANSWERED, BY_AGENT, BY_PEER, REASONS, SENTIMENTS, JourneyRecords, RunRecords
+from .records import ANSWERED, BY_AGENT, BY_PEER, REASONS, SENTIMENTS, JourneyRecords, RunRecords
 
 _DIGITAL = ("chat", "social", "forum")
+_REPEAT, _RETRY, _SWITCH = REASONS.index("repeat"), REASONS.index("retry"), REASONS.index("switch")
 
 
-def _ratio(num: float, den: float) -> float:
-    return float(num / den) if den else math.nan
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Elementwise ratio with NaN where the denominator is 0."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    out = np.full(num.shape, math.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
 
 
-def _issue_kpis(j: JourneyRecords, issues: np.ndarray, contacts: np.ndarray) -> dict[str, float]:
-    """Issue-level KPIs over the issues selected by ``issues`` and contacts by ``contacts``."""
-    n_issues = int(issues.sum())
-    resolved = j.issue_resolved[issues]
-    resolution = j.issue_resolution_s[issues][resolved & ~j.issue_deflected[issues]]
+class _Periods:
+    """Which period each time falls in, and sums per period."""
+
+    def __init__(self, edges: np.ndarray) -> None:
+        self.edges = edges
+        self.n = len(edges) - 1
+
+    def index(self, t_s: np.ndarray) -> np.ndarray:
+        """Period of each time; -1 outside the edges."""
+        k = np.searchsorted(self.edges, t_s, side="right") - 1
+        k[(k < 0) | (k >= self.n) | ~np.isfinite(t_s)] = -1
+        return k
+
+    def count(self, k: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """How many selected items fall in each period."""
+        return self.total(k, None if mask is None else mask.astype(float))
+
+    def total(self, k: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
+        """Sum of ``weights`` (1 each when None) per period."""
+        inside = k >= 0
+        w = None if weights is None else np.asarray(weights, dtype=float)[inside]
+        return np.bincount(k[inside], weights=w, minlength=self.n)[: self.n].astype(float)
+
+    def mean(self, k: np.ndarray, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` over the selected items per period (NaN if none)."""
+        return _div(self.total(k, np.where(mask, values, 0.0)), self.count(k, mask))
+
+    def integral(self, cumulative: np.ndarray) -> np.ndarray:
+        """Per-period increments of a cumulative quantity evaluated at the edges."""
+        return np.diff(cumulative)
+
+
+def _issue_table(j: JourneyRecords, p: _Periods) -> dict[str, np.ndarray]:
+    """Issue and contact-mix KPIs per period (issues by arrival, contacts by arrival)."""
+    ki, kc = p.index(j.issue_arrival_s), p.index(j.contact_arrival_s)
+    issues = p.count(ki)
     kinds = np.asarray(j.channel_kinds, dtype=object)
-    kind = kinds[j.contact_channel[contacts]] if contacts.any() else np.empty(0, dtype=object)
-    reason = j.contact_reason[contacts]
-    handled = np.isin(j.contact_by[contacts], (BY_AGENT, BY_PEER))
-    n_contacts = int(contacts.sum())
-    row = {
-        "issues": float(n_issues),
-        "self_service_looks": float(j.issue_looked[issues].sum()),
-        "deflected": float(j.issue_deflected[issues].sum()),
-        "deflection_rate": _ratio(j.issue_deflected[issues].sum(), n_issues),
-        "self_service_success": _ratio(j.issue_deflected[issues].sum(), j.issue_looked[issues].sum()),
-        "contacts": float(n_contacts),
-        "contacts_per_issue": _ratio(j.issue_contacts[issues].sum(), n_issues),
-        "shifted_contacts": float(np.isin(kind, _DIGITAL).sum()),
-        "digital_share": _ratio(np.isin(kind, _DIGITAL).sum(), n_contacts),
-        "fcr": _ratio((j.contact_resolved[contacts] & handled).sum(), handled.sum()),
-        "repeat_contacts": float((reason == REASONS.index("repeat")).sum()),
-        "repeat_rate": _ratio((reason == REASONS.index("repeat")).sum(), n_contacts),
-        "retries": float((reason == REASONS.index("retry")).sum()),
-        "switches": float((reason == REASONS.index("switch")).sum()),
-        "escalations": float(j.contact_escalated[contacts].sum()),
-        "resolved_rate": _ratio(resolved.sum(), n_issues),
-        "unresolved_issues": float(n_issues - resolved.sum()),
-        "mean_resolution_s": float(resolution.mean()) if len(resolution) else math.nan,
-        "p90_resolution_s": float(np.quantile(resolution, 0.9)) if len(resolution) else math.nan,
+    digital = np.isin(kinds[j.contact_channel], _DIGITAL) if len(j.contact_channel) else np.zeros(0, dtype=bool)
+    handled = np.isin(j.contact_by, (BY_AGENT, BY_PEER))
+    contacts = p.count(kc)
+    deflected = p.count(ki, j.issue_deflected)
+    resolved_by_contact = j.issue_resolved & ~j.issue_deflected
+    forum = kinds[j.contact_channel] == "forum" if len(j.contact_channel) else np.zeros(0, dtype=bool)
+    peer = forum & (j.contact_by == BY_PEER)
+    repeats = p.count(kc, j.contact_reason == _REPEAT)
+    sentiment = j.contact_sentiment
+    posts = p.count(kc, sentiment >= 0)
+    table = {
+        "issues": issues,
+        "self_service_looks": p.count(ki, j.issue_looked),
+        "deflected": deflected,
+        "deflection_rate": _div(deflected, issues),
+        "self_service_success": _div(deflected, p.count(ki, j.issue_looked)),
+        "contacts": contacts,
+        "contacts_per_issue": _div(p.total(ki, j.issue_contacts), issues),
+        "shifted_contacts": p.count(kc, digital),
+        "digital_share": _div(p.count(kc, digital), contacts),
+        "fcr": _div(p.count(kc, j.contact_resolved & handled), p.count(kc, handled)),
+        "repeat_contacts": repeats,
+        "repeat_rate": _div(repeats, contacts),
+        "retries": p.count(kc, j.contact_reason == _RETRY),
+        "switches": p.count(kc, j.contact_reason == _SWITCH),
+        "escalations": p.count(kc, j.contact_escalated),
+        "resolved_rate": _div(p.count(ki, j.issue_resolved), issues),
+        "unresolved_issues": issues - p.count(ki, j.issue_resolved),
+        "mean_resolution_s": p.mean(ki, np.nan_to_num(j.issue_resolution_s), resolved_by_contact),
+        "p90_resolution_s": _quantile_per_period(ki, j.issue_resolution_s, resolved_by_contact, p.n, 0.9),
     }
-    sentiment = j.contact_sentiment[contacts]
-    posts = int((sentiment >= 0).sum())
     for code, name in enumerate(SENTIMENTS):
-        row[f"sentiment_{name}"] = float((sentiment == code).sum())
-    row["net_sentiment"] = _ratio(
-        (sentiment == 0).sum() - (sentiment == 2).sum() - j.contact_escalated[contacts].sum(), posts
+        table[f"sentiment_{name}"] = p.count(kc, sentiment == code)
+    table["net_sentiment"] = _div(
+        table["sentiment_positive"] - table["sentiment_negative"] - p.count(kc, j.contact_escalated & (sentiment >= 0)), posts
     )
-    forum = kind == "forum"
-    by = j.contact_by[contacts]
-    first_answer = j.contact_wait_s[contacts][forum & (by == BY_PEER)]
-    row["peer_answers"] = float((forum & (by == BY_PEER)).sum())
-    row["peer_answer_rate"] = _ratio((forum & (by == BY_PEER)).sum(), forum.sum())
-    row["mean_first_peer_answer_s"] = float(first_answer.mean()) if len(first_answer) else math.nan
-    return row
+    table["peer_answers"] = p.count(kc, peer)
+    table["peer_answer_rate"] = _div(p.count(kc, peer), p.count(kc, forum))
+    table["mean_first_peer_answer_s"] = p.mean(kc, j.contact_wait_s, peer)
+    return table
 
 
-def _post_kpis(j: JourneyRecords, channel: int, contacts: np.ndarray) -> dict[str, float]:
-    """Response KPIs of a social or forum channel over the selected contacts."""
-    mine = contacts & (j.contact_channel == channel)
-    outcome = j.contact_outcome[mine]
-    wait = j.contact_wait_s[mine]
-    answered = outcome == ANSWERED
-    by = j.contact_by[mine]
-    agent = by == BY_AGENT
-    row = {
-        "aht_s": float(j.contact_service_s[mine][agent].mean()) if agent.any() else math.nan,
-        "line_minutes": math.nan,
-        "response_coverage": _ratio(answered.sum(), len(outcome)),
-        "mean_response_s": float(wait[answered].mean()) if answered.any() else math.nan,
-        "unanswered": float((~answered).sum()),
-        "agent_answers": float(agent.sum()),
+def _quantile_per_period(k: np.ndarray, values: np.ndarray, mask: np.ndarray, n: int, q: float) -> np.ndarray:
+    out = np.full(n, math.nan)
+    sel = mask & (k >= 0)
+    if sel.any():
+        grouped = pd.Series(values[sel]).groupby(k[sel]).quantile(q)
+        out[grouped.index.to_numpy()] = grouped.to_numpy()
+    return out
+
+
+def _post_table(j: JourneyRecords, c: int, p: _Periods) -> dict[str, np.ndarray]:
+    """Response KPIs of social or forum channel ``c`` per period (posts by arrival)."""
+    mine = j.contact_channel == c
+    k = p.index(np.where(mine, j.contact_arrival_s, np.nan))
+    answered = j.contact_outcome == ANSWERED
+    agent = j.contact_by == BY_AGENT
+    offered = p.count(k)
+    table = {
+        "aht_s": p.mean(k, j.contact_service_s, agent),
+        "line_minutes": np.full(p.n, math.nan),
+        "response_coverage": _div(p.count(k, answered), offered),
+        "mean_response_s": p.mean(k, np.where(np.isfinite(j.contact_wait_s), j.contact_wait_s, 0.0), answered),
+        "unanswered": offered - p.count(k, answered),
+        "agent_answers": p.count(k, agent),
     }
-    if j.channel_kinds[channel] == "social":
-        row["escalations"] = float(j.contact_escalated[mine].sum())
-        sentiment = j.contact_sentiment[mine]
+    if j.channel_kinds[c] == "social":
+        table["escalations"] = p.count(k, j.contact_escalated)
         for code, name in enumerate(SENTIMENTS):
-            row[f"sentiment_{name}"] = float((sentiment == code).sum())
+            table[f"sentiment_{name}"] = p.count(k, j.contact_sentiment == code)
     else:
-        row["peer_answers"] = float((by == BY_PEER).sum())
-        row["peer_answer_rate"] = _ratio((by == BY_PEER).sum(), len(outcome))
-    return row
+        table["peer_answers"] = p.count(k, j.contact_by == BY_PEER)
+        table["peer_answer_rate"] = _div(table["peer_answers"], offered)
+    return table
 
 
-def _window_snapshot(j: JourneyRecords, start_s: float, end_s: float) -> int | None:
-    """Index of the last snapshot taken in ``[start_s, end_s]``."""
-    inside = np.nonzero((j.snap_t_s >= start_s) & (j.snap_t_s <= end_s + 1e-9))[0]
-    return int(inside[-1]) if len(inside) else None
+def _last_snapshot(j: JourneyRecords, p: _Periods) -> np.ndarray:
+    """Index of the last snapshot taken in each period, its end included (-1 where none)."""
+    last = np.searchsorted(j.snap_t_s, p.edges[1:], side="right") - 1
+    inside = last >= 0
+    inside[inside] = j.snap_t_s[last[inside]] >= p.edges[:-1][inside]
+    return np.where(inside, last, -1)
 
 
-def _team_kpis(records: RunRecords, start_s: float, end_s: float) -> dict[str, dict[str, float]]:
-    """Scheduled, staffed and busy hours and occupancy of each team in a window."""
+def _team_table(records: RunRecords, p: _Periods) -> dict[str, dict[str, np.ndarray]]:
+    """Scheduled, staffed and busy hours and occupancy of each team per period."""
     out = {}
-    edges = np.array([start_s, end_s])
-    k0, k1 = int(start_s // records.interval_s), int(math.ceil(end_s / records.interval_s - 1e-9))
+    lengths = np.diff(p.edges)
     for name, team in records.journey.teams.items():
-        busy = float(np.diff(busy_integral(team.spell_start_s, team.spell_end_s, edges))[0])
-        staffed = float(np.diff(staffed_integral(team.staff_t_s, team.staff_n, edges))[0])
-        scheduled = 0.0
-        for k in range(k0, min(k1, len(team.scheduled))):
-            lo, hi = max(start_s, k * records.interval_s), min(end_s, (k + 1) * records.interval_s)
-            scheduled += team.scheduled[k] * max(0.0, hi - lo)
+        busy = p.integral(busy_integral(team.spell_start_s, team.spell_end_s, p.edges))
+        staffed = p.integral(staffed_integral(team.staff_t_s, team.staff_n, p.edges))
+        grid = np.arange(len(team.scheduled) + 1) * records.interval_s
+        cumulative_sched = np.concatenate(([0.0], np.cumsum(team.scheduled * records.interval_s)))
+        scheduled = np.diff(np.interp(p.edges, grid, cumulative_sched))
         row = {
             "scheduled_hours": scheduled / 3600.0,
             "staffed_hours": staffed / 3600.0,
             "busy_hours": busy / 3600.0,
-            "occupancy": _ratio(busy, staffed),
-            "agents": staffed / (end_s - start_s) if end_s > start_s else math.nan,
+            "occupancy": _div(busy, staffed),
+            "agents": _div(staffed, lengths),
         }
         for skill in team.skills:
             mask = team.spell_channel == skill
-            row[f"busy_hours:{skill}"] = float(np.diff(busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], edges))[0]) / 3600.0
+            row[f"busy_hours:{skill}"] = p.integral(busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], p.edges)) / 3600.0
         out[name] = row
     return out
 
 
-def handled_hours(records: RunRecords, channel: str, start_s: float, end_s: float) -> float:
-    """Agent-hours spent on ``channel`` in a window, from the teams' busy spells."""
-    edges = np.array([start_s, end_s])
-    total = 0.0
+def _handled_hours(records: RunRecords, channel: str, p: _Periods) -> np.ndarray:
+    """Agent-hours spent on ``channel`` per period, from every team's busy spells."""
+    total = np.zeros(p.n)
     for team in records.journey.teams.values():
         mask = team.spell_channel == channel
         if mask.any():
-            total += float(np.diff(busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], edges))[0])
+            total += p.integral(busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], p.edges))
     return total / 3600.0
 
 
-def journey_rows(records: RunRecords, start_s: float, end_s: float) -> list[tuple[str, str, float]]:
-    """``(channel, kpi, value)`` rows of the journey, posts, teams and knowledge in a window."""
+def journey_table(records: RunRecords, edges: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """Every journey, post, team, backlog and knowledge KPI per period between ``edges``.
+
+    Keys are ``(channel, kpi)``; values hold one number per period.
+    """
     j = records.journey
-    issues = (j.issue_arrival_s >= start_s) & (j.issue_arrival_s < end_s)
-    contacts = (j.contact_arrival_s >= start_s) & (j.contact_arrival_s < end_s)
-    rows: list[tuple[str, str, float]] = []
+    p = _Periods(np.asarray(edges, dtype=float))
+    table: dict[tuple[str, str], np.ndarray] = {}
     if len(j.issue_types):
-        rows += [("journey", k, v) for k, v in _issue_kpis(j, issues, contacts).items()]
+        table.update({("journey", k): v for k, v in _issue_table(j, p).items()})
+    snap = _last_snapshot(j, p)
+    has_snap = snap >= 0
     for c, name in enumerate(j.channels):
-        rows.append((name, "handled_hours", handled_hours(records, name, start_s, end_s)))
+        table[(name, "handled_hours")] = _handled_hours(records, name, p)
         if not records.channels[name].staff_n.any():  # shared teams: see the team rows
-            rows += [(name, "agents", math.nan), (name, "occupancy", math.nan)]
+            table[(name, "agents")] = table[(name, "occupancy")] = np.full(p.n, math.nan)
         if j.channel_kinds[c] in ("social", "forum"):
-            rows += [(name, k, v) for k, v in _post_kpis(j, c, contacts).items()]
-    snap = _window_snapshot(j, start_s, end_s)
-    if snap is not None:
-        for c, name in enumerate(j.channels):
-            rows.append((name, "backlog", float(j.snap_backlog[snap, c])))
-        for t, name in enumerate(j.issue_types):
-            rows.append(("knowledge", name, float(j.snap_coverage[snap, t])))
-    for team, values in _team_kpis(records, start_s, end_s).items():
-        rows += [(f"team:{team}", k, v) for k, v in values.items()]
-    return rows
+            table.update({(name, k): v for k, v in _post_table(j, c, p).items()})
+        if len(j.snap_t_s):
+            table[(name, "backlog")] = np.where(has_snap, j.snap_backlog[np.clip(snap, 0, None), c], math.nan)
+    for t, name in enumerate(j.issue_types):
+        if len(j.snap_t_s):
+            table[("knowledge", name)] = np.where(has_snap, j.snap_coverage[np.clip(snap, 0, None), t], math.nan)
+    for team, values in _team_table(records, p).items():
+        table.update({(f"team:{team}", k): v for k, v in values.items()})
+    return table
+
+
+def journey_rows(records: RunRecords, start_s: float, end_s: float) -> list[tuple[str, str, float]]:
+    """``(channel, kpi, value)`` rows of the journey, posts, teams and knowledge in one window."""
+    return [(c, k, float(v[0])) for (c, k), v in journey_table(records, np.array([start_s, end_s])).items()]
 
 
 def journey_period_kpis(records: RunRecords, period_s: float) -> pd.DataFrame:
@@ -189,10 +241,13 @@ def journey_period_kpis(records: RunRecords, period_s: float) -> pd.DataFrame:
     """
     first = int(records.warmup_s // period_s)
     n = int(math.ceil(records.horizon_s / period_s - 1e-9))
-    rows: dict[tuple[str, int], dict[str, float]] = {}
-    for k in range(first, n):
-        start, end = max(k * period_s, records.warmup_s), min((k + 1) * period_s, records.horizon_s)
-        for channel, kpi, value in journey_rows(records, start, end):
-            rows.setdefault((channel, k), {"interval_start_s": k * period_s})[kpi] = value
-    frame = pd.DataFrame([{"channel": c, "interval": k, **v} for (c, k), v in rows.items()])
-    return frame
+    edges = np.minimum(np.arange(first, n + 1) * period_s, records.horizon_s)
+    edges[0] = max(edges[0], records.warmup_s)
+    table = journey_table(records, edges)
+    frames = []
+    for channel in dict.fromkeys(c for c, _ in table):
+        columns = {k: v for (c, k), v in table.items() if c == channel}
+        frame = pd.DataFrame({"channel": channel, "interval": np.arange(first, n),
+                              "interval_start_s": np.arange(first, n) * period_s, **columns})
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
