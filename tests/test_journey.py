@@ -356,3 +356,21 @@ def test_shipped_omnichannel_scenario_reports_every_family() -> None:
     assert set(result.days["channel"]) >= {"journey", "team:voice"}
     assert math.isfinite(result.kpi("journey", "deflection_rate")[0])
     assert ANSWERED == 0 and ABANDONED == 1 and WAITING == 2 and BLOCKED == 3
+
+
+def test_cli_runs_an_omnichannel_scenario_with_a_roster_to_json(tmp_path, capsys) -> None:
+    from sim.cli import main
+
+    code = main(["run", str(SCENARIOS / "omnichannel-day.yaml"), "-r", "2", "--set", "horizon.hours=12", "--json", "--days",
+                 "--roster", str(SCENARIOS.parent / "experiments" / "omnichannel" / "roster.csv")])
+    assert code == 0
+    import json
+
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["kpis"]["journey"]["deflection_rate"]["ci95_low"] is not None
+    assert payload["kpis"]["team:voice"]["agents"]["mean"] > 0
+    assert {row["channel"] for row in payload["days"]} >= {"journey", "phone", "team:digital"}
+    bad = tmp_path / "roster.csv"
+    bad.write_text("team,start,length_min,breaks,headcount\nrobots,08:00,480,,3\n")
+    assert main(["run", str(SCENARIOS / "omnichannel-day.yaml"), "--roster", str(bad), "-q"]) == 2
+    assert "robots" in capsys.readouterr().err

@@ -9,8 +9,10 @@ import os
 import pandas as pd
 
 from ..console import console, kpi_table, progress_bar
+from ..errors import InputError
+from ..roster import read_roster
 from ..runner import simulate
-from ..scenario import load_scenario
+from ..scenario import Scenario, load_scenario
 
 HELP = """\
 Simulate SCENARIO (a YAML file) for a number of independent replications and
@@ -35,6 +37,11 @@ examples:
   ccsim run scenarios/erlang-c.yaml --json > result.json
   ccsim run scenarios/omnichannel-day.yaml --days
   ccsim run scenarios/omnichannel-day.yaml --set journey.self_service.placement=none
+  ccsim run scenarios/omnichannel-day.yaml --roster experiments/omnichannel/roster.csv
+
+A roster (CSV: team,start,length_min,breaks,headcount; see
+experiments/workforce/README.md) replaces the staffing of each team it names:
+scenario teams by their name, otherwise the channel of that name.
 """
 
 
@@ -52,6 +59,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     p.add_argument("--intervals", action="store_true", help="also print per-interval KPIs (means over replications)")
     p.add_argument("--days", action="store_true", help="also print per-day KPIs (means over replications)")
+    p.add_argument("--roster", metavar="CSV", help="staff teams (or channels) from the shifts of a roster file")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
@@ -59,9 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the replications and print the KPI table or JSON."""
     scenario = load_scenario(args.scenario, args.overrides)
+    if args.roster:
+        scenario = with_roster(scenario, args.roster)
     if args.replications is not None and args.replications < 1:
-        from ..errors import InputError
-
         raise InputError("--replications", None, "must be at least 1")
     workers = args.workers if args.workers > 0 else (os.cpu_count() or 1)
     reps = args.replications or scenario.replications
@@ -70,10 +78,10 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         payload = result.to_dict()
         if args.intervals:
-            payload["intervals"] = result.interval_summary().to_dict(orient="records")
+            payload["intervals"] = _records(result.interval_summary())
         if args.days:
-            payload["days"] = result.day_summary().to_dict(orient="records")
-        print(json.dumps(payload, indent=2, allow_nan=False, default=_nan_to_none))
+            payload["days"] = _records(result.day_summary())
+        print(json.dumps(payload, indent=2, allow_nan=False))
         return 0
     out = console()
     title = f"{scenario.name or args.scenario}: {result.replications} replications, seed {result.seed}, " \
@@ -90,24 +98,43 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _records(table: pd.DataFrame) -> list[dict[str, object]]:
+    """Rows of a summary table for JSON, with NaN (no value) as null."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def with_roster(scenario: Scenario, path: str) -> Scenario:
+    """``scenario`` staffed per interval from the shifts of the roster at ``path``.
+
+    Each roster team sets ``teams.<team>.agents`` when the scenario has such a
+    team, otherwise ``channels.<team>.agents``; any other name is an error
+    naming the roster file.
+    """
+    roster = read_roster(path)
+    minutes = int(scenario.horizon.interval_minutes)
+    teams, channels = dict(scenario.teams or {}), dict(scenario.channels)
+    for team in roster.teams:
+        agents = [int(a) for a in roster.agents_per_interval(team, minutes)]
+        if team in teams:
+            teams[team] = teams[team].model_copy(update={"agents": agents})
+        elif team in channels:
+            channels[team] = channels[team].model_copy(update={"agents": agents})
+        else:
+            known = ", ".join([*teams, *channels])
+            raise InputError(path, "team", f"unknown team {team!r}; the scenario's teams and channels are {known}")
+    return scenario.model_copy(update={"teams": teams or None, "channels": channels})
+
+
 def _sections(kpis: pd.DataFrame, channels: list[str]) -> list[tuple[str | None, pd.DataFrame]]:
-    """Split the KPI table so each part fits a terminal: channels, journey, knowledge, teams."""
-    parts = [(None, kpis[kpis["channel"].isin(channels)])]
-    for heading, mask in (
-        ("Customer journey", kpis["channel"] == "journey"),
-        ("Knowledge coverage at the end, per issue type", kpis["channel"] == "knowledge"),
-        ("Teams", kpis["channel"].str.startswith("team:")),
-    ):
-        if mask.any():
-            parts.append((heading, kpis[mask]))
-    if len(channels) > 2:  # four channels side by side are too wide: one table per pair
-        table = parts[0][1]
-        parts[0:1] = [(None, table[table["channel"].isin(channels[i:i + 2])]) for i in range(0, len(channels), 2)]
+    """Split the KPI table so each part fits a terminal: channels, journey, knowledge, teams; two columns each."""
+    parts: list[tuple[str | None, pd.DataFrame]] = []
+    teams = [c for c in dict.fromkeys(kpis["channel"]) if str(c).startswith("team:")]
+    for heading, names in ((None, channels), ("Customer journey", ["journey"]),
+                           ("Knowledge coverage at the end, per issue type", ["knowledge"]), ("Teams", teams)):
+        names = [n for n in names if (kpis["channel"] == n).any()]
+        for i in range(0, len(names), 2):
+            parts.append((heading if i == 0 else None, kpis[kpis["channel"].isin(names[i:i + 2])]))
     return parts
-
-
-def _nan_to_none(value: object) -> object:
-    return None
 
 
 def _day_table(result) -> object:
