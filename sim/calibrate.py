@@ -16,9 +16,13 @@ every estimate with its confidence interval:
 - patience: waits of abandoners are observed patience, waits of served
   callers are censored; Kaplan-Meier, exponential, Weibull and the
   schema-supported lognormal/gamma fits;
-- agents on duty: an agent is on duty from the start of a service to the end
-  of the next one when the gap between them is below ``duty_gap_s``;
-  averaged over the interval (time-weighted) per day type.
+- agents on duty: a log records services only, so idle time must be
+  inferred (:class:`DutyRule`). By default an agent is on duty through their
+  services and through the parts of a gap between two services (shorter
+  than ``max_gap_s``) when no caller was waiting: had the agent been free
+  while callers waited, FCFS routing would have given them a call, so those
+  parts were breaks or other work. Averaged over the interval
+  (time-weighted) per day type.
 
 The scenario covers one week (168 h, Sunday first, since 1 August 1999 was
 a Sunday) because the schema has one profile that repeats over the horizon.
@@ -63,12 +67,63 @@ from .scenario import Scenario, scenario_from_dict
 DAY_S = 86400.0
 
 
+DUTY_RULES = ("queue", "gap")
+"""Kinds of :class:`DutyRule`."""
+
+
+@dataclass(frozen=True)
+class DutyRule:
+    """How agents on duty are inferred from a log that records services only.
+
+    ``kind="queue"`` (default): an agent is on duty through each service and
+    through the parts of a gap between two consecutive services, if the gap
+    is shorter than ``max_gap_s``, during which no caller had been waiting
+    longer than ``wait_tolerance_s``. A free agent would have taken a waiting
+    caller, so time with callers waiting was a break or other work; the
+    tolerance allows for routing delays. Gaps of ``max_gap_s`` or more are
+    breaks or the end of a shift.
+
+    ``kind="gap"``: an agent is on duty across every gap shorter than
+    ``gap_s``, whatever the queue did (simpler; overstates capacity on busy
+    days and understates it on quiet ones).
+    """
+
+    kind: str = "queue"
+    gap_s: float = 300.0
+    max_gap_s: float = 1800.0
+    wait_tolerance_s: float = 10.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in DUTY_RULES:
+            raise ValueError(f"duty rule kind must be one of {', '.join(DUTY_RULES)} (got {self.kind!r})")
+        for name in ("gap_s", "max_gap_s"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive (got {getattr(self, name)!r})")
+        if not self.wait_tolerance_s >= 0:
+            raise ValueError(f"wait_tolerance_s must be non-negative (got {self.wait_tolerance_s!r})")
+
+    def describe(self) -> str:
+        """One sentence for reports."""
+        if self.kind == "gap":
+            return (f"An agent is on duty through each service and through gaps shorter than {self.gap_s / 60:g} min "
+                    "between their consecutive services on the same day; time-averaged per interval")
+        return (f"An agent is on duty through each service and through the parts of gaps shorter than "
+                f"{self.max_gap_s / 60:g} min between their consecutive services during which no caller had been waiting "
+                f"more than {self.wait_tolerance_s:g} s (a free agent would have taken that caller); time-averaged per interval")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The rule's settings, for JSON reports."""
+        if self.kind == "gap":
+            return {"kind": self.kind, "gap_s": self.gap_s}
+        return {"kind": self.kind, "max_gap_s": self.max_gap_s, "wait_tolerance_s": self.wait_tolerance_s}
+
+
 @dataclass(frozen=True)
 class CalibrationOptions:
     """Choices of the calibration (all reported with the estimates)."""
 
     interval_minutes: int = 30
-    duty_gap_s: float = 300.0
+    duty: DutyRule = DutyRule()
     short_service_s: float = 10.0
     patience: str = "exponential"
     sl_threshold_s: float = 20.0
@@ -111,6 +166,55 @@ def interval_counts(log: pd.DataFrame, interval_s: float) -> pd.DataFrame:
     return table
 
 
+def waiting_spans(log: pd.DataFrame, wait_tolerance_s: float) -> np.ndarray:
+    """Merged time spans ``(start_s, end_s)`` of one day during which some caller had waited
+    more than ``wait_tolerance_s`` in the queue (rows sorted by start)."""
+    calls = queue_calls(log)
+    calls = calls[calls["wait_s"] > wait_tolerance_s]
+    start = calls["arrival_s"].to_numpy(dtype=float) + wait_tolerance_s
+    end = calls["arrival_s"].to_numpy(dtype=float) + calls["wait_s"].to_numpy(dtype=float)
+    order = np.argsort(start, kind="stable")
+    spans: list[list[float]] = []
+    for a, b in zip(start[order], end[order]):
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([float(a), float(b)])
+    return np.asarray(spans, dtype=float).reshape(-1, 2)
+
+
+def _outside(spans: np.ndarray, start_s: float, end_s: float) -> list[tuple[float, float]]:
+    """The parts of ``[start_s, end_s)`` not covered by the sorted, disjoint ``spans``."""
+    parts: list[tuple[float, float]] = []
+    t = start_s
+    first = int(np.searchsorted(spans[:, 1], start_s, side="right")) if len(spans) else 0
+    for a, b in spans[first:]:
+        if a >= end_s:
+            break
+        if a > t:
+            parts.append((t, float(a)))
+        t = max(t, float(b))
+        if t >= end_s:
+            break
+    if t < end_s:
+        parts.append((t, end_s))
+    return parts
+
+
+def queue_duty_blocks(start_s: np.ndarray, end_s: np.ndarray, spans: np.ndarray, max_gap_s: float) -> list[tuple[float, float]]:
+    """One agent's on-duty time under the queue rule: services plus the parts of gaps shorter than
+    ``max_gap_s`` outside ``spans`` (see :func:`waiting_spans`)."""
+    order = np.argsort(start_s)
+    start_s, end_s = start_s[order], end_s[order]
+    blocks = list(zip(start_s.tolist(), end_s.tolist()))
+    reach = np.maximum.accumulate(end_s) if len(end_s) else end_s
+    for done, nxt in zip(reach[:-1], start_s[1:]):
+        if 0 < nxt - done < max_gap_s:
+            blocks += _outside(spans, float(done), float(nxt))
+    ab = np.asarray(blocks, dtype=float).reshape(-1, 2)
+    return duty_blocks(ab[:, 0], ab[:, 1], 1e-9)  # merged, so overlapping records count once
+
+
 def duty_blocks(start_s: np.ndarray, end_s: np.ndarray, gap_s: float) -> list[tuple[float, float]]:
     """Merge one agent's service periods into on-duty blocks (gaps below ``gap_s`` bridged)."""
     order = np.argsort(start_s)
@@ -132,12 +236,11 @@ def _overlap(blocks: list[tuple[float, float]], edges: np.ndarray) -> np.ndarray
     return np.clip(inside, 0, None).sum(axis=0)
 
 
-def agents_on_duty(log: pd.DataFrame, interval_s: float, gap_s: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def agents_on_duty(log: pd.DataFrame, interval_s: float, rule: DutyRule = DutyRule()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Time-averaged agents on duty and busy agents per date and interval.
 
-    An agent is on duty through each of their services and through gaps
-    shorter than ``gap_s`` between consecutive services of the same day;
-    busy means serving a call. Services after midnight are cut at midnight.
+    On duty as ``rule`` infers it (see :class:`DutyRule`); busy means
+    serving a call. Services after midnight are cut at midnight.
     """
     n = int(round(DAY_S / interval_s))
     edges = np.arange(n + 1) * interval_s
@@ -145,11 +248,15 @@ def agents_on_duty(log: pd.DataFrame, interval_s: float, gap_s: float) -> tuple[
     row_of = {d: i for i, d in enumerate(dates)}
     duty = np.zeros((len(dates), n))
     busy = np.zeros((len(dates), n))
+    spans = {date: waiting_spans(day, rule.wait_tolerance_s) for date, day in log.groupby("date", sort=False)} \
+        if rule.kind == "queue" else {}
     served = log[(log["outcome"] == SERVED) & log["agent"].notna() & log["service_s"].notna()]
     for (date, _agent), calls in served.groupby(["date", "agent"], sort=False):
         start = calls["service_start_s"].to_numpy(dtype=float)
         end = start + calls["service_s"].to_numpy(dtype=float)
-        duty[row_of[date]] += _overlap(duty_blocks(start, end, gap_s), edges) / interval_s
+        blocks = queue_duty_blocks(start, end, spans[date], rule.max_gap_s) if rule.kind == "queue" \
+            else duty_blocks(start, end, rule.gap_s)
+        duty[row_of[date]] += _overlap(blocks, edges) / interval_s
         busy[row_of[date]] += _overlap(list(zip(start, end)), edges) / interval_s
     index = pd.Index(dates, name="date")
     duty, busy = pd.DataFrame(duty, index=index, columns=range(n)), pd.DataFrame(busy, index=index, columns=range(n))
@@ -193,7 +300,7 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     per_day = int(round(DAY_S / interval_s))
     counts = interval_counts(log, interval_s)
     types = _day_types_of(list(counts.index))
-    duty, busy = agents_on_duty(log, interval_s, options.duty_gap_s)
+    duty, busy = agents_on_duty(log, interval_s, options.duty)
     rates: dict[str, RateEstimate] = {}
     agents: dict[str, np.ndarray] = {}
     busy_mean: dict[str, np.ndarray] = {}
@@ -273,7 +380,7 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
 
     outcome_counts = log["outcome"].value_counts().to_dict()
     report: dict[str, Any] = {
-        "options": options.__dict__,
+        "options": {**options.__dict__, "duty": options.duty.to_dict()},
         "calls": {"rows_used": int(len(log)), **{k: int(v) for k, v in outcome_counts.items()},
                   "asked_for_agent": int(len(calls)), "dates": list(counts.index),
                   "day_types": {k: sum(1 for t in types.values() if t == k) for k in DAY_TYPES}},
@@ -315,9 +422,8 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
                                "ccsim validate gives Erlang A the scenario's mean patience (with exponential patience: abandonments / total waiting time)."},
         },
         "staffing": {
-            "duty_gap_s": options.duty_gap_s,
-            "method": "an agent is on duty through each service and through gaps shorter than duty_gap_s between "
-                      "their consecutive services on the same day; time-averaged per interval",
+            "duty_rule": options.duty.to_dict(),
+            "method": options.duty.describe(),
             **{kind: {
                 "mean_agents_open_hours": _open_mean(agents[kind], rates[kind].rate_per_hour),
                 "mean_busy_open_hours": _open_mean(busy_mean[kind], rates[kind].rate_per_hour),
@@ -445,7 +551,7 @@ def validate(
     dates: list[str] | None = None,
     replications: int = 20,
     seed: int = 1,
-    duty_gap_s: float = 300.0,
+    duty: DutyRule = DutyRule(),
     erlang_patience_s: float | None = None,
     min_interval_calls: int = 10,
     progress: Callable[[int, int], None] | None = None,
@@ -473,7 +579,7 @@ def validate(
         raise ValueError(f"dates not in the log: {', '.join(missing)}; it has {all_dates[0]} .. {all_dates[-1]}")
     day_log = log[log["date"].isin(dates)]
     counts = interval_counts(day_log, interval_s).loc[dates]
-    duty, _ = agents_on_duty(day_log, interval_s, duty_gap_s)
+    duty_table, _ = agents_on_duty(day_log, interval_s, duty)
     observed = observed_interval_kpis(day_log, interval_s, channel.sl_threshold_s)
     observed = observed[observed["date"].isin(dates)]
     aht_s = channel.aht.mean
@@ -482,7 +588,7 @@ def validate(
     sim_rows, erl_rows = [], []
     for done, date in enumerate(dates, start=1):
         rate = counts.loc[date].to_numpy(dtype=float) * 3600.0 / interval_s
-        agents = [staffing_round(a) for a in duty.loc[date].to_numpy()]
+        agents = [staffing_round(a) for a in duty_table.loc[date].to_numpy()]
         # A queue with calls but nobody on duty would keep them waiting all day:
         # the log shows someone answered, so at least one agent is kept.
         result = simulate(day_scenario(scenario, rate, agents, f"replay {date}"), replications=replications, seed=seed)
@@ -525,7 +631,7 @@ def validate(
     hourly = table(["date", "hour"])
     daily = table(["date"])
     intervals = table(["date", "interval"])
-    summary = _summary(daily, intervals, min_interval_calls, replications, seed, duty_gap_s, aht_s, patience_s)
+    summary = _summary(daily, intervals, min_interval_calls, replications, seed, duty, aht_s, patience_s)
     return Validation(hourly, daily, intervals, summary)
 
 
@@ -552,10 +658,10 @@ def _errors(frame: pd.DataFrame, kpi: str, model: str) -> dict[str, float]:
 
 
 def _summary(daily: pd.DataFrame, intervals: pd.DataFrame, min_calls: int, replications: int, seed: int,
-             duty_gap_s: float, aht_s: float, patience_s: float) -> dict[str, Any]:
+             duty: DutyRule, aht_s: float, patience_s: float) -> dict[str, Any]:
     busy = intervals[intervals["observed_offered"] >= min_calls]
     out: dict[str, Any] = {"days": int(len(daily)), "replications": replications, "seed": seed,
-                           "duty_gap_s": duty_gap_s, "erlang_a_inputs": {"aht_s": aht_s, "patience_s": patience_s},
+                           "duty_rule": duty.to_dict(), "erlang_a_inputs": {"aht_s": aht_s, "patience_s": patience_s},
                            "daily": {}, "per_interval": {"min_calls": min_calls, "intervals": int(len(busy))}}
     for kpi in ("abandon_rate", "mean_wait_s", "p_wait", "service_level"):
         out["daily"][kpi] = {"simulation": _errors(daily, kpi, "simulated"), "erlang_a": _errors(daily, kpi, "erlang_a")}

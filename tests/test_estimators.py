@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.calibrate import CalibrationOptions, calibrate, interval_counts, log_from_records
+from sim.calibrate import CalibrationOptions, DutyRule, agents_on_duty, calibrate, interval_counts, log_from_records
 from sim.calllog import CLEAN_COLUMNS, queue_calls
 from sim.estimators import (
     censored_mean_cv_fit,
@@ -151,3 +151,31 @@ def test_calibrate_recovers_engine_parameters(busy_log):
     assert len(cal.scenario["arrivals"]["phone"]["profile"]) == 7 * 48
     assert len(queue_calls(busy_log)) == cal.report["calls"]["asked_for_agent"]
     sim.scenario_from_dict(cal.scenario)
+
+
+def _with_agent_names(log, agents: int):
+    """Name the agent of each served call: FCFS with ``agents`` agents, the longest idle one takes the call."""
+    log = log.reset_index(drop=True)
+    free_at = np.zeros(agents)
+    names = np.full(len(log), None, dtype=object)
+    served = log.index[log["outcome"] == "served"]
+    order = served[np.argsort((log.loc[served, "day"] * 86400.0 + log.loc[served, "service_start_s"]).to_numpy(), kind="stable")]
+    for i in order:
+        start = log.at[i, "day"] * 86400.0 + log.at[i, "service_start_s"]
+        k = int(np.argmin(free_at))
+        assert free_at[k] <= start + 1e-6  # the engine never serves with every agent busy
+        free_at[k] = start + log.at[i, "service_s"]
+        names[i] = f"agent{k}"
+    log["agent"] = names
+    return log
+
+
+def test_queue_duty_rule_recovers_a_constant_staffing(calm_log):
+    # 14 agents all day; at night (0.25 x 240/h x 180 s = 3 erlangs) each agent idles ~10 minutes between calls.
+    log = _with_agent_names(calm_log[calm_log["day"] == 1], 14)
+    queue, _ = agents_on_duty(log, 1800.0, DutyRule())
+    gap, _ = agents_on_duty(log, 1800.0, DutyRule(kind="gap", gap_s=300))
+    middle = queue.iloc[0, 2:46].to_numpy()  # away from midnight, where gaps are cut
+    assert np.abs(middle - 14).max() < 1.0 and abs(middle.mean() - 14) < 0.3
+    night = slice(2, 16)
+    assert gap.iloc[0, night].mean() < 12 < queue.iloc[0, night].mean()

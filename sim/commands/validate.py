@@ -8,11 +8,14 @@ from pathlib import Path
 
 from ..console import console, progress_bar
 from ..errors import InputError
+from .calibrate import add_duty_options, duty_rule_from_args
 
 HELP = """\
 Replay days of a per-call log. Each day becomes a one-day scenario with that
-day's observed arrival rate and agents on duty per interval, and the handling
-time and patience of --scenario (e.g. the output of `ccsim calibrate`). The
+day's observed arrival rate and agents on duty per interval (inferred from
+the services and the queue: see --duty-rule in `ccsim calibrate --help`),
+and the handling time and patience of --scenario (e.g. the output of
+`ccsim calibrate`). The
 day is simulated with common random numbers and compared, per hour and per
 day, with what the log shows and with Erlang A per interval (observed rate
 and agents, mean handling time, mean patience):
@@ -42,8 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--days", metavar="DATE,...", help="comma-separated dates as written in the log (default: all)")
     p.add_argument("--replications", "-r", type=int, default=20, metavar="N", help="replications per day (default 20)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
-    p.add_argument("--duty-gap-min", type=float, default=5.0, metavar="MIN",
-                   help="on-duty rule for agents, as in calibrate (default 5)")
+    add_duty_options(p)  # the on-duty rule, as in calibrate
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -58,6 +60,7 @@ def main(args: argparse.Namespace) -> int:
 
     if args.replications < 2:
         raise InputError("--replications", None, "must be at least 2 (the band needs replications)")
+    duty = duty_rule_from_args(args)
     scenario = load_scenario(args.scenario)
     log = read_call_log(args.log, args.columns or args.format)
     dates = [d.strip() for d in args.days.split(",") if d.strip()] if args.days else None
@@ -69,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
     n_days = len(dates) if dates else len(known)
     with progress_bar("days", n_days, quiet=args.quiet) as update:
         result = validate(log, scenario, dates, replications=args.replications, seed=args.seed,
-                          duty_gap_s=args.duty_gap_min * 60.0, progress=update)
+                          duty=duty, progress=update)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "validation.json").write_text(json.dumps(validation_json(result), indent=1), encoding="utf-8")
