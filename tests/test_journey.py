@@ -374,3 +374,37 @@ def test_cli_runs_an_omnichannel_scenario_with_a_roster_to_json(tmp_path, capsys
     bad.write_text("team,start,length_min,breaks,headcount\nrobots,08:00,480,,3\n")
     assert main(["run", str(SCENARIOS / "omnichannel-day.yaml"), "--roster", str(bad), "-q"]) == 2
     assert "robots" in capsys.readouterr().err
+
+
+journey_paths = st.sampled_from([
+    ["journey", "issues", "rate_per_hour"], ["journey", "issues", "day_profile"], ["journey", "segments", "digital", "share"],
+    ["journey", "segments", "digital", "channels"], ["journey", "segments", "digital", "channels", "phone"],
+    ["journey", "issue_types", "billing", "fcr"], ["journey", "issue_types", "billing", "channels"],
+    ["journey", "self_service", "placement"], ["journey", "self_service", "look_probability"], ["journey", "self_service", "time"],
+    ["journey", "knowledge", "gain_per_answer"], ["journey", "behaviour", "max_contacts"], ["journey", "behaviour", "retry_delay"],
+    ["channels", "chat", "concurrency"], ["channels", "chat", "open_hours"], ["channels", "chat", "open_days"],
+    ["channels", "social", "sentiment"], ["channels", "social", "response_coverage"], ["channels", "forum", "community"],
+    ["channels", "forum", "community", "members"], ["channels", "phone", "lines"], ["channels", "phone", "kind"],
+    ["teams", "voice", "skills"], ["teams", "voice", "agents"], ["teams", "voice", "shrinkage"], ["teams"], ["journey"],
+])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(journey_paths, json_values)
+def test_mutated_journey_scenarios_load_or_raise_scenario_error(path: list[str], value: object) -> None:
+    data = base_journey()
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+    try:
+        scenario = scenario_from_dict(data, source="mut.yaml")
+    except ScenarioError as err:
+        assert str(err).startswith("mut.yaml")
+    else:
+        assert scenario.journey is None or scenario.journey.segments
