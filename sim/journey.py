@@ -46,12 +46,11 @@ from .records import (
     RunRecords,
     TeamRecords,
 )
-from .scenario import Channel, Scenario, interval_count
+from .scenario import Scenario, interval_count
 
 OPEN, SELF_RESOLVED, RESOLVED_STATE, GAVE_UP = range(4)
 """Issue states, as in :data:`sim.records.ISSUE_STATES`."""
 _REASON = {name: code for code, name in enumerate(REASONS)}
-_DIGITAL = ("chat", "social", "forum")
 _BLOCK = 512
 _LATER_COLUMNS = 16
 

@@ -18,7 +18,6 @@ from sim.agents import ChannelRouting, Dispatcher, Work
 from sim.erlang import erlang_a_metrics, erlang_c_metrics
 from sim.journey_spec import Knowledge, Team
 from sim.knowledge import KnowledgeBase
-from sim.metrics import run_kpis
 from sim.records import ABANDONED, ANSWERED, BLOCKED, ISSUE_STATES, WAITING
 from sim.scenario import ScenarioError, scenario_from_dict, uses_journey_engine
 
@@ -165,7 +164,7 @@ def test_journey_without_digital_channels_matches_queueing_theory(rate: float, a
     aht_s = 180.0
     scenario = scenario_from_dict(phone_only_journey(rate, aht_s, agents, patience_s, hours=24))
     assert uses_journey_engine(scenario)
-    journey = sim.simulate(scenario, replications=10, seed=2024).summary(0.99)
+    journey = sim.simulate(scenario, replications=10, seed=2024, workers=2).summary(0.99)
     journey = journey[journey["channel"] == "phone"].set_index("kpi")
     if patience_s is None:
         c = erlang_c_metrics(rate, aht_s, agents, 20.0)
@@ -187,7 +186,7 @@ def test_chat_with_concurrency_matches_erlang_c_with_k_times_n_servers() -> None
     data = phone_only_journey(rate, aht_s, agents, None, hours=100)
     data["channels"] = {"chat": {"aht": {"mean_s": aht_s}, "agents": agents, "concurrency": k, "sl_threshold_s": 60}}
     data["journey"]["segments"]["all"]["channels"] = {"chat": 1}
-    result = sim.simulate(scenario_from_dict(data), replications=10, seed=5).summary(0.99).set_index(["channel", "kpi"])
+    result = sim.simulate(scenario_from_dict(data), replications=10, seed=5, workers=2).summary(0.99).set_index(["channel", "kpi"])
     c = erlang_c_metrics(rate, aht_s, agents * k, 60.0)
     for kpi, value in {"p_wait": c.p_wait, "asa_s": c.asa_s, "service_level": c.service_level}.items():
         low, high = result.loc[("chat", kpi), "ci99_low"], result.loc[("chat", kpi), "ci99_high"]
