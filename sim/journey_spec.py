@@ -83,7 +83,8 @@ class Knowledge(_Model):
 
     gain_per_answer: Probability = Field(0.002, description="each public answer closes this share of the gap to the ceiling")
     ceiling: Probability = Field(0.9, description="coverage never exceeds this")
-    articles_per_day: NonNegative = Field(0.0, description="articles published per day per issue type (each counts as an answer)")
+    articles_per_day: NonNegative = Field(0.0, description="knowledge-base articles published per day per issue type")
+    gain_per_article: Probability = Field(0.01, description="each article closes this share of the gap to the ceiling")
 
 
 class Behaviour(_Model):
