@@ -13,16 +13,21 @@ while they hold one; each chat's handling time is stretched by
 Channels that are closed (social and forum outside office hours) keep their
 queue as a backlog that agents work once the channel opens.
 
-Like the plain queue engine, this is built from SimPy ``Timeout`` callbacks
-rather than one process per agent or customer: when an agent finishes a
-piece of :class:`Work`, the dispatcher calls its ``on_done`` callback.
+Like the plain queue engine, this is built from timed callbacks rather than
+one process per agent or customer: when an agent finishes a piece of
+:class:`Work`, the dispatcher calls its ``on_done`` callback. The callbacks
+run on the omnichannel engine's :class:`EventLoop` (see :mod:`sim.journey`
+for why it has its own loop) or, for tests and other models, on a
+:class:`simpy.Environment`.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass
-from typing import Callable
+from heapq import heappop, heappush
+from typing import Any, Callable
 
 import simpy
 from simpy.events import Timeout
@@ -31,6 +36,64 @@ from .journey_spec import Team
 
 WAITING, SERVING, DONE, WITHDRAWN, UNQUEUED = 0, 1, 2, 3, 4
 """States of a piece of work (UNQUEUED: a post no agent will take, waiting for peers or nobody)."""
+
+
+class EventLoop:
+    """A lean discrete-event loop: callbacks due at times, kept in a binary heap.
+
+    Each pending event is a plain tuple ``(time, seq, callback, arg)``. Events
+    due at the same time run in the order they were scheduled, which is
+    SimPy's rule for events of equal priority, so a model written as SimPy
+    ``Timeout`` callbacks runs event for event the same on this loop, only
+    without creating an event object (and its callback list) per event.
+    """
+
+    __slots__ = ("now", "_heap", "_seq")
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        self._seq = itertools.count()
+
+    def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
+        """Call ``callback(arg)`` in ``delay_s`` seconds (as SimPy, at ``now + delay_s``)."""
+        heappush(self._heap, (self.now + delay_s, next(self._seq), callback, arg))
+
+    def run(self, until: float | None = None) -> None:
+        """Run events until none is left, or those due before ``until`` (then the clock reads ``until``).
+
+        As with ``simpy.Environment.run(until=...)``, events due exactly at
+        ``until`` are not run.
+        """
+        heap = self._heap
+        pop = heappop
+        if until is None:
+            while heap:
+                t, _, callback, arg = pop(heap)
+                self.now = t
+                callback(arg)
+            return
+        while heap and heap[0][0] < until:
+            t, _, callback, arg = pop(heap)
+            self.now = t
+            callback(arg)
+        self.now = until
+
+
+class _SimPyLoop:
+    """:class:`EventLoop`'s interface on top of a :class:`simpy.Environment`."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+
+    @property
+    def now(self) -> float:
+        """The environment's clock."""
+        return self.env.now
+
+    def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
+        """Call ``callback(arg)`` in ``delay_s`` seconds."""
+        Timeout(self.env, delay_s).callbacks.append(lambda _event: callback(arg))
 
 
 def _ignore(_work: "Work") -> None:
@@ -46,7 +109,7 @@ class Work:
     """
 
     __slots__ = ("channel", "arrival_s", "service_s", "state", "start_s", "end_s", "team", "on_done",
-                 "issue", "reason", "first", "sentiment")
+                 "issue", "reason", "first", "sentiment", "agent")
 
     def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: str = "direct",
                  first: bool = False) -> None:
@@ -62,6 +125,7 @@ class Work:
         self.reason = reason
         self.first = first
         self.sentiment = -1
+        self.agent: Agent | None = None
 
 
 class Agent:
@@ -111,10 +175,15 @@ class TeamState:
 
 
 class Dispatcher:
-    """Queues per channel and the teams that serve them."""
+    """Queues per channel and the teams that serve them.
 
-    def __init__(self, env: simpy.Environment, routing: dict[str, ChannelRouting], teams: dict[str, Team]) -> None:
+    ``env`` is the :class:`EventLoop` of the omnichannel engine or a
+    :class:`simpy.Environment`.
+    """
+
+    def __init__(self, env: simpy.Environment | EventLoop, routing: dict[str, ChannelRouting], teams: dict[str, Team]) -> None:
         self.env = env
+        self.loop: EventLoop | _SimPyLoop = env if isinstance(env, EventLoop) else _SimPyLoop(env)
         self.routing = routing
         self.queues: dict[str, deque[Work]] = {c: deque() for c in routing}
         self.waiting: dict[str, int] = {c: 0 for c in routing}
@@ -122,6 +191,10 @@ class Dispatcher:
         self.open: dict[str, bool] = {c: True for c in routing}
         self.teams = [TeamState(i, name, spec) for i, (name, spec) in enumerate(teams.items())]
         self.teams_for: dict[str, list[TeamState]] = {c: [t for t in self.teams if c in t.skills] for c in routing}
+        # chat channels: concurrency and stretch, looked up once per event rather than through ``routing``
+        self._chat: dict[str, tuple[int, float]] = {
+            c: (r.concurrency, r.concurrency_stretch) for c, r in routing.items() if r.kind == "chat"
+        }
 
     # -- work -------------------------------------------------------------
     def submit(self, work: Work) -> None:
@@ -129,7 +202,11 @@ class Dispatcher:
         channel = work.channel
         self.in_system[channel] += 1
         if self.open[channel]:
-            agent = self._find_agent(channel)
+            for team in self.teams_for[channel]:
+                if team.idle:
+                    self._start(team.idle.pop(), work)
+                    return
+            agent = self._find_chat_agent(channel)
             if agent is not None:
                 self._start(agent, work)
                 return
@@ -146,30 +223,34 @@ class Dispatcher:
         return True
 
     def _find_agent(self, channel: str) -> Agent | None:
-        teams = self.teams_for[channel]
-        for team in teams:
+        for team in self.teams_for[channel]:
             if team.idle:
                 return team.idle.pop()
-        route = self.routing[channel]
-        if route.kind == "chat" and route.concurrency > 1:
-            best: Agent | None = None
-            for team in teams:
-                for agent in team.agents:
-                    if not agent.busy and not agent.leaving and 0 < agent.chats < route.concurrency:
-                        if best is None or agent.chats < best.chats:
-                            best = agent
-            return best
-        return None
+        return self._find_chat_agent(channel)
+
+    def _find_chat_agent(self, channel: str) -> Agent | None:
+        """The agent holding the fewest chats (but some) below the channel's concurrency."""
+        chat = self._chat.get(channel)
+        if chat is None or chat[0] <= 1:
+            return None
+        concurrency = chat[0]
+        best: Agent | None = None
+        for team in self.teams_for[channel]:
+            for agent in team.agents:
+                if not agent.busy and not agent.leaving and 0 < agent.chats < concurrency:
+                    if best is None or agent.chats < best.chats:
+                        best = agent
+        return best
 
     def _start(self, agent: Agent, work: Work) -> None:
-        now = self.env.now
-        route = self.routing[work.channel]
+        now = self.loop.now
         duration = work.service_s
-        if route.kind == "chat":
+        chat = self._chat.get(work.channel)
+        if chat is not None:
             if agent.chats == 0:
                 agent.spell_start_s, agent.spell_channel = now, work.channel
             agent.chats += 1
-            duration *= 1.0 + route.concurrency_stretch * (agent.chats - 1)
+            duration *= 1.0 + chat[1] * (agent.chats - 1)
         else:
             agent.busy = True
             agent.spell_start_s, agent.spell_channel = now, work.channel
@@ -177,17 +258,22 @@ class Dispatcher:
         work.start_s = now
         work.end_s = now + duration
         work.team = agent.team.index
-        Timeout(self.env, duration).callbacks.append(lambda _e: self._finish(agent, work))
+        work.agent = agent
+        self.loop.after(duration, self._finish, work)
 
-    def _finish(self, agent: Agent, work: Work) -> None:
+    def _finish(self, work: Work) -> None:
+        agent = work.agent
+        assert agent is not None
+        work.agent = None
         work.state = DONE
-        self.in_system[work.channel] -= 1
-        if self.routing[work.channel].kind == "chat":
+        channel = work.channel
+        self.in_system[channel] -= 1
+        if channel in self._chat:
             agent.chats -= 1
         else:
             agent.busy = False
-        if agent.free:
-            agent.team.spells.append((agent.spell_start_s, self.env.now, agent.spell_channel))
+        if not agent.busy and agent.chats == 0:
+            agent.team.spells.append((agent.spell_start_s, self.loop.now, agent.spell_channel))
         self._next(agent)
         work.on_done(work)
 
@@ -208,26 +294,27 @@ class Dispatcher:
                 team.agents.remove(agent)
                 self._log_staff(team)
             return
+        waiting, is_open = self.waiting, self.open
         for channel in team.skills:
-            if not self.open[channel] or not self.waiting[channel]:
+            if not waiting[channel] or not is_open[channel]:
                 continue
-            route = self.routing[channel]
-            if route.kind == "chat":
+            chat = self._chat.get(channel)
+            if chat is not None:
                 if agent.busy:
                     continue
-                while agent.chats < route.concurrency and self.waiting[channel]:
+                while agent.chats < chat[0] and waiting[channel]:
                     work = self._pop(channel)
                     if work is None:
                         break
                     self._start(agent, work)
                 if agent.chats:
                     return
-            elif agent.free:
+            elif not agent.busy and agent.chats == 0:
                 work = self._pop(channel)
                 if work is not None:
                     self._start(agent, work)
                     return
-        if agent.free:
+        if not agent.busy and agent.chats == 0:
             team.idle.append(agent)
 
     # -- staffing and hours ----------------------------------------------
@@ -259,7 +346,7 @@ class Dispatcher:
         self._log_staff(team)
 
     def _log_staff(self, team: TeamState) -> None:
-        team.staff_t_s.append(self.env.now)
+        team.staff_t_s.append(self.loop.now)
         team.staff_n.append(len(team.agents))
 
     def set_open(self, channel: str, is_open: bool) -> None:

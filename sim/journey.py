@@ -20,13 +20,11 @@ forum's placement still see the same customers with the same problems
 from __future__ import annotations
 
 import math
-from typing import Callable, Generator
+from typing import Callable
 
 import numpy as np
-import simpy
-from simpy.events import Timeout
 
-from .agents import SERVING, UNQUEUED, WAITING, ChannelRouting, Dispatcher, Work
+from .agents import SERVING, UNQUEUED, WAITING, ChannelRouting, Dispatcher, EventLoop, Work
 from .demand import poisson_arrivals, rates_per_hour
 from .distributions import sample
 from .journey_spec import Journey, Team
@@ -103,7 +101,7 @@ class JourneyModel:
     def __init__(self, scenario: Scenario, streams: Streams, snapshot_s: float) -> None:
         self.scenario = scenario
         self.streams = streams
-        self.env = simpy.Environment()
+        self.loop = EventLoop()
         self.horizon_s = scenario.horizon.hours * 3600.0
         self.interval_s = scenario.horizon.interval_s
         self.snapshot_s = snapshot_s
@@ -114,7 +112,7 @@ class JourneyModel:
         routing = {
             name: ChannelRouting(self.kinds[name], ch.concurrency, ch.concurrency_stretch) for name, ch in scenario.channels.items()
         }
-        self.dispatcher = Dispatcher(self.env, routing, self.teams)
+        self.dispatcher = Dispatcher(self.loop, routing, self.teams)
         self.staffed = {name for team in self.teams.values() for name in team.skills}
         self.escalation_channel = next((n for n in self.names if self.kinds[n] == "phone"), None)
         self.contacts: list[tuple] = []
@@ -123,6 +121,7 @@ class JourneyModel:
         self.fcr_mult = {name: ch.fcr_multiplier for name, ch in scenario.channels.items()}
         self.customer_open = {name: True for name in self.names}
         self.snaps: list[tuple[float, list[int], list[float]]] = []
+        self.moments: list[float] = []
         self._later: dict[str, _Block] = {}
         self._setup_issues()
 
@@ -249,10 +248,10 @@ class JourneyModel:
         """Seconds until one of the issue's channels opens (inf if none within a week)."""
         wanted = [self.scenario.channels[c] for c, _ in self.options[self.seg[issue] * self.n_types + self.typ[issue]]]
         step = self.interval_s
-        t = (math.floor(self.env.now / step + 1e-9) + 1) * step
+        t = (math.floor(self.loop.now / step + 1e-9) + 1) * step
         for _ in range(int(7 * 86400 / step) + 1):
             if any(ch.open_at(t) for ch in wanted):
-                return t - self.env.now
+                return t - self.loop.now
             t += step
         return math.inf
 
@@ -271,14 +270,14 @@ class JourneyModel:
 
     def _after(self, delay_s: float, action: Callable[[object], None], arg: object) -> None:
         """Call ``action(arg)`` in ``delay_s`` seconds."""
-        Timeout(self.env, delay_s).callbacks.append(lambda _e: action(arg))
+        self.loop.after(delay_s, action, arg)
 
     # -- the customer's story --------------------------------------------------
     # arrive -> (search) -> contact -> handled: resolved | repeat later
     #                               -> failed: escalate | switch | retry later | give up
     def _arrive(self, i: int) -> None:
         """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center."""
-        self.issue_start[i] = self.env.now
+        self.issue_start[i] = self.loop.now
         if self.u[i][2] < self.look_p[self.seg[i]]:
             self.issue_looked[i] = True
             self._after(self.search_s[i], self._searched, i)
@@ -357,11 +356,11 @@ class JourneyModel:
     def _end(self, i: int, state: int) -> None:
         self.issue_state[i] = state
         if state in (SELF_RESOLVED, RESOLVED_STATE):
-            self.issue_resolution[i] = self.env.now - self.issue_start[i]
+            self.issue_resolution[i] = self.loop.now - self.issue_start[i]
 
     # -- phone and chat: queue, patience, lines -----------------------------------
     def _queued(self, i: int, channel: str, reason: str, first: bool) -> None:
-        work = Work(channel, self.env.now, self._service(channel, i, first), i, reason, first)
+        work = Work(channel, self.loop.now, self._service(channel, i, first), i, reason, first)
         lines = self.lines[channel]
         if lines is not None and self.dispatcher.in_system[channel] >= lines:
             self._log(work, 0.0, work.service_s, BLOCKED, BY_NONE, False)
@@ -378,7 +377,7 @@ class JourneyModel:
     def _queued_patience(self, work: Work) -> None:
         if self.dispatcher.withdraw(work):
             self.pending.pop(work, None)
-            self._log(work, self.env.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False)
+            self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False)
             self._failed(work)
 
     def _queued_done(self, work: Work) -> None:
@@ -390,7 +389,7 @@ class JourneyModel:
     # -- public posts: social and forum ------------------------------------------------
     def _social_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
-        work = Work(channel, self.env.now, self._service(channel, i, first), i, reason, first)
+        work = Work(channel, self.loop.now, self._service(channel, i, first), i, reason, first)
         u_sent = self.u[i][5] if first else self._uniform(i)
         s = ch.sentiment
         work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
@@ -417,7 +416,7 @@ class JourneyModel:
             work.sentiment == 2 and work.issue >= 0 and self.escalation_channel is not None
             and self._uniform(work.issue) < channel.escalation_probability
         )
-        self._log(work, self.env.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False, escalate)
+        self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False, escalate)
         self._failed(work, escalate)
 
     def _post_answered(self, work: Work) -> None:
@@ -431,7 +430,7 @@ class JourneyModel:
 
     def _forum_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
-        work = Work(channel, self.env.now, 0.0, i, reason, first)
+        work = Work(channel, self.loop.now, 0.0, i, reason, first)
         rate = ch.community.first_answer_rate_per_s()
         unit = self.first_peer[i] if first else self._later_draw("forum:peer-later", _draw_unit_exponential)
         peer_s = unit / rate if rate > 0 else math.inf
@@ -453,7 +452,7 @@ class JourneyModel:
         accepted = self._uniform(work.issue) < self.scenario.channels[work.channel].community.accept_probability
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
-        self._log(work, self.env.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
+        self._log(work, self.loop.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
         self._handled(work, accepted)
 
     def _moderate(self, work: Work) -> None:
@@ -464,7 +463,7 @@ class JourneyModel:
         work.service_s = self._service(work.channel, work.issue, work.first)
         work.on_done = self._post_answered
         self.dispatcher.submit(work)
-        remaining = patience - (self.env.now - work.arrival_s)
+        remaining = patience - (self.loop.now - work.arrival_s)
         if work.state == WAITING and not math.isinf(remaining):
             self._after(remaining, self._post_patience, work)
 
@@ -492,44 +491,61 @@ class JourneyModel:
 
     def _snapshot(self) -> None:
         backlog = [self.dispatcher.waiting[name] for name in self.names]
-        self.snaps.append((self.env.now, backlog, self.knowledge.snapshot()))
+        self.snaps.append((self.loop.now, backlog, self.knowledge.snapshot()))
 
-    def _clock(self) -> Generator[simpy.Event, object, None]:
-        moments = sorted(
+    def _clock_moments(self) -> list[float]:
+        """Times of the interval starts and the snapshots, sorted."""
+        return sorted(
             {round(k * self.interval_s, 6) for k in range(interval_count(self.horizon_s, self.interval_s))}
             | {round(j * self.snapshot_s, 6) for j in range(int(math.ceil(self.horizon_s / self.snapshot_s)))}
         )
-        for t in moments:
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            k = t / self.interval_s
-            if abs(k - round(k)) < 1e-9:
-                self._interval(int(round(k)))
-            if abs(t / self.snapshot_s - round(t / self.snapshot_s)) < 1e-9:
-                self._snapshot()
-        yield self.env.timeout(self.horizon_s - self.env.now)
+
+    def _tick(self, position: int) -> None:
+        """Handle the clock moments from ``position`` that are due now, then wait for the next one."""
+        moments, loop = self.moments, self.loop
+        while position < len(moments):
+            t = moments[position]
+            if t > loop.now:
+                loop.after(t - loop.now, self._tick_due, position)
+                return
+            self._moment(t)
+            position += 1
+        loop.after(self.horizon_s - loop.now, self._final_snapshot, None)
+
+    def _tick_due(self, position: int) -> None:
+        self._moment(self.moments[position])
+        self._tick(position + 1)
+
+    def _moment(self, t: float) -> None:
+        """Clock moment ``t``: a new interval, a snapshot, or both."""
+        k = t / self.interval_s
+        if abs(k - round(k)) < 1e-9:
+            self._interval(int(round(k)))
+        if abs(t / self.snapshot_s - round(t / self.snapshot_s)) < 1e-9:
+            self._snapshot()
+
+    def _final_snapshot(self, _arg: None) -> None:
         self._snapshot()
 
     def _release(self, times: np.ndarray, start: Callable[[int], None]) -> None:
         """Start ``start(j)`` at each of the sorted ``times`` with one pending event at a time."""
-        position = [0]
-        env = self.env
+        at = times.tolist()
+        n = len(at)
+        loop = self.loop
 
-        def fire(_event: object) -> None:
-            j = position[0]
+        def fire(j: int) -> None:
             start(j)
-            position[0] = j + 1
-            if j + 1 < len(times):
-                Timeout(env, times[j + 1] - env.now).callbacks.append(fire)
+            if j + 1 < n:
+                loop.after(at[j + 1] - loop.now, fire, j + 1)
 
-        if len(times):
-            Timeout(env, times[0]).callbacks.append(fire)
+        if n:
+            loop.after(at[0], fire, 0)
 
     # -- run -------------------------------------------------------------------
     def run(self, replication: int) -> RunRecords:
         """Simulate and return the records."""
-        env = self.env
-        self.env.process(self._clock())
+        loop = self.loop
+        self.moments = self._clock_moments()
         self._release(self.issue_arrival, self._arrive)
         for name, stream in self.scenario.arrivals.items():
             times = poisson_arrivals(
@@ -539,11 +555,12 @@ class JourneyModel:
                 self.streams(f"arrivals:{name}"),
             )
             self._release(times, lambda _j, name=name: self._try(-1, name, "direct"))
+        self._tick(0)  # the clock's first moment (time 0) comes before any other event
         if self.scenario.horizon.drain:
-            env.run()
+            loop.run()
         else:
-            env.run(until=self.horizon_s)
-        end_s = max(env.now, self.horizon_s)
+            loop.run(until=self.horizon_s)
+        end_s = max(loop.now, self.horizon_s)
         self.dispatcher.close_spells(end_s)
         self._log_pending(end_s)
         return self._records(replication, end_s)
