@@ -16,15 +16,55 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .distributions import DIST_NAMES, Distribution, default_exponential
 from .errors import ScenarioError
-from .journey_spec import CHANNEL_KINDS, Community, Journey, Sentiment, Team
+from .journey_spec import CHANNEL_KINDS, Community, Journey, Placement, Sentiment, Team
 
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = typing.Annotated[float, Field(ge=0.0)]
 TimeDist = typing.Annotated[Distribution, BeforeValidator(default_exponential)]
+Hour = typing.Annotated[float, Field(ge=0, le=24)]
+Weekday = typing.Annotated[int, Field(ge=0, le=6)]
+
+DEFAULT_OFFICE_HOURS: tuple[float, float] = (8.0, 20.0)
+"""Office hours when a scenario does not set ``office_hours``: 08:00 to 20:00."""
+DEFAULT_OFFICE_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4)
+"""Office days when a scenario does not set ``office_days``: Monday to Friday."""
+_OPENING_EXPECTED = "expected 24/7, office or [start_hour, end_hour] with hours from 0 to 24"
+
+
+def _opening_hours(value: Any) -> Any:
+    """Normalise a channel's ``opening_hours``: ``24/7``, ``office`` or ``[start_hour, end_hour]``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("24/7", "office"):
+            return text
+        raise ValueError(_OPENING_EXPECTED)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(h, (int, float)) and not isinstance(h, bool) for h in value
+    ):
+        hours = (float(value[0]), float(value[1]))
+        if all(math.isfinite(h) and 0.0 <= h <= 24.0 for h in hours):
+            return hours
+    raise ValueError(f"{_OPENING_EXPECTED} (got {value!r})" if isinstance(value, (list, tuple)) else _OPENING_EXPECTED)
+
+
+OpeningHours = typing.Annotated[Literal["24/7", "office"] | tuple[float, float], BeforeValidator(_opening_hours)]
+"""``24/7`` (around the clock), ``office`` (the scenario's office hours) or ``[start_hour, end_hour]``."""
 
 
 class _Model(BaseModel):
@@ -92,11 +132,14 @@ class Channel(_Model):
     patience: TimeDist | None = Field(None, description="time a waiting customer stays before abandoning; absent = infinite")
     sl_threshold_s: NonNegative = Field(20.0, description="service level counts contacts answered within this many seconds")
     sl_target: Probability = Field(0.8, description="service level the center aims for (reporting only)")
-    open_hours: tuple[typing.Annotated[float, Field(ge=0, le=24)], typing.Annotated[float, Field(ge=0, le=24)]] | None = Field(
-        None, description="[start_hour, end_hour) each open day; absent = around the clock"
+    open_hours: tuple[Hour, Hour] | None = Field(
+        None, description="[start_hour, end_hour) each open day; absent = around the clock (older spelling of opening_hours)"
     )
-    open_days: list[typing.Annotated[int, Field(ge=0, le=6)]] | None = Field(
-        None, description="open weekdays, 0 = Monday (day 0 of the horizon); absent = every day"
+    open_days: list[Weekday] | None = Field(
+        None, description="open weekdays, 0 = Monday (day 0 of the horizon); absent = every day (office: office_days)"
+    )
+    opening_hours: OpeningHours | None = Field(
+        None, description="24/7, office (the scenario's office_hours on office_days) or [start_hour, end_hour]"
     )
     fcr_multiplier: typing.Annotated[float, Field(ge=0.0)] = Field(1.0, description="scales the issue type's FCR here")
     lines: typing.Annotated[int, Field(ge=1)] | None = Field(None, description="phone: lines; callers beyond get a busy signal")
@@ -111,12 +154,48 @@ class Channel(_Model):
     )
     community: Community | None = Field(None, description="forum: the peers who answer posts")
     moderation_after_s: NonNegative = Field(86400.0, description="forum: a post no peer answered goes to moderators")
+    _office_hours: tuple[float, float] = PrivateAttr(DEFAULT_OFFICE_HOURS)
+    _office_days: tuple[int, ...] = PrivateAttr(DEFAULT_OFFICE_DAYS)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _one_spelling(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("open_hours") is not None:
+            raise ValueError("give either opening_hours or open_hours (its older spelling), not both")
+        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "Channel":
         if isinstance(self.agents, list) and not self.agents:
             raise ValueError("agents list must not be empty")
         return self
+
+    def with_office(self, hours: tuple[float, float], days: Sequence[int]) -> "Channel":
+        """This channel with ``opening_hours: office`` meaning ``hours`` on weekdays ``days``."""
+        channel = self.model_copy()
+        channel._office_hours = (float(hours[0]), float(hours[1]))
+        channel._office_days = tuple(int(d) for d in days)
+        return channel
+
+    @property
+    def hours_open(self) -> tuple[float, float] | None:
+        """Daily opening hours ``(start_hour, end_hour)`` in force; None = around the clock."""
+        if self.opening_hours is None:
+            return self.open_hours
+        if self.opening_hours == "24/7":
+            return None
+        if self.opening_hours == "office":
+            return self._office_hours
+        return self.opening_hours
+
+    @property
+    def days_open(self) -> tuple[int, ...] | None:
+        """Open weekdays (0 = Monday); None = every day. ``open_days`` decides when given."""
+        if self.open_days is not None:
+            return tuple(self.open_days)
+        if self.opening_hours == "office":
+            return self._office_days
+        return None
 
     def kind_for(self, name: str) -> str:
         """The channel kind, defaulting to the name when it is a known kind."""
@@ -133,13 +212,26 @@ class Channel(_Model):
     def open_at(self, t_s: float) -> bool:
         """Whether the channel is open at time ``t_s`` (day 0 is a Monday)."""
         day = int(t_s // 86400.0)
-        if self.open_days is not None and day % 7 not in self.open_days:
+        days = self.days_open
+        if days is not None and day % 7 not in days:
             return False
-        if self.open_hours is None:
+        hours = self.hours_open
+        if hours is None:
             return True
         hour = (t_s - day * 86400.0) / 3600.0
-        start, end = self.open_hours
+        start, end = hours
         return start <= hour < end if start <= end else (hour >= start or hour < end)
+
+
+class Forum(_Model):
+    """Where the community forum sits in the customer journey.
+
+    ``placement`` is the same setting as ``journey.self_service.placement``
+    (give it once): ``before_login`` (public, found by search engines and the
+    help pages), ``after_login`` (in the customer's account) or ``none``.
+    """
+
+    placement: Placement | None = Field(None, description="before_login, after_login or none")
 
 
 class Scenario(_Model):
@@ -152,8 +244,15 @@ class Scenario(_Model):
     horizon: Horizon = Horizon()
     arrivals: dict[str, ArrivalStream] = Field(default_factory=dict, description="contacts arriving straight to a channel")
     channels: dict[str, Channel]
+    office_hours: tuple[Hour, Hour] = Field(
+        DEFAULT_OFFICE_HOURS, description="[start_hour, end_hour) of channels with opening_hours: office"
+    )
+    office_days: list[Weekday] = Field(
+        list(DEFAULT_OFFICE_DAYS), min_length=1, description="weekdays (0 = Monday) of channels with opening_hours: office"
+    )
     journey: Journey | None = Field(None, description="customer issues, segments, self-service (omnichannel model)")
     teams: dict[str, Team] | None = Field(None, description="agents with skills; replaces per-channel agents")
+    forum: Forum | None = Field(None, description="the forum's placement (same as journey.self_service.placement)")
     costs: dict[str, Any] | None = Field(None, description="cost model; validated by the ROI study (sim.costs)")
     roi: dict[str, Any] | None = Field(None, description="ROI horizon and arms; validated by the ROI study (sim.roi)")
     uncertain: dict[str, Any] | None = Field(
@@ -167,6 +266,18 @@ class Scenario(_Model):
                 raise ValueError(f"arrivals.{name} has no channel; channels are: {', '.join(self.channels) or 'none'}")
         if not self.channels:
             raise ValueError("at least one channel is needed")
+        return self
+
+    @model_validator(mode="after")
+    def _resolve_office_and_forum(self) -> "Scenario":
+        """Give ``office`` channels the scenario's office hours; apply ``forum.placement`` to the journey."""
+        for name, channel in self.channels.items():
+            if channel.opening_hours == "office":
+                self.channels[name] = channel.with_office(self.office_hours, self.office_days)
+        placement = self.forum.placement if self.forum is not None else None
+        if placement is not None and self.journey is not None and self.journey.self_service.placement != placement:
+            self_service = self.journey.self_service.model_copy(update={"placement": placement})
+            self.journey = self.journey.model_copy(update={"self_service": self_service})
         return self
 
 
@@ -215,6 +326,7 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>", base
     """Validate a plain mapping into a :class:`Scenario` (raises ScenarioError)."""
     if not isinstance(data, Mapping):
         raise ScenarioError(source, None, f"expected a mapping at the top level, found {type(data).__name__}")
+    _check_one_placement(data, source)
     try:
         scenario = Scenario.model_validate(dict(data), context={"base_dir": str(base_dir or Path("."))})
     except ValidationError as exc:
@@ -223,6 +335,20 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>", base
         raise ScenarioError(source, None, f"cannot be read as a scenario ({exc})") from None
     check_references(scenario, source)
     return scenario
+
+
+def _check_one_placement(data: Mapping[str, Any], source: str) -> None:
+    """``forum.placement`` and ``journey.self_service.placement`` are one setting: refuse two different values."""
+    forum, journey = data.get("forum"), data.get("journey")
+    self_service = journey.get("self_service") if isinstance(journey, Mapping) else None
+    if not isinstance(forum, Mapping) or not isinstance(self_service, Mapping):
+        return
+    short, long = forum.get("placement"), self_service.get("placement")
+    if short is not None and long is not None and short != long:
+        raise ScenarioError(
+            source, "forum.placement",
+            f"is {short!r} but journey.self_service.placement is {long!r}; they are the same setting, give it once",
+        )
 
 
 def check_references(scenario: Scenario, source: str) -> None:
@@ -245,6 +371,14 @@ def check_references(scenario: Scenario, source: str) -> None:
     for name, channel in channels.items():
         if channel.agents is None and name not in served and channel.kind_for(name) != "forum":
             raise ScenarioError(source, f"channels.{name}.agents", "is required (or give the channel to a team under teams)")
+    placement = scenario.forum.placement if scenario.forum is not None else None
+    if placement is not None and scenario.journey is None:
+        raise ScenarioError(source, "forum.placement", "needs a journey section: the forum is where customers with issues search first")
+    if placement not in (None, "none") and not any(c.kind_for(n) == "forum" for n, c in channels.items()):
+        raise ScenarioError(
+            source, "forum.placement",
+            f"the scenario has no forum channel (channels are: {known}); add one with kind: forum, or use none",
+        )
     if scenario.journey is not None:
         for section in ("segments", "issue_types"):
             for entry_name, entry in getattr(scenario.journey, section).items():
@@ -265,7 +399,10 @@ def uses_journey_engine(scenario: Scenario) -> bool:
     if scenario.journey is not None or scenario.teams is not None:
         return True
     journey_fields = set(_KIND_FIELDS) | {"kind", "open_hours", "open_days", "fcr_multiplier"}
-    return any(channel.model_fields_set & journey_fields for channel in scenario.channels.values())
+    return any(
+        channel.model_fields_set & journey_fields or channel.opening_hours not in (None, "24/7")
+        for channel in scenario.channels.values()
+    )
 
 
 def parse_override(text: str, source: str) -> tuple[str, Any]:
@@ -283,12 +420,44 @@ def parse_override(text: str, source: str) -> tuple[str, Any]:
     return key, value
 
 
+SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("forum.placement", "journey.self_service.placement"),
+    ("channels.*.opening_hours", "channels.*.open_hours"),
+)
+"""Pairs of dotted paths that spell the same setting (``*`` is any one key).
+
+A file gives one of them; an override of either removes the other, so the
+override wins whichever spelling the file used.
+"""
+
+
+def _synonym_of(parts: list[str]) -> list[str] | None:
+    """The other spelling of the setting at ``parts``, or None."""
+    for pair in SYNONYMS:
+        for this, other in (pair, pair[::-1]):
+            pattern = this.split(".")
+            if len(pattern) == len(parts) and all(p in ("*", k) for p, k in zip(pattern, parts)):
+                return [k if p == "*" else p for p, k in zip(other.split("."), parts)] if "*" in other else other.split(".")
+    return None
+
+
+def _remove_path(data: dict[str, Any], parts: list[str]) -> None:
+    node: Any = data
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any], source: str) -> dict[str, Any]:
     """Return a copy of ``data`` with dotted-path overrides applied.
 
     Missing intermediate mappings are created so that, for example,
     ``channels.phone.patience.mean_s=300`` adds patience to a scenario that
-    had none; validation then checks the result.
+    had none; validation then checks the result. A setting of a channel the
+    scenario does not have (``channels.social.opening_hours`` on a
+    phone-and-chat scenario) is refused with an error naming the key. An
+    override of a setting with two spellings (:data:`SYNONYMS`) replaces both.
     """
     import copy
 
@@ -296,6 +465,15 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str
     items = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o, source) for o in overrides)
     for key, value in items:
         parts = key.split(".")
+        channels = result.get("channels")
+        if len(parts) > 2 and parts[0] == "channels" and isinstance(channels, dict) and parts[1] not in channels:
+            known = ", ".join(map(str, channels)) or "none"
+            raise ScenarioError(
+                source, key, f"the scenario has no channel '{parts[1]}' (its channels are: {known}), so this cannot be set"
+            )
+        other = _synonym_of(parts)
+        if other is not None:
+            _remove_path(result, other)
         node: Any = result
         for depth, part in enumerate(parts[:-1]):
             child = node.get(part) if isinstance(node, dict) else None
