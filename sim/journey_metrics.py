@@ -32,6 +32,24 @@ import pandas as pd
 from .metrics import busy_integral, staffed_integral
 from .records import ANSWERED, BY_AGENT, BY_PEER, REASONS, SENTIMENTS, JourneyRecords, RunRecords
 
+JOURNEY_SUMMARY_KPIS: dict[str, str] = {
+    "issues": "issues",
+    "self_resolved": "deflected",
+    "deflection_rate": "deflection_rate",
+    "direct_shift": "shifted_contacts",
+    "fcr": "fcr",
+    "repeat_contact_rate": "repeat_rate",
+    "contacts_per_issue": "contacts_per_issue",
+    "escalations": "escalations",
+}
+"""Names of the journey summary (``--json``'s top-level ``journey``) -> the ``journey`` KPI they report.
+
+``self_resolved`` is the indirect contact reduction (issues deflected by
+self-service), ``direct_shift`` the contacts handled in digital channels.
+"""
+POST_KPI_ALIASES: dict[str, str] = {"response_time_s": "mean_response_s"}
+"""Further names of social and forum KPIs in ``--json`` -> the KPI they report."""
+
 _DIGITAL = ("chat", "social", "forum")
 _REPEAT, _RETRY, _SWITCH = REASONS.index("repeat"), REASONS.index("retry"), REASONS.index("switch")
 

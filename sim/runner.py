@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from .journey_metrics import JOURNEY_SUMMARY_KPIS, POST_KPI_ALIASES
 from .metrics import KPI_NAMES, run_interval_kpis, run_kpis, summarize
 from .model import run
 from .scenario import Scenario
@@ -64,7 +65,13 @@ class SimulationResult:
         return float(values["mean"]), float(values.iloc[3]), float(values.iloc[4])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict: ``kpis.<channel>.<kpi> = {mean, ci95_low, ci95_high}``."""
+        """A JSON-ready dict: ``kpis.<channel>.<kpi> = {mean, ci95_low, ci95_high}``.
+
+        Omnichannel scenarios also get a top-level ``journey`` summary (the
+        names of :data:`sim.journey_metrics.JOURNEY_SUMMARY_KPIS`), and their
+        social and forum channels ``response_time_s`` beside
+        ``response_coverage``; both repeat KPIs found under ``kpis``.
+        """
         kpis: dict[str, dict[str, dict[str, float | None]]] = {}
         for row in self.kpis.itertuples(index=False):
             kpis.setdefault(row.channel, {})[row.kpi] = {
@@ -72,7 +79,12 @@ class SimulationResult:
                 "ci95_low": _finite(row.ci95_low),
                 "ci95_high": _finite(row.ci95_high),
             }
-        return {
+        for name, channel in self.scenario.channels.items():
+            if channel.kind_for(name) in ("social", "forum") and name in kpis:
+                for alias, kpi in POST_KPI_ALIASES.items():
+                    if kpi in kpis[name]:
+                        kpis[name][alias] = dict(kpis[name][kpi])
+        payload: dict[str, Any] = {
             "scenario": self.scenario.name,
             "seed": self.seed,
             "replications": self.replications,
@@ -80,6 +92,13 @@ class SimulationResult:
             "warmup_hours": self.scenario.horizon.warmup_hours,
             "kpis": kpis,
         }
+        journey = kpis.get("journey", {})
+        if journey:
+            payload["journey"] = {
+                name: dict(journey.get(kpi, {"mean": None, "ci95_low": None, "ci95_high": None}))
+                for name, kpi in JOURNEY_SUMMARY_KPIS.items()
+            }
+        return payload
 
 
 def _period_summary(frame: pd.DataFrame, level: float) -> pd.DataFrame:
