@@ -122,17 +122,13 @@ class JourneyModel:
         self.customer_open = {name: True for name in self.names}
         self.snaps: list[tuple[float, list[int], list[float]]] = []
         self.moments: list[float] = []
-        self._later: dict[str, _Block] = {}
         self._setup_issues()
 
     # -- random numbers -----------------------------------------------------
-    def _later_draw(self, purpose: str, make: Callable[[np.random.Generator, int], np.ndarray]) -> float:
-        block = self._later.get(purpose)
-        if block is None:
-            rng = self.streams(purpose)
-            block = _Block(lambda n: make(rng, n))
-            self._later[purpose] = block
-        return block()
+    def _later_block(self, purpose: str, make: Callable[[np.random.Generator, int], np.ndarray]) -> _Block:
+        """Values for later contacts from stream ``purpose``, drawn in blocks when first needed."""
+        streams = self.streams
+        return _Block(lambda n: make(streams(purpose), n))
 
     def _uniform(self, issue: int) -> float:
         """The next decision uniform of ``issue``: its own pre-drawn column while they last.
@@ -144,21 +140,18 @@ class JourneyModel:
             k = self.u_used[issue]
             if k < _LATER_COLUMNS:
                 self.u_used[issue] = k + 1
-                return self.u_later[issue][k]
-        return self._later_draw("journey:later-u", lambda rng, n: rng.random(n))
+                return self.u_later[issue * _LATER_COLUMNS + k]
+        return self._later_u()
 
     def _service(self, channel: str, issue: int, first: bool) -> float:
-        ch = self.scenario.channels[channel]
-        base = self.first_service[channel][issue] if first else self._later_draw(f"aht-later:{channel}", lambda r, n: sample(ch.aht, r, n))
+        base = self.first_service[channel][issue] if first else self._aht_later[channel]()
         return base * self.aht_mult[self.typ[issue]] if issue >= 0 else base
 
     def _patience(self, channel: str, issue: int, first: bool) -> float:
-        ch = self.scenario.channels[channel]
-        if ch.patience is None:
-            return math.inf
         if first:
             return self.first_patience[channel][issue]
-        return self._later_draw(f"patience-later:{channel}", lambda r, n: sample(ch.patience, r, n))
+        block = self._patience_later[channel]
+        return math.inf if block is None else block()
 
     # -- set-up ---------------------------------------------------------------
     def _setup_issues(self) -> None:
@@ -174,8 +167,12 @@ class JourneyModel:
             self.segments, self.types = list(journey.segments), list(journey.issue_types)
         n = len(self.issue_arrival)
         u = streams("journey:issue-u").random((n, 8))
-        self.u = u.tolist()
-        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).tolist()
+        # one Python list per column (lists of lists would be slow to build and to collect)
+        self.u_look, self.u_search, self.u_choose, self.u_sentiment, self.u_resolve, self.u_scope = (
+            u[:, c].tolist() for c in range(2, 8)
+        )
+        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).ravel().tolist()
+        self._later_u = self._later_block("journey:later-u", lambda rng, k: rng.random(k))
         self.u_used = [0] * n
         if journey is not None:
             seg_share = np.array([s.share for s in journey.segments.values()], dtype=float)
@@ -199,8 +196,8 @@ class JourneyModel:
             ]
             self.behaviour = journey.behaviour
             behaviour = journey.behaviour
-            self._draw_repeat = lambda rng, k: sample(behaviour.repeat_delay, rng, k)
-            self._draw_retry = lambda rng, k: sample(behaviour.retry_delay, rng, k)
+            self._repeat_delay = self._later_block("journey:repeat", lambda rng, k: sample(behaviour.repeat_delay, rng, k))
+            self._retry_delay = self._later_block("journey:retry", lambda rng, k: sample(behaviour.retry_delay, rng, k))
             coverage = [t.knowledge_coverage for t in journey.issue_types.values()]
             self.knowledge = KnowledgeBase(self.types, coverage, journey.knowledge)
         else:
@@ -209,11 +206,19 @@ class JourneyModel:
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
         self.first_service: dict[str, list[float]] = {}
         self.first_patience: dict[str, list[float]] = {}
+        self._aht_later: dict[str, _Block] = {}
+        self._patience_later: dict[str, _Block | None] = {}
         for name, ch in scenario.channels.items():
             self.first_service[name] = sample(ch.aht, streams(f"aht:{name}"), n).tolist()
+            self._aht_later[name] = self._later_block(f"aht-later:{name}", lambda r, k, d=ch.aht: sample(d, r, k))
             if ch.patience is not None:
                 self.first_patience[name] = sample(ch.patience, streams(f"patience:{name}"), n).tolist()
+                self._patience_later[name] = self._later_block(f"patience-later:{name}", lambda r, k, d=ch.patience: sample(d, r, k))
+            else:
+                self.first_patience[name] = [math.inf] * n
+                self._patience_later[name] = None
         self.first_peer = streams("forum:peer").exponential(1.0, n).tolist()
+        self._peer_later = self._later_block("forum:peer-later", _draw_unit_exponential)
         self.issue_looked = [False] * n
         self.n_types = len(self.types)
         self.issue_start = [0.0] * n
@@ -265,7 +270,7 @@ class JourneyModel:
         issue = work.issue
         if issue < 0:
             return True
-        u = self.u[issue][6] if work.first else self._uniform(issue)
+        u = self.u_resolve[issue] if work.first else self._uniform(issue)
         return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.channel]
 
     def _after(self, delay_s: float, action: Callable[[object], None], arg: object) -> None:
@@ -278,17 +283,17 @@ class JourneyModel:
     def _arrive(self, i: int) -> None:
         """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center."""
         self.issue_start[i] = self.loop.now
-        if self.u[i][2] < self.look_p[self.seg[i]]:
+        if self.u_look[i] < self.look_p[self.seg[i]]:
             self.issue_looked[i] = True
             self._after(self.search_s[i], self._searched, i)
         else:
-            self._try(i, self._choose(i, self.u[i][4]), "first")
+            self._try(i, self._choose(i, self.u_choose[i]), "first")
 
     def _searched(self, i: int) -> None:
-        if self.u[i][3] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
+        if self.u_search[i] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
             self._end(i, SELF_RESOLVED)
         else:
-            self._try(i, self._choose(i, self.u[i][4]), "first")
+            self._try(i, self._choose(i, self.u_choose[i]), "first")
 
     def _try(self, i: int, channel: str | None, reason: str) -> None:
         """Contact ``channel`` now (or wait until a wanted channel opens)."""
@@ -321,7 +326,7 @@ class JourneyModel:
         elif self.issue_contacts[i] >= self.behaviour.max_contacts:
             self._end(i, GAVE_UP)
         else:
-            self._after(self._later_draw("journey:repeat", self._draw_repeat), self._repeat, i)
+            self._after(self._repeat_delay(), self._repeat, i)
 
     def _repeat(self, i: int) -> None:
         self._try(i, self._choose(i, self._uniform(i)), "repeat")
@@ -345,7 +350,7 @@ class JourneyModel:
                 self._try(i, other, "switch")
                 return
         if u < behaviour.switch_probability + behaviour.retry_probability:
-            self._after(self._later_draw("journey:retry", self._draw_retry), self._retry, (i, work.channel))
+            self._after(self._retry_delay(), self._retry, (i, work.channel))
             return
         self._end(i, GAVE_UP)
 
@@ -390,10 +395,10 @@ class JourneyModel:
     def _social_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
         work = Work(channel, self.loop.now, self._service(channel, i, first), i, reason, first)
-        u_sent = self.u[i][5] if first else self._uniform(i)
+        u_sent = self.u_sentiment[i] if first else self._uniform(i)
         s = ch.sentiment
         work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
-        in_scope = (self.u[i][7] if first else self._uniform(i)) < ch.response_coverage and channel in self.staffed
+        in_scope = (self.u_scope[i] if first else self._uniform(i)) < ch.response_coverage and channel in self.staffed
         patience = self._patience(channel, i, first)
         self.pending[work] = None
         work.on_done = self._post_answered
@@ -432,7 +437,7 @@ class JourneyModel:
         ch = self.scenario.channels[channel]
         work = Work(channel, self.loop.now, 0.0, i, reason, first)
         rate = ch.community.first_answer_rate_per_s()
-        unit = self.first_peer[i] if first else self._later_draw("forum:peer-later", _draw_unit_exponential)
+        unit = self.first_peer[i] if first else self._peer_later()
         peer_s = unit / rate if rate > 0 else math.inf
         patience = self._patience(channel, i, first)
         deadline = ch.moderation_after_s if channel in self.staffed else math.inf
