@@ -39,16 +39,20 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
 from .design import saltelli_design, saltelli_matrices
 from .scenario import read_yaml_mapping, validation_to_error
 from .sweep import KeepSpec, Plan, StudyRun, SweepSpecError, build_plan
+from .uncertainty import (  # noqa: F401 - re-exported: specs and tests name them here
+    BetaInput, InputDistribution, LognormalInput, NormalInput, PertInput, TriangularInput, UniformInput,
+    input_values, tornado_bounds,
+)
 
 # ---------------------------------------------------------------------------
 # Estimators over arrays
@@ -145,122 +149,6 @@ def tornado_effects(base: np.ndarray, low: np.ndarray, high: np.ndarray, confide
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
-
-class UniformInput(_Spec):
-    """Uniform on ``[low, high]``; ``[low, high]`` in a spec is short for this."""
-
-    dist: Literal["uniform"] = "uniform"
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _order(self) -> "UniformInput":
-        if not self.high > self.low:
-            raise ValueError(f"needs low < high (got {self.low}, {self.high})")
-        return self
-
-    def frozen(self) -> Any:
-        """The scipy distribution."""
-        return stats.uniform(self.low, self.high - self.low)
-
-
-class TriangularInput(_Spec):
-    """Triangular on ``[low, high]`` with its peak at ``mode``."""
-
-    dist: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
-
-    @model_validator(mode="after")
-    def _order(self) -> "TriangularInput":
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError(f"needs low <= mode <= high and low < high (got {self.low}, {self.mode}, {self.high})")
-        return self
-
-    def frozen(self) -> Any:
-        """The scipy distribution."""
-        return stats.triang((self.mode - self.low) / (self.high - self.low), self.low, self.high - self.low)
-
-
-class NormalInput(_Spec):
-    """Normal with ``mean`` and ``sd``, optionally truncated to ``[low, high]``."""
-
-    dist: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
-
-    def frozen(self) -> Any:
-        """The scipy distribution (truncated when bounds are given)."""
-        if self.low is None and self.high is None:
-            return stats.norm(self.mean, self.sd)
-        a = -np.inf if self.low is None else (self.low - self.mean) / self.sd
-        b = np.inf if self.high is None else (self.high - self.mean) / self.sd
-        return stats.truncnorm(a, b, loc=self.mean, scale=self.sd)
-
-
-class LognormalInput(_Spec):
-    """Lognormal with the given ``mean`` and coefficient of variation ``cv`` (positive values)."""
-
-    dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0)
-
-    def frozen(self) -> Any:
-        """The scipy distribution."""
-        sigma = math.sqrt(math.log1p(self.cv ** 2))
-        return stats.lognorm(sigma, scale=self.mean / math.sqrt(1 + self.cv ** 2))
-
-
-def _short_form(value: Any) -> Any:
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        return {"dist": "uniform", "low": value[0], "high": value[1]}
-    if isinstance(value, dict) and "dist" not in value:
-        return {"dist": "uniform", **value}
-    return value
-
-
-InputDistribution = Annotated[
-    Union[UniformInput, TriangularInput, NormalInput, LognormalInput],
-    Field(discriminator="dist"),
-    BeforeValidator(_short_form),
-]
-
-TORNADO_QUANTILES = (0.05, 0.95)
-"""Where the tornado puts an unbounded input's low and high (see :func:`tornado_bounds`)."""
-
-
-def input_values(dist: Any, unit: np.ndarray, integer: bool) -> np.ndarray:
-    """Map unit-interval points to an input's values (inverse CDF); integers get equal slices or rounding."""
-    u = np.asarray(unit, dtype=float)
-    if integer and isinstance(dist, UniformInput):
-        low, high = math.ceil(dist.low), math.floor(dist.high)
-        return np.minimum(np.floor(low + u * (high - low + 1)), high)
-    values = dist.frozen().ppf(u)
-    return np.round(values) if integer else values
-
-
-def tornado_bounds(dist: Any, integer: bool) -> tuple[float, float, float]:
-    """``(low, base, high)`` for the one-at-a-time chart and the median.
-
-    Uniform and triangular inputs (and a normal's given bounds) go to their
-    ends; unbounded sides, and lognormal inputs, to their 5 % and 95 %
-    quantiles.
-    """
-    frozen = dist.frozen()
-    lo, hi = frozen.ppf(TORNADO_QUANTILES[0]), frozen.ppf(TORNADO_QUANTILES[1])
-    if isinstance(dist, (UniformInput, TriangularInput)):
-        lo, hi = dist.low, dist.high
-    elif isinstance(dist, NormalInput):
-        lo = dist.low if dist.low is not None else lo
-        hi = dist.high if dist.high is not None else hi
-    base = frozen.median()
-    if integer:
-        lo, base, hi = math.ceil(lo), round(base), math.floor(hi)
-    return float(lo), float(base), float(hi)
 
 
 # ---------------------------------------------------------------------------
