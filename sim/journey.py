@@ -572,14 +572,13 @@ class JourneyModel:
 
     def _records(self, replication: int, end_s: float) -> RunRecords:
         horizon = self.scenario.horizon
-        cols = list(zip(*self.contacts)) if self.contacts else [()] * 12
-        arr = [np.asarray(c) for c in cols]
-        issue, chan, reason, arrival, wait, service, outcome, by, resolved, sentiment, escalated, team = arr
-        chan = chan.astype(np.int64) if len(chan) else np.zeros(0, dtype=np.int64)
-        order = np.argsort(arrival, kind="stable") if len(arrival) else np.zeros(0, dtype=np.int64)
+        # every field of a logged contact is a number: one float table, columns cast back exactly
+        table = np.array(self.contacts, dtype=float).reshape(len(self.contacts), 12)
+        issue, chan, reason, arrival, wait, service, outcome, by, resolved, sentiment, escalated, team = table.T
+        order = np.argsort(arrival, kind="stable")
 
         def col(a: np.ndarray, dtype: type) -> np.ndarray:
-            return a[order].astype(dtype) if len(a) else np.zeros(0, dtype=dtype)
+            return a[order].astype(dtype)
 
         issue, chan, reason = col(issue, np.int64), col(chan, np.int64), col(reason, np.int8)
         arrival, wait, service = col(arrival, float), col(wait, float), col(service, float)
