@@ -170,16 +170,104 @@ def test_apply_overrides_does_not_touch_input() -> None:
     assert data == {"a": {"b": 1}} and out == {"a": {"b": 2, "c": {"d": [1, 2]}}}
 
 
+# --- opening hours and the forum's placement ----------------------------------------
+
+JOURNEY = {
+    "issues": {"rate_per_hour": 10},
+    "segments": {"all": {"share": 1, "channels": {"phone": 1}}},
+    "issue_types": {"any": {"share": 1}},
+}
+FORUM_CHANNEL = {"aht": {"mean_s": 300}, "community": {"members": 100}}
+
+
+@pytest.mark.parametrize(
+    "value, hours, days",
+    [("24/7", None, None), ("office", (8.0, 20.0), (0, 1, 2, 3, 4)), ("Office", (8.0, 20.0), (0, 1, 2, 3, 4)),
+     ([9, 17.5], (9.0, 17.5), None), ((22, 6), (22.0, 6.0), None)],
+)
+def test_opening_hours_accepts_24_7_office_or_hours(tmp_path: Path, value: object, hours: object, days: object) -> None:
+    data = mutate(GOOD, ["channels", "phone", "opening_hours"], list(value) if isinstance(value, tuple) else value)
+    channel = load_scenario(write(tmp_path, data)).channels["phone"]
+    assert channel.hours_open == hours and channel.days_open == days
+
+
+def test_office_hours_and_days_are_the_scenarios(tmp_path: Path) -> None:
+    data = mutate(GOOD, ["channels", "phone", "opening_hours"], "office")
+    data.update(office_hours=[9, 17], office_days=[0, 1, 2, 3, 4, 5])
+    channel = load_scenario(write(tmp_path, data)).channels["phone"]
+    assert channel.hours_open == (9.0, 17.0) and channel.days_open == (0, 1, 2, 3, 4, 5)
+    assert channel.open_at(5 * 86400 + 10 * 3600) and not channel.open_at(6 * 86400 + 10 * 3600)
+    assert not channel.open_at(8.5 * 3600)
+
+
+def test_open_hours_and_opening_hours_are_one_setting(tmp_path: Path) -> None:
+    data = mutate(GOOD, ["channels", "phone", "open_hours"], [8, 20])
+    data["channels"]["phone"]["opening_hours"] = "24/7"
+    err = error_for(tmp_path, data)
+    assert err.key == "channels.phone.opening_hours" and "not both" in str(err)
+    assert load_scenario(write(tmp_path, data), ["channels.phone.opening_hours=office"]).channels["phone"].open_hours is None
+    assert load_scenario(write(tmp_path, data), ["channels.phone.open_hours=[1, 2]"]).channels["phone"].hours_open == (1.0, 2.0)
+
+
+@pytest.mark.parametrize(
+    "override, key, words",
+    [
+        ("channels.phone.opening_hours=nights", "channels.phone.opening_hours", "expected 24/7, office or [start_hour, end_hour]"),
+        ("channels.phone.opening_hours=[8, 24.5]", "channels.phone.opening_hours", "hours from 0 to 24"),
+        ("channels.phone.opening_hours=[8, .nan]", "channels.phone.opening_hours", "hours from 0 to 24"),
+        ("channels.phone.opening_hours={start: 8}", "channels.phone.opening_hours", "24/7, office"),
+        ("office_hours=[8]", "office_hours.1", "required"),
+        ("office_days=[7]", "office_days.0", "less than or equal to 6"),
+        ("office_days=[]", "office_days", "at least 1 item"),
+        ("forum.placement=before_login", "forum.placement", "needs a journey section"),
+        ("channels.chat.opening_hours=office", "channels.chat.opening_hours", "no channel 'chat'"),
+    ],
+)
+def test_bad_hours_and_forum_settings_name_the_key(tmp_path: Path, override: str, key: str, words: str) -> None:
+    err = error_for(tmp_path, GOOD, [override])
+    assert err.key == key
+    assert words in str(err)
+
+
+def test_forum_placement_is_the_self_service_placement(tmp_path: Path) -> None:
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["journey"] = yaml.safe_load(yaml.safe_dump(JOURNEY))
+    data["channels"]["forum"] = FORUM_CHANNEL
+    data["channels"]["forum"]["agents"] = 1
+    data["forum"] = {"placement": "after_login"}
+    path = write(tmp_path, data)
+    assert load_scenario(path).journey.self_service.placement == "after_login"
+    assert load_scenario(path, ["forum.placement=none"]).journey.self_service.placement == "none"
+    assert load_scenario(path, ["journey.self_service.placement=before_login"]).journey.self_service.placement == "before_login"
+    data["journey"]["self_service"] = {"placement": "before_login"}
+    err = error_for(tmp_path, data)
+    assert err.key == "forum.placement" and "give it once" in str(err)
+    del data["channels"]["forum"]
+    data["journey"]["self_service"] = {}
+    err = error_for(tmp_path, data)
+    assert err.key == "forum.placement" and "no forum channel" in str(err)
+
+
+def test_overrides_of_one_spelling_replace_the_other() -> None:
+    data = {"channels": {"social": {"open_hours": [8, 20]}}, "journey": {"self_service": {"placement": "none"}}}
+    out = apply_overrides(data, ["channels.social.opening_hours=24/7", "forum.placement=before_login"], "x")
+    assert out["channels"]["social"] == {"opening_hours": "24/7"}
+    assert out["journey"]["self_service"] == {} and out["forum"] == {"placement": "before_login"}
+    back = apply_overrides(out, {"channels.social.open_hours": [9, 17], "journey.self_service.placement": "none"}, "x")
+    assert back["channels"]["social"] == {"open_hours": [9, 17]} and back["forum"] == {}
+
+
 # --- property test: any generated mapping loads or raises ScenarioError -----------
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 500), st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["", "exponential", "lognormal", "abc", "24/7", "phone"]),
+    st.sampled_from(["", "exponential", "lognormal", "abc", "24/7", "office", "phone", "before_login"]),
 )
 keys = st.sampled_from(
     ["horizon", "hours", "warmup_hours", "interval_minutes", "drain", "arrivals", "channels", "phone", "chat",
      "rate_per_hour", "profile", "agents", "aht", "patience", "dist", "mean_s", "cv", "k", "low_s", "high_s",
-     "mode_s", "values_s", "sl_threshold_s", "sl_target", "seed", "replications", "name", "bogus"]
+     "mode_s", "values_s", "sl_threshold_s", "sl_target", "seed", "replications", "name", "bogus",
+     "opening_hours", "open_hours", "open_days", "office_hours", "office_days", "forum", "placement"]
 )
 trees = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)), max_leaves=25)
 
@@ -210,6 +298,8 @@ paths = st.sampled_from([
     ["channels", "phone", "aht"], ["channels", "phone", "aht", "dist"], ["channels", "phone", "aht", "cv"],
     ["channels", "phone", "aht", "mean_s"], ["channels", "phone", "patience"], ["channels", "phone", "sl_target"],
     ["channels", "phone", "sl_threshold_s"], ["channels", "phone", "extra"], ["seed"], ["replications"],
+    ["channels", "phone", "opening_hours"], ["channels", "phone", "open_hours"], ["office_hours"], ["office_days"],
+    ["forum"], ["forum", "placement"],
 ])
 
 

@@ -28,7 +28,10 @@ customer journey (issues, deflection by self-service, direct shift to
 digital channels, FCR, repeat contacts, time to resolution, sentiment and
 escalations, peer answers), public posts (response coverage and time,
 backlog), teams (occupancy, staffed and busy hours) and knowledge coverage
-per issue type at the end of the horizon.
+per issue type at the end of the horizon. With --json they also get a
+top-level "journey" summary (issues, self_resolved, deflection_rate,
+direct_shift, fcr, repeat_contact_rate, contacts_per_issue, escalations) and
+response_time_s beside response_coverage for social and forum channels.
 
 examples:
   ccsim run scenarios/erlang-a.yaml
@@ -37,6 +40,8 @@ examples:
   ccsim run scenarios/erlang-c.yaml --json > result.json
   ccsim run scenarios/omnichannel-day.yaml --days
   ccsim run scenarios/omnichannel-day.yaml --set journey.self_service.placement=none
+  ccsim run scenarios/programme-mature.yaml --set forum.placement=after_login
+  ccsim run scenarios/programme-novice.yaml --set channels.social.opening_hours=24/7
   ccsim run scenarios/omnichannel-day.yaml --roster experiments/omnichannel/roster.csv
 
 A roster (CSV: team,start,length_min,breaks,headcount; see
