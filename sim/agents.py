@@ -36,6 +36,7 @@ from .journey_spec import Team
 
 WAITING, SERVING, DONE, WITHDRAWN, UNQUEUED = 0, 1, 2, 3, 4
 """States of a piece of work (UNQUEUED: a post no agent will take, waiting for peers or nobody)."""
+_NAN = float("nan")
 
 
 class EventLoop:
@@ -117,8 +118,8 @@ class Work:
         self.arrival_s = arrival_s
         self.service_s = service_s
         self.state = WAITING
-        self.start_s = float("nan")
-        self.end_s = float("nan")
+        self.start_s = _NAN
+        self.end_s = _NAN
         self.team = -1
         self.on_done: Callable[[Work], None] = _ignore
         self.issue = issue
@@ -167,7 +168,21 @@ class TeamState:
         self.idle: list[Agent] = []
         self.staff_t_s: list[float] = [0.0]
         self.staff_n: list[int] = [0]
-        self.spells: list[tuple[float, float, str]] = []
+        # busy spells as three columns (one tuple per spell would keep the garbage collector busy)
+        self.spell_start_s: list[float] = []
+        self.spell_end_s: list[float] = []
+        self.spell_channel: list[str] = []
+
+    @property
+    def spells(self) -> list[tuple[float, float, str]]:
+        """Busy spells so far as ``(start_s, end_s, channel)``."""
+        return list(zip(self.spell_start_s, self.spell_end_s, self.spell_channel))
+
+    def log_spell(self, start_s: float, end_s: float, channel: str) -> None:
+        """Log that one agent held work of ``channel`` from ``start_s`` to ``end_s``."""
+        self.spell_start_s.append(start_s)
+        self.spell_end_s.append(end_s)
+        self.spell_channel.append(channel)
 
     def active(self) -> int:
         """Agents on duty who are not about to leave."""
@@ -273,7 +288,7 @@ class Dispatcher:
         else:
             agent.busy = False
         if not agent.busy and agent.chats == 0:
-            agent.team.spells.append((agent.spell_start_s, self.loop.now, agent.spell_channel))
+            agent.team.log_spell(agent.spell_start_s, self.loop.now, agent.spell_channel)
         self._next(agent)
         work.on_done(work)
 
@@ -366,4 +381,4 @@ class Dispatcher:
         for team in self.teams:
             for agent in team.agents:
                 if not agent.free:
-                    team.spells.append((agent.spell_start_s, end_s, agent.spell_channel))
+                    team.log_spell(agent.spell_start_s, end_s, agent.spell_channel)

@@ -114,6 +114,13 @@ class JourneyModel:
         }
         self.dispatcher = Dispatcher(self.loop, routing, self.teams)
         self.staffed = {name for team in self.teams.values() for name in team.skills}
+        contact = {"social": self._social_post, "forum": self._forum_post}
+        self._contact: dict[str, Callable[[int, str, str, bool], None]] = {
+            name: contact.get(kind, self._queued) for name, kind in self.kinds.items()
+        }
+        self._peer_rate = {
+            name: ch.community.first_answer_rate_per_s() for name, ch in scenario.channels.items() if self.kinds[name] == "forum"
+        }
         self.escalation_channel = next((n for n in self.names if self.kinds[n] == "phone"), None)
         self.contacts: list[tuple] = []
         self.pending: dict[Work, None] = {}  # contacts in progress, in order
@@ -227,31 +234,44 @@ class JourneyModel:
         self.issue_contacts = [0] * n
         self.seg = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
         self.typ = self.itype.tolist()
+        self.group = (self.segment * self.n_types + self.itype).tolist()  # index into self.options
+        self._open_options: list[tuple[float, list[tuple[str, float]]] | None] = [None] * len(self.options)
 
     # -- channel availability and choice --------------------------------------
     def _choose(self, issue: int, u: float, exclude: str | None = None) -> str | None:
         """A channel open now, drawn with the segment x issue-type preference weights."""
-        options = self.options[self.seg[issue] * self.n_types + self.typ[issue]]
-        is_open = self.customer_open
-        total = 0.0
-        for channel, weight in options:
-            if is_open[channel] and channel != exclude:
-                total += weight
+        group = self.group[issue]
+        if exclude is None:
+            # the open channels of a group change only with the interval: computed once per interval
+            cached = self._open_options[group]
+            if cached is None:
+                cached = self._open_options[group] = self._options_open(group, None)
+            total, options = cached
+        else:
+            total, options = self._options_open(group, exclude)
         if total <= 0:
             return None
         x = u * total
         chosen = None
         for channel, weight in options:
-            if is_open[channel] and channel != exclude:
-                chosen = channel
-                x -= weight
-                if x < 0:
-                    break
+            chosen = channel
+            x -= weight
+            if x < 0:
+                break
         return chosen
+
+    def _options_open(self, group: int, exclude: str | None) -> tuple[float, list[tuple[str, float]]]:
+        """The channels of ``group`` open now (but ``exclude``) with their weights, and the weights' sum."""
+        is_open = self.customer_open
+        options = [(channel, weight) for channel, weight in self.options[group] if is_open[channel] and channel != exclude]
+        total = 0.0
+        for _channel, weight in options:
+            total += weight
+        return total, options
 
     def _until_open(self, issue: int) -> float:
         """Seconds until one of the issue's channels opens (inf if none within a week)."""
-        wanted = [self.scenario.channels[c] for c, _ in self.options[self.seg[issue] * self.n_types + self.typ[issue]]]
+        wanted = [self.scenario.channels[c] for c, _ in self.options[self.group[issue]]]
         step = self.interval_s
         t = (math.floor(self.loop.now / step + 1e-9) + 1) * step
         for _ in range(int(7 * 86400 / step) + 1):
@@ -273,10 +293,6 @@ class JourneyModel:
         u = self.u_resolve[issue] if work.first else self._uniform(issue)
         return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.channel]
 
-    def _after(self, delay_s: float, action: Callable[[object], None], arg: object) -> None:
-        """Call ``action(arg)`` in ``delay_s`` seconds."""
-        self.loop.after(delay_s, action, arg)
-
     # -- the customer's story --------------------------------------------------
     # arrive -> (search) -> contact -> handled: resolved | repeat later
     #                               -> failed: escalate | switch | retry later | give up
@@ -285,7 +301,7 @@ class JourneyModel:
         self.issue_start[i] = self.loop.now
         if self.u_look[i] < self.look_p[self.seg[i]]:
             self.issue_looked[i] = True
-            self._after(self.search_s[i], self._searched, i)
+            self.loop.after(self.search_s[i], self._searched, i)
         else:
             self._try(i, self._choose(i, self.u_choose[i]), "first")
 
@@ -302,19 +318,14 @@ class JourneyModel:
             if math.isinf(wait):
                 self._end(i, GAVE_UP)
             else:
-                self._after(wait, lambda _i: self._try(i, self._choose(i, self._uniform(i)), reason), i)
+                self.loop.after(wait, lambda _i: self._try(i, self._choose(i, self._uniform(i)), reason), i)
             return
         first = False
         if i >= 0:
-            first = self.issue_contacts[i] == 0
-            self.issue_contacts[i] += 1
-        kind = self.kinds[channel]
-        if kind == "social":
-            self._social_post(i, channel, reason, first)
-        elif kind == "forum":
-            self._forum_post(i, channel, reason, first)
-        else:
-            self._queued(i, channel, reason, first)
+            contacts = self.issue_contacts[i]
+            first = contacts == 0
+            self.issue_contacts[i] = contacts + 1
+        self._contact[channel](i, channel, reason, first)
 
     def _handled(self, work: Work, resolved: bool) -> None:
         """A contact was answered: the issue is resolved, or the customer comes back later."""
@@ -322,11 +333,12 @@ class JourneyModel:
         if i < 0:
             return
         if resolved:
-            self._end(i, RESOLVED_STATE)
+            self.issue_state[i] = RESOLVED_STATE
+            self.issue_resolution[i] = self.loop.now - self.issue_start[i]
         elif self.issue_contacts[i] >= self.behaviour.max_contacts:
             self._end(i, GAVE_UP)
         else:
-            self._after(self._repeat_delay(), self._repeat, i)
+            self.loop.after(self._repeat_delay(), self._repeat, i)
 
     def _repeat(self, i: int) -> None:
         self._try(i, self._choose(i, self._uniform(i)), "repeat")
@@ -350,7 +362,7 @@ class JourneyModel:
                 self._try(i, other, "switch")
                 return
         if u < behaviour.switch_probability + behaviour.retry_probability:
-            self._after(self._retry_delay(), self._retry, (i, work.channel))
+            self.loop.after(self._retry_delay(), self._retry, (i, work.channel))
             return
         self._end(i, GAVE_UP)
 
@@ -367,17 +379,18 @@ class JourneyModel:
     def _queued(self, i: int, channel: str, reason: str, first: bool) -> None:
         work = Work(channel, self.loop.now, self._service(channel, i, first), i, reason, first)
         lines = self.lines[channel]
-        if lines is not None and self.dispatcher.in_system[channel] >= lines:
+        dispatcher = self.dispatcher
+        if lines is not None and dispatcher.in_system[channel] >= lines:
             self._log(work, 0.0, work.service_s, BLOCKED, BY_NONE, False)
             self._failed(work)
             return
         work.on_done = self._queued_done
         self.pending[work] = None
-        self.dispatcher.submit(work)
+        dispatcher.submit(work)
         if work.state == WAITING:
-            patience = self._patience(channel, i, first)
-            if not math.isinf(patience):
-                self._after(patience, self._queued_patience, work)
+            patience = self.first_patience[channel][i] if first else self._patience(channel, i, first)
+            if patience < math.inf:
+                self.loop.after(patience, self._queued_patience, work)
 
     def _queued_patience(self, work: Work) -> None:
         if self.dispatcher.withdraw(work):
@@ -386,9 +399,11 @@ class JourneyModel:
             self._failed(work)
 
     def _queued_done(self, work: Work) -> None:
-        self.pending.pop(work, None)
+        del self.pending[work]
         resolved = self._resolves(work)
-        self._log(work, work.start_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
+        start_s = work.start_s
+        self.contacts.append((work.issue, self.index[work.channel], _REASON[work.reason], work.arrival_s,
+                              start_s - work.arrival_s, work.end_s - start_s, ANSWERED, BY_AGENT, resolved, -1, False, work.team))
         self._handled(work, resolved)
 
     # -- public posts: social and forum ------------------------------------------------
@@ -407,7 +422,7 @@ class JourneyModel:
         else:
             work.state = UNQUEUED
         if work.state in (WAITING, UNQUEUED) and not math.isinf(patience):
-            self._after(patience, self._post_patience, work)
+            self.loop.after(patience, self._post_patience, work)
 
     def _post_patience(self, work: Work) -> None:
         """The author of a post stops waiting; a negative social post may escalate to the phone."""
@@ -436,7 +451,7 @@ class JourneyModel:
     def _forum_post(self, i: int, channel: str, reason: str, first: bool) -> None:
         ch = self.scenario.channels[channel]
         work = Work(channel, self.loop.now, 0.0, i, reason, first)
-        rate = ch.community.first_answer_rate_per_s()
+        rate = self._peer_rate[channel]
         unit = self.first_peer[i] if first else self._peer_later()
         peer_s = unit / rate if rate > 0 else math.inf
         patience = self._patience(channel, i, first)
@@ -444,13 +459,13 @@ class JourneyModel:
         work.state = UNQUEUED
         self.pending[work] = None
         if peer_s <= deadline and peer_s <= patience:
-            self._after(peer_s, self._peer_answer, work)
+            self.loop.after(peer_s, self._peer_answer, work)
         elif patience <= deadline:
             if not math.isinf(patience):
-                self._after(patience, self._post_patience, work)
+                self.loop.after(patience, self._post_patience, work)
         else:
             work.end_s = patience  # remembered until moderation starts
-            self._after(deadline, self._moderate, work)
+            self.loop.after(deadline, self._moderate, work)
 
     def _peer_answer(self, work: Work) -> None:
         self.pending.pop(work, None)
@@ -470,7 +485,7 @@ class JourneyModel:
         self.dispatcher.submit(work)
         remaining = patience - (self.loop.now - work.arrival_s)
         if work.state == WAITING and not math.isinf(remaining):
-            self._after(remaining, self._post_patience, work)
+            self.loop.after(remaining, self._post_patience, work)
 
     def _log_pending(self, end_s: float) -> None:
         """Contacts still in progress when the run stops: in service (answered) or still waiting."""
@@ -491,6 +506,7 @@ class JourneyModel:
                 self.dispatcher.set_open(name, ch.open_at(now))
             else:
                 self.customer_open[name] = ch.open_at(now)
+        self._open_options = [None] * len(self.options)
         if k > 0:
             self.knowledge.publish_articles(self.interval_s)
 
@@ -649,7 +665,6 @@ class JourneyModel:
         out = {}
         for state in self.dispatcher.teams:
             spec = self.teams[state.name]
-            spells = np.asarray([(s, e) for s, e, _ in state.spells], dtype=float).reshape(-1, 2)
             out[state.name] = TeamRecords(
                 name=state.name,
                 skills=list(spec.skills),
@@ -657,9 +672,9 @@ class JourneyModel:
                 staff_t_s=np.asarray(state.staff_t_s, dtype=float),
                 staff_n=np.asarray(state.staff_n, dtype=np.int64),
                 scheduled=np.array([spec.scheduled(k) for k in range(n_int)], dtype=float),
-                spell_start_s=spells[:, 0],
-                spell_end_s=spells[:, 1],
-                spell_channel=np.asarray([c for _, _, c in state.spells], dtype=object),
+                spell_start_s=np.asarray(state.spell_start_s, dtype=float),
+                spell_end_s=np.asarray(state.spell_end_s, dtype=float),
+                spell_channel=np.asarray(state.spell_channel, dtype=object),
             )
         return out
 
