@@ -16,7 +16,7 @@ from typing import Sequence
 from . import __version__
 from .errors import InputError
 
-COMMANDS = ("run", "erlang", "calibrate", "validate", "staff", "evaluate", "schedule", "curve", "sweep", "sensitivity")
+COMMANDS = ("run", "erlang", "roi", "calibrate", "validate", "staff", "evaluate", "schedule", "curve", "sweep", "sensitivity")
 """Subcommand modules under :mod:`sim.commands`, in ``--help`` order."""
 
 DESCRIPTION = """\

@@ -43,7 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .costs import COST_LINES, PERSONNEL_LINES, PROGRAMME_LINES, CostModel, MonthWorkload, monthly_costs, npv, payback_month, roi
 from .errors import ScenarioError
 from .fte import required_agent_hours
-from .metrics import run_kpis
+from .metrics import confidence_interval, run_kpis
 from .model import run
 from .random import Streams
 from .records import RunRecords
@@ -245,9 +245,10 @@ def _start_on_day(d: dict[str, Any], start_day: int) -> None:
     if journey and journey.get("issues", {}).get("day_profile"):
         profile = list(journey["issues"]["day_profile"])
         journey["issues"]["day_profile"] = profile[start_day:] + profile[:start_day]
-    for channel in d.get("channels", {}).values():
-        if channel.get("open_days") is not None:
-            channel["open_days"] = sorted({(day - start_day) % 7 for day in channel["open_days"]})
+    holders = [d] + list(d.get("channels", {}).values())
+    for holder, key in [(h, k) for h in holders for k in ("open_days", "office_days")]:
+        if holder.get(key) is not None:
+            holder[key] = sorted({(day - start_day) % 7 for day in holder[key]})
 
 
 def _grow(d: dict[str, Any], growth: float, staff: bool) -> None:
@@ -284,6 +285,7 @@ def _remove_channels(d: dict[str, Any], names: tuple[str, ...]) -> None:
                 for name in names:
                     entry.get("channels", {}).pop(name, None)
         if "forum" in kinds.values():
+            d.pop("forum", None)
             journey.setdefault("self_service", {})["placement"] = "none"
     teams = d.get("teams")
     if teams:
@@ -658,8 +660,58 @@ def uncertainty_split(values: np.ndarray, twin_a: np.ndarray, twin_b: np.ndarray
     }
 
 
+def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD", level: float = 0.95) -> dict[str, Any]:
+    """The manager's numbers over replications: bands, payback chances, noise vs parameters.
+
+    ``outcomes`` has columns ``replication, channel, kpi, value`` as the
+    ``roi`` task writes them. Payback months that never come are counted as
+    beyond the horizon: a quantile that falls there is None, and ``p_never``
+    gives their share.
+    """
+    def values(kpi: str, channel: str = "roi") -> pd.Series:
+        rows = outcomes[(outcomes["channel"] == channel) & (outcomes["kpi"] == kpi)]
+        return rows.set_index("replication")["value"].sort_index()
+
+    payback = values("payback_month").to_numpy(dtype=float)
+    never = payback > months
+    payback_q = quantiles(np.where(never, np.inf, payback))
+    summary: dict[str, Any] = {
+        "roi": quantiles(values("roi").to_numpy()),
+        "npv": quantiles(values("npv").to_numpy()),
+        "payback_month": {k: (None if not math.isfinite(v) else v) for k, v in payback_q.items()},
+        "p_never": float(never.mean()) if len(payback) else math.nan,
+        "p_payback_12m": float((payback <= min(12, months)).mean()) if len(payback) else math.nan,
+        "p_payback_horizon": float((~never).mean()) if len(payback) else math.nan,
+        "replications": int(len(payback)),
+        "months": int(months),
+        "currency": currency,
+        "simulated_contacts": float(values("simulated_contacts").sum() + values("simulated_contacts", "roi_twin").sum()),
+    }
+    for kpi in ("deflected_contacts", "shifted_contacts", "net_benefit_total", "programme_cost_total", "savings_total",
+                "fte_saved_last_month"):
+        summary[kpi] = mean_and_band(values(kpi).to_numpy(), level)
+    summary["claims"] = {kpi: mean_and_band(values(kpi).to_numpy(), level)
+                         for kpi in ("baseline_cost_per_contact", "baseline_personnel_share", "phone_drop_programme_users")}
+    summary["uncertainty"] = {}
+    for kpi in ("npv", "roi", "net_benefit_total"):
+        twins = values(kpi, "roi_twin")
+        firsts = values(kpi).reindex(twins.index)
+        summary["uncertainty"][kpi] = uncertainty_split(values(kpi).to_numpy(), firsts.to_numpy(), twins.to_numpy())
+    return summary
+
+
+def mean_and_band(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Mean with its confidence interval, and the 5/50/95 % quantiles of the spread."""
+
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    mean, low, high = confidence_interval(v, level) if len(v) else (math.nan, math.nan, math.nan)
+    suffix = f"ci{round(level * 100):d}"
+    return {"mean": float(mean), f"{suffix}_low": float(low), f"{suffix}_high": float(high), **quantiles(v)}
+
+
 __all__ = [
     "ARMS", "COST_LINES", "Adoption", "RoiSettings", "RoiStudy", "arm_scenario", "live_horizon", "measure_month",
-    "month_scale", "month_seed", "prepare_study", "quantiles", "replication_inputs", "roi_command", "simulated_months",
-    "uncertainty_split", "with_inputs",
+    "mean_and_band", "month_scale", "month_seed", "prepare_study", "quantiles", "replication_inputs", "roi_command",
+    "simulated_months", "summarise_outcomes", "uncertainty_split", "with_inputs",
 ]

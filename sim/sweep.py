@@ -673,6 +673,7 @@ def run_plan(
     resume: bool = False,
     progress: Callable[[Progress], None] | None = None,
     chunk: int = 1,
+    write: bool = True,
 ) -> StudyRun:
     """Run every unfinished task of ``plan`` and assemble the results in ``out``.
 
@@ -682,7 +683,8 @@ def run_plan(
     travel together (fewer, larger tasks; the files stay one per
     replication). Writes ``results.parquet``, ``summary.parquet``/``.csv``,
     ``design.csv``, ``failures.csv`` (when any task failed), any extra
-    tables and ``metadata.json``.
+    tables and ``metadata.json``; with ``write=False`` only the checkpoints
+    and the lock are written and the caller writes its own outputs.
     """
     out = Path(out)
     executor = executor or SerialExecutor()
@@ -733,7 +735,8 @@ def run_plan(
         computed=state.done, corrupt=corrupt, failed=len(failures), executor=executor.name,
         workers=executor.workers, started=started, finished=finished,
     )
-    write_outputs(run, lock)
+    if write:
+        write_outputs(run, lock)
     return run
 
 

@@ -19,7 +19,7 @@ not depend on the executor or the number of workers.
 
 Spec (paths relative to the spec file):
   scenario: ../scenarios/erlang-a.yaml
-  command: run                    # task function (run; roi when available)
+  command: run                    # task function: run, or roi (per-replication ROI outcomes)
   replications: 5
   seed: 7
   crn: true                       # same random numbers at every design point
@@ -84,8 +84,8 @@ def main(args: argparse.Namespace) -> int:
     return 1 if run.failed else 0
 
 
-def execute(plan, args: argparse.Namespace):  # noqa: ANN001, ANN201 - Plan -> StudyRun
-    """Run ``plan`` with the executor the arguments ask for, showing progress."""
+def execute(plan, args: argparse.Namespace, write: bool = True):  # noqa: ANN001, ANN201 - Plan -> StudyRun
+    """Run ``plan`` with the executor the arguments ask for, showing progress (``write``: see run_plan)."""
     from ..executors import make_executor
     from ..sweep import run_plan
 
@@ -97,7 +97,7 @@ def execute(plan, args: argparse.Namespace):  # noqa: ANN001, ANN201 - Plan -> S
     try:
         label = f"{plan.kind} ({executor.name}, {executor.workers} worker{'s' if executor.workers != 1 else ''})"
         with study_progress(label, args.quiet) as update:
-            return run_plan(plan, args.out, executor, resume=args.resume, progress=update, chunk=args.chunk)
+            return run_plan(plan, args.out, executor, resume=args.resume, progress=update, chunk=args.chunk, write=write)
     finally:
         executor.close()
 
