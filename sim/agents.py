@@ -49,16 +49,16 @@ class EventLoop:
     without creating an event object (and its callback list) per event.
     """
 
-    __slots__ = ("now", "_heap", "_seq")
+    __slots__ = ("now", "_heap", "_next_seq")
 
     def __init__(self) -> None:
         self.now = 0.0
         self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
-        self._seq = itertools.count()
+        self._next_seq = itertools.count().__next__
 
     def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
         """Call ``callback(arg)`` in ``delay_s`` seconds (as SimPy, at ``now + delay_s``)."""
-        heappush(self._heap, (self.now + delay_s, next(self._seq), callback, arg))
+        heappush(self._heap, (self.now + delay_s, self._next_seq(), callback, arg))
 
     def run(self, until: float | None = None) -> None:
         """Run events until none is left, or those due before ``until`` (then the clock reads ``until``).
@@ -210,6 +210,7 @@ class Dispatcher:
         self._chat: dict[str, tuple[int, float]] = {
             c: (r.concurrency, r.concurrency_stretch) for c, r in routing.items() if r.kind == "chat"
         }
+        self._finish_work = self._finish  # bound once: scheduled for every piece of work
 
     # -- work -------------------------------------------------------------
     def submit(self, work: Work) -> None:
@@ -258,37 +259,43 @@ class Dispatcher:
         return best
 
     def _start(self, agent: Agent, work: Work) -> None:
-        now = self.loop.now
+        loop = self.loop
+        now = loop.now
         duration = work.service_s
-        chat = self._chat.get(work.channel)
-        if chat is not None:
+        channel = work.channel
+        if channel in self._chat:
             if agent.chats == 0:
-                agent.spell_start_s, agent.spell_channel = now, work.channel
+                agent.spell_start_s = now
+                agent.spell_channel = channel
             agent.chats += 1
-            duration *= 1.0 + chat[1] * (agent.chats - 1)
+            duration *= 1.0 + self._chat[channel][1] * (agent.chats - 1)
         else:
             agent.busy = True
-            agent.spell_start_s, agent.spell_channel = now, work.channel
+            agent.spell_start_s = now
+            agent.spell_channel = channel
         work.state = SERVING
         work.start_s = now
         work.end_s = now + duration
         work.team = agent.team.index
         work.agent = agent
-        self.loop.after(duration, self._finish, work)
+        loop.after(duration, self._finish_work, work)
 
     def _finish(self, work: Work) -> None:
-        agent = work.agent
-        assert agent is not None
-        work.agent = None
+        agent: Agent = work.agent  # type: ignore[assignment]
         work.state = DONE
         channel = work.channel
         self.in_system[channel] -= 1
         if channel in self._chat:
             agent.chats -= 1
+            free = agent.chats == 0
         else:
             agent.busy = False
-        if not agent.busy and agent.chats == 0:
-            agent.team.log_spell(agent.spell_start_s, self.loop.now, agent.spell_channel)
+            free = agent.chats == 0
+        if free:
+            team = agent.team
+            team.spell_start_s.append(agent.spell_start_s)
+            team.spell_end_s.append(self.loop.now)
+            team.spell_channel.append(agent.spell_channel)
         self._next(agent)
         work.on_done(work)
 

@@ -178,7 +178,8 @@ class JourneyModel:
         self.u_look, self.u_search, self.u_choose, self.u_sentiment, self.u_resolve, self.u_scope = (
             u[:, c].tolist() for c in range(2, 8)
         )
-        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).ravel().tolist()
+        # later uniforms: few of them are used, so they stay in one flat array (row = issue)
+        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).ravel()
         self._later_u = self._later_block("journey:later-u", lambda rng, k: rng.random(k))
         self.u_used = [0] * n
         if journey is not None:
