@@ -60,6 +60,8 @@ OUTCOME_KPIS = (
     "baseline_personnel_share", "phone_drop_programme_users", "fte_saved_last_month",
 )
 """Per-replication outcomes (channel ``roi``) in display order."""
+OUTCOME_CHANNELS = ("roi", "roi_twin", "input")
+"""Channels of the per-replication table: outcomes, the noise twin's outcomes, drawn inputs."""
 TWIN_KPIS = ("roi", "npv", "payback_month", "net_benefit_total")
 """Outcomes also reported for the noise twins (channel ``roi_twin``)."""
 _CHANNEL_KPIS = ("offered", "answered", "abandon_rate", "service_level", "asa_s", "occupancy", "aht_s",
@@ -674,11 +676,11 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
 
     payback = values("payback_month").to_numpy(dtype=float)
     never = payback > months
-    payback_q = quantiles(np.where(never, np.inf, payback))
+    payback_q = quantiles(np.where(never, months + 1.0, payback))
     summary: dict[str, Any] = {
         "roi": quantiles(values("roi").to_numpy()),
         "npv": quantiles(values("npv").to_numpy()),
-        "payback_month": {k: (None if not math.isfinite(v) else v) for k, v in payback_q.items()},
+        "payback_month": {k: (None if not v <= months else v) for k, v in payback_q.items()},
         "p_never": float(never.mean()) if len(payback) else math.nan,
         "p_payback_12m": float((payback <= min(12, months)).mean()) if len(payback) else math.nan,
         "p_payback_horizon": float((~never).mean()) if len(payback) else math.nan,

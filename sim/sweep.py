@@ -368,16 +368,23 @@ def _point_scenario(
 
 
 def _check_keep(keep: KeepSpec, command: str, scenario: Scenario, source: str) -> None:
-    if keep.channels:
-        unknown = [c for c in keep.channels if c not in scenario.channels]
-        if unknown:
-            raise SweepSpecError(source, "keep.channels", f"unknown channel {unknown[0]!r}; channels: {', '.join(scenario.channels)}")
-    if keep.kpis and command == "run":
+    channels, kpis = list(scenario.channels), None
+    if command == "run":
         from .metrics import KPI_NAMES
 
-        unknown = [k for k in keep.kpis if k not in KPI_NAMES]
+        kpis = list(KPI_NAMES)
+    elif command == "roi":
+        from .roi import OUTCOME_CHANNELS, OUTCOME_KPIS
+
+        channels, kpis = list(OUTCOME_CHANNELS), list(OUTCOME_KPIS)
+    if keep.channels:
+        unknown = [c for c in keep.channels if c not in channels]
         if unknown:
-            raise SweepSpecError(source, "keep.kpis", f"unknown KPI {unknown[0]!r}; KPIs: {', '.join(KPI_NAMES)}")
+            raise SweepSpecError(source, "keep.channels", f"unknown channel {unknown[0]!r}; channels: {', '.join(channels)}")
+    if keep.kpis and kpis is not None:
+        unknown = [k for k in keep.kpis if k not in kpis]
+        if unknown:
+            raise SweepSpecError(source, "keep.kpis", f"unknown KPI {unknown[0]!r}; KPIs: {', '.join(kpis)}")
 
 
 # ---------------------------------------------------------------------------

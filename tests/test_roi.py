@@ -1,0 +1,285 @@
+"""ROI study: cost lines and financial formulas by hand, arms on common random numbers, the CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import sim
+from sim.cli import main
+from sim.costs import CostModel, MonthWorkload, amortisation, monthly_costs, npv, payback_month, roi
+from sim.errors import ScenarioError
+from sim.fte import required_agent_hours, servers_for_target
+from sim.roi import (
+    Adoption, _carry_knowledge, live_horizon, prepare_study, quantiles, roi_command, uncertainty_split,
+)
+from sim.uncertainty import INPUTS_ADAPTER, PertInput, draw_inputs
+
+SCENARIO = "scenarios/roi-mid-size.yaml"
+FAST = ["roi.months=3", "roi.simulate_every=1", "roi.noise_pairs=0", "journey.issues.rate_per_hour=120"]
+
+
+def _outcomes(overrides: list[str], replication: int = 0, seed: int = 5) -> dict[str, float]:
+    scenario = sim.load_scenario(SCENARIO, FAST + overrides)
+    results = roi_command(scenario, seed, replication)["results"]
+    rows = results[results["channel"] == "roi"]
+    return dict(zip(rows["kpi"], rows["value"]))
+
+
+# -- financial formulas, by hand ---------------------------------------------------------
+
+def test_npv_discounts_each_month_at_the_annual_rate() -> None:
+    by_hand = 100 / 1.12 ** (1 / 12) + 100 / 1.12 ** (2 / 12) - 50 / 1.12 ** (3 / 12)
+    assert npv([100, 100, -50], 0.12) == pytest.approx(by_hand, rel=1e-12)
+    assert npv([100, 200], 0.0) == pytest.approx(300.0)
+    assert npv([0.0] * 11 + [1.0], 0.10) == pytest.approx(1 / 1.10)
+
+
+def test_payback_is_the_first_month_cumulative_net_covers_costs() -> None:
+    assert payback_month([-100, 30, 30, 50]) == 4
+    assert payback_month([-100, 50, 50]) == 3
+    assert payback_month([5, -10, 20]) == 1
+    assert payback_month([-1, -1, -1]) is None
+    assert payback_month([]) is None
+
+
+def test_amortisation_is_straight_line_within_its_period() -> None:
+    assert [amortisation(1200, 12, m) for m in (0, 1, 6, 12, 13)] == [0.0, 100.0, 100.0, 100.0, 0.0]
+    with pytest.raises(ValueError):
+        amortisation(1, 0, 1)
+
+
+def test_roi_is_net_over_cost() -> None:
+    assert roi(50.0, 100.0) == pytest.approx(0.5)
+    assert roi(-100.0, 100.0) == pytest.approx(-1.0)
+    assert math.isnan(roi(10.0, 0.0))
+
+
+def test_monthly_cost_lines_by_hand() -> None:
+    costs = CostModel.model_validate({
+        "personnel": {"agent_annual_salary": 12000, "supervisor_annual_salary": 24000, "agents_per_supervisor": 10,
+                      "fixed_fte": 2, "fixed_annual_salary": 36000, "benefits_share": 0.1, "payroll_tax_share": 0.15,
+                      "hiring_cost_per_hire": 100, "training_cost_per_hire": 200},
+        "technology": {"investment": 6000, "amortisation_months": 6, "months_already_amortised": 2, "support_per_month": 50},
+        "facilities": {"cost_per_seat_per_month": 300, "seats_per_fte": 0.5},
+        "telecom": {"cost_per_minute": 0.01, "fixed_per_month": 40},
+        "other": {"per_month": 500, "share_of_personnel": 0.1},
+        "self_service": {"cost_per_resolution": 0.15},
+        "programme": {"setup_cost": 5000, "staff": {"community_managers_fte": 1, "annual_salary": 24000,
+                                                    "moderator_annual_salary": 12000},
+                      "technology": {"monitoring_tool_per_month": 70, "integration_investment": 2400,
+                                     "integration_amortisation_months": 24}},
+    })
+    work = MonthWorkload(agent_fte=20, moderator_fte=2, hires=3, line_minutes=10000, self_resolved=1000, programme_active=True)
+    lines = monthly_costs(costs, 1, work)
+    loaded = 1.25 / 12  # benefits and taxes on top, per month
+    assert lines["personnel_agents"] == pytest.approx(20 * 12000 * loaded)
+    assert lines["personnel_supervisors"] == pytest.approx(2 * 24000 * loaded)
+    assert lines["personnel_fixed"] == pytest.approx(2 * 36000 * loaded)
+    assert lines["hiring_training"] == pytest.approx(900)
+    assert lines["technology"] == pytest.approx(1000 + 50)  # month 1 is the third month of a 6-month write-off
+    assert monthly_costs(costs, 5, work)["technology"] == pytest.approx(50)  # written off after month 4
+    assert lines["facilities"] == pytest.approx(20 * 0.5 * 300)
+    assert lines["telecom"] == pytest.approx(100 + 40)
+    personnel = (20 * 12000 + 2 * 24000 + 2 * 36000) * loaded + 900
+    assert lines["other"] == pytest.approx(500 + 0.1 * personnel)
+    assert lines["self_service"] == pytest.approx(150)
+    moderators = 2 * 12000 * loaded + 2 / 10 * 24000 * loaded + 1 * 24000 * loaded + 3 * 0.5 * 300
+    assert lines["programme_staff"] == pytest.approx(moderators)
+    assert lines["programme_technology"] == pytest.approx(70 + 100)
+    assert lines["programme_setup"] == 5000
+    assert monthly_costs(costs, 2, work)["programme_setup"] == 0
+    baseline = monthly_costs(costs, 1, MonthWorkload(20, 0, 3, 10000, 1000, programme_active=False))
+    assert all(baseline[k] == 0 for k in ("programme_staff", "programme_technology", "programme_setup"))
+
+
+# -- building blocks ---------------------------------------------------------------------
+
+def test_adoption_ramps_from_start_to_full() -> None:
+    linear = Adoption(start=0.2, months_to_full=5)
+    assert [linear.level(m) for m in (1, 3, 5, 9)] == pytest.approx([0.2, 0.6, 1.0, 1.0])
+    s_curve = Adoption(start=0.0, months_to_full=11, shape="logistic")
+    levels = [s_curve.level(m) for m in range(1, 12)]
+    assert levels[0] == pytest.approx(0.0) and levels[-1] == pytest.approx(1.0)
+    assert all(b >= a for a, b in zip(levels, levels[1:]))
+
+
+def test_knowledge_gap_closes_geometrically_between_months() -> None:
+    out = _carry_knowledge({"a": 0.5, "b": 0.9}, {"a": 0.6, "b": 0.9}, ceiling=0.9, days=3, sample_days=1)
+    assert out["a"] == pytest.approx(0.9 - 0.4 * (0.3 / 0.4) ** 3)
+    assert out["b"] == pytest.approx(0.9)
+
+
+def test_pert_and_draws() -> None:
+    pert = PertInput(dist="pert", low=10, mode=20, high=60)
+    assert pert.frozen().mean() == pytest.approx((10 + 4 * 20 + 60) / 6)
+    inputs = INPUTS_ADAPTER.validate_python({"a": [0, 1], "b": {"dist": "beta", "a": 2, "b": 2, "low": 5, "high": 7}})
+    one = draw_inputs(inputs, np.random.default_rng(3))
+    assert one == draw_inputs(inputs, np.random.default_rng(3))
+    assert 0 <= one["a"] <= 1 and 5 <= one["b"] <= 7
+
+
+def test_servers_for_target_matches_erlang_a() -> None:
+    for rate, aht, patience in ((100, 300, 180), (1000, 180, 300), (37, 420, None)):
+        assert servers_for_target(rate, aht, patience, 0.8, 20) == sim.erlang_a_agents_for_sl(rate, aht, patience, 0.8, 20)
+
+
+def test_required_hours_of_a_constant_queue_are_erlang_per_interval() -> None:
+    scenario = sim.load_scenario("scenarios/erlang-c.yaml", ["horizon.hours=4", "horizon.warmup_hours=0"])
+    records = sim.run(scenario, seed=1, replication=0)
+    hours = required_agent_hours(records, scenario, "phone", 0.85)
+    rec = records.channels["phone"]
+    aht = rec.service_s[rec.outcome == 0].mean()
+    counts = np.bincount((rec.arrival_s[rec.arrival_s < records.horizon_s] // records.interval_s).astype(int))
+    spec = scenario.channels["phone"]
+    expected = sum(servers_for_target(c * 3600 / records.interval_s, aht, None, spec.sl_target, spec.sl_threshold_s)
+                   for c in counts) * records.interval_s / 3600
+    assert hours == pytest.approx(expected)
+    assert hours > 0
+
+
+def test_uncertainty_split_recovers_known_variances() -> None:
+    rng = np.random.default_rng(0)
+    theta = rng.normal(0, 3.0, 4000)  # parameter effect, sd 3
+    a, b = theta + rng.normal(0, 1.0, 4000), theta + rng.normal(0, 1.0, 4000)  # noise sd 1
+    split = uncertainty_split(a, a[:2000], b[:2000])
+    assert split["simulation_sd"] == pytest.approx(1.0, rel=0.08)
+    assert split["parameter_sd"] == pytest.approx(3.0, rel=0.08)
+    assert split["simulation_share_of_variance"] == pytest.approx(0.1, abs=0.02)
+
+
+def test_quantiles_ignore_nan() -> None:
+    assert quantiles(np.array([1.0, np.nan, 3.0]))["p50"] == pytest.approx(2.0)
+
+
+# -- the two arms ------------------------------------------------------------------------
+
+def test_programme_that_changes_nothing_but_costs_never_pays_back() -> None:
+    out = _outcomes(["roi.programme_channels=[]", "uncertain={}", "costs.programme.setup_cost=10000"])
+    assert out["roi"] < 0
+    assert out["paid_back"] == 0 and out["payback_month"] == 4  # beyond the 3-month horizon
+    # same customers, same agents: the arms differ by the programme's own costs only
+    assert out["savings_total"] == pytest.approx(0.0, abs=1e-6)
+    assert out["net_benefit_total"] == pytest.approx(-out["programme_cost_total"])
+
+
+def test_free_programme_that_deflects_pays_back_in_month_one() -> None:
+    out = _outcomes([
+        "uncertain={}", "roi.programme_channels=[forum]", "teams.webcare.skills=[social]", "forum.placement=before_login",
+        "roi.adoption.start=1", "costs.programme.setup_cost=0", "costs.programme.staff.community_managers_fte=0",
+        "costs.programme.staff.analysts_fte=0", "costs.programme.staff.technical_support_fte=0",
+        "costs.programme.technology={}",
+    ])
+    assert out["programme_cost_total"] == pytest.approx(0.0)
+    assert out["deflected_contacts"] > 0
+    assert out["payback_month"] == 1 and out["paid_back"] == 1
+
+
+def test_common_random_numbers_make_the_difference_far_steadier_than_each_arm() -> None:
+    """Same inputs, 16 simulation seeds: the paired difference varies far less than an unpaired one."""
+    scenario = sim.load_scenario(SCENARIO, FAST + ["roi.months=1"])
+    study = prepare_study(scenario, SCENARIO)
+    base, prog = [], []
+    for r in range(16):
+        months, _ = live_horizon(study, seed=100, replication=r)
+        totals = months[(months["channel"] == "cost") & (months["kpi"] == "total")]
+        by_arm = dict(zip(totals["arm"], totals["value"]))
+        base.append(by_arm["baseline"])
+        prog.append(by_arm["programme"])
+    base_a, prog_a = np.array(base), np.array(prog)
+    paired = np.std(prog_a - base_a, ddof=1)
+    unpaired = np.std(prog_a[:8] - base_a[8:], ddof=1)  # arms on independent random numbers
+    assert paired < 0.6 * np.std(base_a, ddof=1)
+    assert paired < 0.4 * unpaired
+
+
+def test_bad_roi_settings_name_the_key() -> None:
+    scenario = sim.load_scenario(SCENARIO, ["roi.staffing=sometimes"])
+    with pytest.raises(ScenarioError) as err:
+        prepare_study(scenario, SCENARIO)
+    assert err.value.key == "roi.staffing" and "fixed" in err.value.expected
+    data = yaml.safe_load(open(SCENARIO, encoding="utf-8"))
+    data["uncertain"] = {"channels.phone.nothing_here": {"dist": "uniform", "low": 1, "high": 2}}
+    with pytest.raises(ScenarioError) as err:
+        prepare_study(sim.scenario_from_dict(data, SCENARIO), SCENARIO)
+    assert err.value.key == "uncertain.channels.phone.nothing_here"
+    data["uncertain"] = {"costs.programme.setup_cost": {"dist": "pert", "low": 9, "mode": 5, "high": 1}}
+    with pytest.raises(ScenarioError) as err:
+        prepare_study(sim.scenario_from_dict(data, SCENARIO), SCENARIO)
+    assert err.value.key.startswith("uncertain.costs.programme.setup_cost")
+    scenario = sim.load_scenario(SCENARIO, ["roi.programme_channels=[fax]"])
+    with pytest.raises(ScenarioError) as err:
+        prepare_study(scenario, SCENARIO)
+    assert err.value.key == "roi.programme_channels.0"
+
+
+# -- the command -------------------------------------------------------------------------
+
+def _cli(tmp_path, name: str, workers: int, *extra: str) -> tuple[int, pd.DataFrame, dict]:
+    out = tmp_path / name
+    args = ["roi", SCENARIO, "--replications", "3", "--months", "2", "--seed", "9", "--out", str(out),
+            "--workers", str(workers), "--quiet", "--set", "roi.simulate_every=1", "--set", "roi.noise_pairs=1",
+            "--set", "journey.issues.rate_per_hour=120", *extra]
+    code = main(args)
+    return code, pd.read_parquet(out / "results.parquet"), json.loads((out / "summary.json").read_text())
+
+
+def test_cli_writes_tables_summary_and_is_worker_independent(tmp_path, capsys) -> None:
+    code, one, summary = _cli(tmp_path, "one", 1)
+    assert code == 0
+    for key in ("roi", "npv", "payback_month"):
+        assert set(summary[key]) == {"p5", "p50", "p95"}
+    for key in ("p_never", "p_payback_12m", "p_payback_horizon", "deflected_contacts", "shifted_contacts",
+                "replications", "months", "simulated_contacts"):
+        assert key in summary
+    assert summary["replications"] == 3 and summary["months"] == 2 and summary["simulated_contacts"] > 0
+    assert {"replication", "month", "arm", "channel", "kpi", "value"} <= set(one.columns)
+    assert set(one["arm"]) == {"baseline", "programme", "net"}
+    assert sorted(one["replication"].unique()) == [0, 1, 2]
+    code, two, summary_two = _cli(tmp_path, "two", 2)
+    assert code == 0
+    pd.testing.assert_frame_equal(one, two)
+    assert summary_two["npv"] == summary["npv"]
+    assert (tmp_path / "one" / "report.html").exists()
+
+
+def test_cli_resume_reuses_finished_replications(tmp_path, capsys) -> None:
+    _, first, _ = _cli(tmp_path, "run", 1)
+    capsys.readouterr()
+    code, again, _ = _cli(tmp_path, "run", 1, "--resume")
+    assert code == 0
+    assert "kept 3, computed 0" in capsys.readouterr().out
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_cli_bad_scenario_value_exits_2_with_the_key(tmp_path, capsys) -> None:
+    code = main(["roi", SCENARIO, "--out", str(tmp_path / "x"), "--quiet", "--set", "costs.personnel.shrinkage=2"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "costs.personnel.shrinkage" in err and "Traceback" not in err
+
+
+def test_roi_examples_plan_and_a_roi_sweep_runs(tmp_path) -> None:
+    from sim.executors import SerialExecutor
+    from sim.sensitivity import plan_sensitivity
+    from sim.sweep import plan_sweep, run_plan
+
+    grid = plan_sweep("experiments/roi-deflection-cost.yaml")
+    assert len(grid.points) == 16 and grid.command == "roi"
+    assert len(plan_sensitivity("experiments/sensitivity-payback.yaml").plan.points) > 8
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        f"scenario: {(__import__('pathlib').Path(SCENARIO).resolve())}\n"
+        "command: roi\nreplications: 1\nseed: 4\n"
+        "overrides: {uncertain: {}, roi.noise_pairs: 0, roi.months: 2, roi.simulate_every: 1, "
+        "journey.issues.rate_per_hour: 120}\n"
+        "factors: {costs.programme.setup_cost: [0, 1000000]}\n", encoding="utf-8")
+    run = run_plan(plan_sweep(spec), tmp_path / "out", SerialExecutor())
+    npv = run.summary[(run.summary["channel"] == "roi") & (run.summary["kpi"] == "npv")]["mean"].to_numpy()
+    assert npv[0] - npv[1] == pytest.approx(1_000_000 / 1.08 ** (1 / 12), rel=1e-9)  # set-up paid in month 1
+    assert (tmp_path / "out" / "months.parquet").exists()
