@@ -19,6 +19,7 @@ forum's placement still see the same customers with the same problems
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Callable
 
@@ -151,7 +152,9 @@ class JourneyModel:
         return self._later_u()
 
     def _service(self, channel: str, issue: int, first: bool) -> float:
-        base = self.first_service[channel][issue] if first else self._aht_later[channel]()
+        if first:
+            return self.first_service[channel][issue]  # already scaled by the issue type
+        base = self._aht_later[channel]()
         return base * self.aht_mult[self.typ[issue]] if issue >= 0 else base
 
     def _patience(self, channel: str, issue: int, first: bool) -> float:
@@ -212,12 +215,13 @@ class JourneyModel:
             self.segment = self.itype = np.zeros(0, dtype=int)
             self.options = []
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
-        self.first_service: dict[str, list[float]] = {}
+        self.first_service: dict[str, list[float]] = {}  # x the issue type's multiplier
+        type_mult = np.asarray(self.aht_mult, dtype=float)[self.itype] if journey is not None else np.empty(0)
         self.first_patience: dict[str, list[float]] = {}
         self._aht_later: dict[str, _Block] = {}
         self._patience_later: dict[str, _Block | None] = {}
         for name, ch in scenario.channels.items():
-            self.first_service[name] = sample(ch.aht, streams(f"aht:{name}"), n).tolist()
+            self.first_service[name] = (sample(ch.aht, streams(f"aht:{name}"), n) * type_mult).tolist()
             self._aht_later[name] = self._later_block(f"aht-later:{name}", lambda r, k, d=ch.aht: sample(d, r, k))
             if ch.patience is not None:
                 self.first_patience[name] = sample(ch.patience, streams(f"patience:{name}"), n).tolist()
@@ -590,7 +594,8 @@ class JourneyModel:
     def _records(self, replication: int, end_s: float) -> RunRecords:
         horizon = self.scenario.horizon
         # every field of a logged contact is a number: one float table, columns cast back exactly
-        table = np.array(self.contacts, dtype=float).reshape(len(self.contacts), 12)
+        n = len(self.contacts)
+        table = np.fromiter(itertools.chain.from_iterable(self.contacts), dtype=float, count=12 * n).reshape(n, 12)
         issue, chan, reason, arrival, wait, service, outcome, by, resolved, sentiment, escalated, team = table.T
         order = np.argsort(arrival, kind="stable")
 
