@@ -1,6 +1,7 @@
 """The omnichannel engine: customers with issues, self-service, channels, agents.
 
-Each issue is a SimPy process that reads like the customer's story::
+Each issue is a discrete-event process, written as a chain of callbacks that
+reads like the customer's story::
 
     arrive -> maybe search the forum/knowledge base (resolved: deflected)
            -> pick a channel open now -> contact (queue, post, forum)
@@ -9,6 +10,17 @@ Each issue is a SimPy process that reads like the customer's story::
 Every effect in the outputs (deflection, direct shift to digital channels,
 repeat contacts, escalations, knowledge growth) comes out of these simulated
 customers and the agents that serve them, never out of a fixed percentage.
+
+Event loop: the model is a SimPy model in structure (timed callbacks, the
+clock as a process of moments, SimPy's ordering of simultaneous events), but
+it runs on :class:`sim.agents.EventLoop`, a heap of ``(time, seq, callback,
+arg)`` tuples, rather than on ``simpy.Environment``. Omnichannel studies run
+this engine thousands of times (Monte Carlo over scenarios and seeds), and a
+SimPy ``Timeout`` per event (an object, its callback list, a closure, the
+environment's step) was the largest single cost of a run. The lean loop
+schedules and orders events exactly as SimPy did: same times (``now +
+delay``), ties in scheduling order, nothing run at the horizon itself unless
+the run drains, so the records are the same, bit for bit.
 
 Random numbers: the attributes of each issue (segment, type, the decisions of
 its first contact, handling time and patience in every channel) are drawn up
@@ -325,13 +337,19 @@ class JourneyModel:
     # arrive -> (search) -> contact -> handled: resolved | repeat later
     #                               -> failed: escalate | switch | retry later | give up
     def _arrive(self, i: int) -> None:
-        """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center."""
-        self.issue_start[i] = self.loop.now
+        """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center.
+
+        Then the next issue is due (issues are released one pending event at a time).
+        """
+        loop = self.loop
+        self.issue_start[i] = loop.now
         if self.u_look[i] < self.look_p[self.seg[i]]:
             self.issue_looked[i] = True
-            self.loop.after(self.search_s[i], self._searched, i)
+            loop.after(self.search_s[i], self._searched, i)
         else:
             self._try(i, self._choose(i, self.u_choose[i]), "first")
+        if i + 1 < self.n_issues:
+            loop.after(self.issue_at[i + 1] - loop.now, self._arrive, i + 1)
 
     def _searched(self, i: int) -> None:
         if self.u_search[i] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
@@ -605,7 +623,10 @@ class JourneyModel:
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop
         self.moments = self._clock_moments()
-        self._release(self.issue_arrival, self._arrive)
+        self.issue_at = self.issue_arrival.tolist()
+        self.n_issues = len(self.issue_at)
+        if self.n_issues:
+            loop.after(self.issue_at[0], self._arrive, 0)
         for name, stream in self.scenario.arrivals.items():
             times = poisson_arrivals(
                 rates_per_hour(stream, interval_count(self.horizon_s, self.interval_s)),
