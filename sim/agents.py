@@ -49,7 +49,7 @@ class EventLoop:
     without creating an event object (and its callback list) per event.
     """
 
-    __slots__ = ("now", "_heap", "_next_seq")
+    __slots__ = ("_heap", "_next_seq", "now")
 
     def __init__(self) -> None:
         self.now = 0.0

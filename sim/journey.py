@@ -650,7 +650,7 @@ class JourneyModel:
         # every field of a logged contact is a number: one float table, columns cast back exactly
         n = len(self.contacts)
         table = np.fromiter(itertools.chain.from_iterable(self.contacts), dtype=float, count=12 * n).reshape(n, 12)
-        issue, chan, reason, arrival, wait, service, outcome, by, resolved, sentiment, escalated, team = table.T
+        issue, chan, reason, arrival, wait, service, outcome, by, resolved, sentiment, escalated, _team = table.T
         order = np.argsort(arrival, kind="stable")
 
         def col(a: np.ndarray, dtype: type) -> np.ndarray:
