@@ -565,7 +565,8 @@ def _noise_text(summary: Mapping[str, Any]) -> str:
     if share is None or not math.isfinite(share) or not pairs:
         return ("The split of the spread between simulation noise and uncertain inputs was not measured "
                 "(no replication was lived twice).")
-    return (f"Of the spread in NPV, {percent(share)} is simulation noise (more replications shrink it) and "
+    return (f"Of the spread in NPV, {percent(share)} is simulation noise (the luck of the "
+            f"simulated days; more simulated days per month, roi.sample_days, shrink it) and "
             f"{percent(1 - share)} comes from the uncertain inputs (only better knowledge of the inputs shrinks it); "
             f"measured on {pairs:.0f} replications lived twice.")
 

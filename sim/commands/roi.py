@@ -106,7 +106,7 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 
 
 def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: ANN001 - StudyRun, RoiStudy
     """results.parquet, replications.parquet, summary.json, metadata.json, figures and report.html."""
-    from ..roi import summarise_outcomes
+    from ..roi import simulated_months, summarise_outcomes
     from ..sweep import _write_atomic, _write_parquet, git_commit
     from .. import __version__
 
@@ -126,7 +126,7 @@ def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: AN
         "scenario_path": scenario_path,
         "seed": run.plan.seed,
         "programme_channels": list(study.programme_channels),
-        "simulated_months_per_arm": len(range(1, settings.months + 1, settings.simulate_every)),
+        "simulated_months_per_arm": len(simulated_months(settings)),
         "sample_days_per_month": settings.sample_days,
         "failed_replications": run.failed,
     })
