@@ -664,6 +664,49 @@ def uncertainty_split(values: np.ndarray, twin_a: np.ndarray, twin_b: np.ndarray
     }
 
 
+@dataclass
+class RoiResult:
+    """An ROI study run from Python: the tidy tables the command writes, and its summary."""
+
+    months: pd.DataFrame
+    outcomes: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def simulate_roi(scenario: Scenario, replications: int = 20, seed: int | None = None, workers: int = 1) -> RoiResult:
+    """Run ``replications`` ROI replications (no checkpoints) and summarise them, for notebooks.
+
+    ``months`` and ``outcomes`` are the tables of ``ccsim roi`` (with a
+    ``replication`` column); the numbers are those of the command with the
+    same seed, whatever ``workers``.
+    """
+    from .executors import make_executor
+
+    study = prepare_study(scenario)
+    seed = scenario.seed if seed is None else int(seed)
+    executor = make_executor(workers)
+    try:
+        tasks = [(scenario, seed, r) for r in range(replications)]
+        produced = {task[2]: tables for task, tables in executor.map_unordered(_one_replication, tasks)}
+    finally:
+        executor.close()
+    months, outcomes = [], []
+    for replication in sorted(produced):
+        tables = produced[replication]
+        if not isinstance(tables, dict):
+            raise RuntimeError(f"replication {replication} was lost: {tables}")
+        months.append(tables["months"].assign(replication=replication))
+        outcomes.append(tables["results"].assign(replication=replication))
+    months_frame = pd.concat(months, ignore_index=True)
+    outcomes_frame = pd.concat(outcomes, ignore_index=True)
+    summary = summarise_outcomes(outcomes_frame, study.settings.months, study.costs.currency)
+    return RoiResult(months_frame, outcomes_frame, summary)
+
+
+def _one_replication(task: tuple[Scenario, int, int]) -> dict[str, pd.DataFrame]:
+    return roi_command(*task)
+
+
 def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD", level: float = 0.95) -> dict[str, Any]:
     """The manager's numbers over replications: bands, payback chances, noise vs parameters.
 
@@ -715,7 +758,7 @@ def mean_and_band(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
 
 
 __all__ = [
-    "ARMS", "COST_LINES", "Adoption", "RoiSettings", "RoiStudy", "arm_scenario", "live_horizon", "measure_month",
+    "ARMS", "COST_LINES", "Adoption", "RoiResult", "RoiSettings", "RoiStudy", "arm_scenario", "live_horizon", "measure_month",
     "mean_and_band", "month_scale", "month_seed", "prepare_study", "quantiles", "replication_inputs", "roi_command",
-    "simulated_months", "summarise_outcomes", "uncertainty_split", "with_inputs",
+    "simulate_roi", "simulated_months", "summarise_outcomes", "uncertainty_split", "with_inputs",
 ]

@@ -283,3 +283,16 @@ def test_roi_examples_plan_and_a_roi_sweep_runs(tmp_path) -> None:
     npv = run.summary[(run.summary["channel"] == "roi") & (run.summary["kpi"] == "npv")]["mean"].to_numpy()
     assert npv[0] - npv[1] == pytest.approx(1_000_000 / 1.08 ** (1 / 12), rel=1e-9)  # set-up paid in month 1
     assert (tmp_path / "out" / "months.parquet").exists()
+
+
+def test_python_api_matches_the_command(tmp_path) -> None:
+    from sim.roi import simulate_roi
+
+    _, months, summary = _cli(tmp_path, "cmd", 1)
+    scenario = sim.load_scenario(SCENARIO, ["roi.months=2", "roi.simulate_every=1", "roi.noise_pairs=1",
+                                            "journey.issues.rate_per_hour=120"])
+    result = simulate_roi(scenario, replications=3, seed=9, workers=2)
+    assert result.summary["npv"] == summary["npv"]
+    api = result.months.sort_values(["replication", "month", "arm", "channel", "kpi"]).reset_index(drop=True)
+    cmd = months.sort_values(["replication", "month", "arm", "channel", "kpi"]).reset_index(drop=True)
+    pd.testing.assert_series_equal(api["value"], cmd["value"])
