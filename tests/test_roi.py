@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.cli import main
@@ -296,3 +298,36 @@ def test_python_api_matches_the_command(tmp_path) -> None:
     api = result.months.sort_values(["replication", "month", "arm", "channel", "kpi"]).reset_index(drop=True)
     cmd = months.sort_values(["replication", "month", "arm", "channel", "kpi"]).reset_index(drop=True)
     pd.testing.assert_series_equal(api["value"], cmd["value"])
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.floats(-2, 2e5, allow_nan=False),
+                    st.text(max_size=6), st.lists(st.integers(-1, 3), max_size=3))
+_KEYS = st.sampled_from([
+    "roi.months", "roi.staffing", "roi.discount_rate_annual", "roi.adoption.start", "roi.adoption.shape",
+    "roi.programme_channels", "roi.sample_days", "roi.simulate_every", "roi.noise_pairs", "roi.bogus",
+    "costs.currency", "costs.personnel.agent_annual_salary", "costs.personnel.shrinkage", "costs.technology.investment",
+    "costs.programme.setup_cost", "costs.programme.staff.analysts_fte", "costs.nothing",
+    "uncertain.costs.programme.setup_cost", "uncertain.roi.demand_growth_per_month",
+])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(_KEYS, _VALUES, max_size=3))
+def test_generated_roi_sections_prepare_or_raise_scenario_error(changes) -> None:
+    data = yaml.safe_load(open(SCENARIO, encoding="utf-8"))
+    for key, value in changes.items():
+        section, _, path = key.partition(".")
+        if section == "uncertain":
+            data["uncertain"][path] = value
+        else:
+            node = data[section]
+            *parents, last = path.split(".")
+            for part in parents:
+                node = node.setdefault(part, {}) if isinstance(node.get(part, {}), dict) else {}
+            node[last] = value
+    try:
+        study = prepare_study(sim.scenario_from_dict(data, SCENARIO), SCENARIO)
+    except ScenarioError as exc:
+        assert exc.key is None or isinstance(exc.key, str)
+        return
+    assert study.settings.months >= 1
