@@ -80,6 +80,10 @@ class EventLoop:
             callback(arg)
         self.now = until
 
+    def clear(self) -> None:
+        """Drop every pending event."""
+        self._heap.clear()
+
 
 class _SimPyLoop:
     """:class:`EventLoop`'s interface on top of a :class:`simpy.Environment`."""
@@ -210,7 +214,6 @@ class Dispatcher:
         self._chat: dict[str, tuple[int, float]] = {
             c: (r.concurrency, r.concurrency_stretch) for c, r in routing.items() if r.kind == "chat"
         }
-        self._finish_work = self._finish  # bound once: scheduled for every piece of work
 
     # -- work -------------------------------------------------------------
     def submit(self, work: Work) -> None:
@@ -278,7 +281,7 @@ class Dispatcher:
         work.end_s = now + duration
         work.team = agent.team.index
         work.agent = agent
-        loop.after(duration, self._finish_work, work)
+        loop.after(duration, self._finish, work)
 
     def _finish(self, work: Work) -> None:
         agent: Agent = work.agent  # type: ignore[assignment]
@@ -382,6 +385,14 @@ class Dispatcher:
                 ready += [a for a in team.agents if 0 < a.chats and not a.leaving]
                 for agent in ready:
                     self._next(agent)
+
+    def release(self) -> None:
+        """Drop the work still queued and the agents on duty (after the run, once its records are taken)."""
+        for queue in self.queues.values():
+            queue.clear()
+        for team in self.teams:
+            team.agents.clear()
+            team.idle.clear()
 
     def close_spells(self, end_s: float) -> None:
         """Log the work still in hand at the end of the run as busy until ``end_s``."""

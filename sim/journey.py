@@ -148,11 +148,11 @@ class JourneyModel:
         }
         self.dispatcher = Dispatcher(self.loop, routing, self.teams)
         self.staffed = {name for team in self.teams.values() for name in team.skills}
-        contact = {"social": self._social_post, "forum": self._forum_post}
-        self._contact: dict[str, Callable[[int, str, str, bool], None]] = {
-            name: contact.get(kind, self._queued) for name, kind in self.kinds.items()
+        # plain functions, not bound methods: the model keeps no reference to itself
+        contact = {"social": JourneyModel._social_post, "forum": JourneyModel._forum_post}
+        self._contact: dict[str, Callable[[JourneyModel, int, str, str, bool], None]] = {
+            name: contact.get(kind, JourneyModel._queued) for name, kind in self.kinds.items()
         }
-        self._queued_done_cb = self._queued_done  # bound once: set on every call and chat
         self._peer_rate = {
             name: ch.community.first_answer_rate_per_s() for name, ch in scenario.channels.items() if self.kinds[name] == "forum"
         }
@@ -371,7 +371,7 @@ class JourneyModel:
             contacts = self.issue_contacts[i]
             first = contacts == 0
             self.issue_contacts[i] = contacts + 1
-        self._contact[channel](i, channel, reason, first)
+        self._contact[channel](self, i, channel, reason, first)
 
     def _handled(self, work: Work, resolved: bool) -> None:
         """A contact was answered: the issue is resolved, or the customer comes back later."""
@@ -431,7 +431,7 @@ class JourneyModel:
             self._log(work, 0.0, work.service_s, BLOCKED, BY_NONE, False)
             self._failed(work)
             return
-        work.on_done = self._queued_done_cb
+        work.on_done = self._queued_done
         self.pending[work] = None
         dispatcher.submit(work)
         if work.state == WAITING:
@@ -600,25 +600,32 @@ class JourneyModel:
     def _final_snapshot(self, _arg: None) -> None:
         self._snapshot()
 
-    def _release(self, times: np.ndarray, start: Callable[[int], None]) -> None:
-        """Start ``start(j)`` at each of the sorted ``times`` with one pending event at a time."""
-        at = times.tolist()
-        n = len(at)
-        loop = self.loop
-
-        def fire(j: int) -> None:
-            start(j)
-            if j + 1 < n:
-                loop.after(at[j + 1] - loop.now, fire, j + 1)
-
-        if n:
-            loop.after(at[0], fire, 0)
+    def _direct(self, arg: tuple[list[float], str, int]) -> None:
+        """Contact ``j`` of a direct arrival stream (no issue behind it); then the stream's next one is due."""
+        at, channel, j = arg
+        self._try(-1, channel, "direct")
+        if j + 1 < len(at):
+            self.loop.after(at[j + 1] - self.loop.now, self._direct, (at, channel, j + 1))
 
     # -- run -------------------------------------------------------------------
     def run(self, replication: int) -> RunRecords:
         """Simulate and return the records."""
         with _collector_paused():
-            return self._simulate(replication)
+            records = self._simulate(replication)
+            self._drop_run_state()
+        return records
+
+    def _drop_run_state(self) -> None:
+        """Forget pending events, queued contacts and agents once the records are taken.
+
+        They refer back to the model (callbacks), so keeping them would leave
+        a finished run in reference cycles for the cyclic garbage collector,
+        which a long Monte Carlo study may run rarely; without them reference
+        counting frees a run as soon as its model is dropped. A model runs once.
+        """
+        self.loop.clear()
+        self.dispatcher.release()
+        self.pending.clear()
 
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop
@@ -634,7 +641,8 @@ class JourneyModel:
                 self.horizon_s,
                 self.streams(f"arrivals:{name}"),
             )
-            self._release(times, lambda _j, name=name: self._try(-1, name, "direct"))
+            if len(times):
+                loop.after(float(times[0]), self._direct, (times.tolist(), name, 0))
         self._tick(0)  # the clock's first moment (time 0) comes before any other event
         if self.scenario.horizon.drain:
             loop.run()
