@@ -42,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .costs import COST_LINES, PERSONNEL_LINES, PROGRAMME_LINES, CostModel, MonthWorkload, monthly_costs, npv, payback_month, roi
 from .errors import ScenarioError
+from .journey_spec import SelfService
 from .fte import required_agent_hours
 from .metrics import confidence_interval, run_kpis
 from .model import run
@@ -139,6 +140,7 @@ class RoiStudy:
     settings: RoiSettings
     inputs: dict[str, Any]
     programme_channels: tuple[str, ...]
+    kinds: dict[str, str]
 
 
 def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
@@ -160,7 +162,7 @@ def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
                 raise ScenarioError(source, f"roi.programme_channels.{i}", f"'{name}' is not a channel; channels: {', '.join(kinds)}")
     if programme and scenario.journey is None:
         raise ScenarioError(source, "journey", "an ROI study with programme channels needs the journey section (customers with issues)")
-    study = RoiStudy(data, source, parsed.costs, settings, dict(parsed.uncertain), programme)
+    study = RoiStudy(data, source, parsed.costs, settings, dict(parsed.uncertain), programme, kinds)
     for path, dist in study.inputs.items():
         _check_input_path(study, path, float(dist.frozen().median()))
     for arm in ARMS:
@@ -211,7 +213,7 @@ def with_inputs(study: RoiStudy, values: Mapping[str, float]) -> RoiStudy:
     data = apply_overrides(study.data, dict(values), study.source)
     sections = {k: data.get(k) or {} for k in ("costs", "roi")}
     parsed = _Sections.model_validate(sections)
-    return RoiStudy(data, study.source, parsed.costs, parsed.roi, study.inputs, study.programme_channels)
+    return RoiStudy(data, study.source, parsed.costs, parsed.roi, study.inputs, study.programme_channels, study.kinds)
 
 
 def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
@@ -225,11 +227,12 @@ def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
     growth = (1.0 + settings.demand_growth_per_month) ** (month - 1)
     _start_on_day(d, settings.start_day)
     _grow(d, growth, settings.scale_staff_with_demand)
+    forums = [n for n in study.programme_channels if study.kinds[n] == "forum"]
     if arm == "baseline":
-        _remove_channels(d, study.programme_channels)
+        _remove_channels(d, study.programme_channels, bool(forums))
         overrides = settings.baseline
     else:
-        _adopt(d, study.programme_channels, settings.adoption.level(month))
+        _adopt(d, study.programme_channels, forums, settings.adoption.level(month))
         overrides = settings.programme
     journey = d.get("journey")
     if coverage and journey:
@@ -272,13 +275,11 @@ def _grow(d: dict[str, Any], growth: float, staff: bool) -> None:
             holder["agents"] = int(round(agents * growth))
 
 
-def _remove_channels(d: dict[str, Any], names: tuple[str, ...]) -> None:
+def _remove_channels(d: dict[str, Any], names: tuple[str, ...], has_forum: bool) -> None:
     if not names:
         return
-    kinds = {}
     for name in names:
-        channel = d["channels"].pop(name, None) or {}
-        kinds[name] = channel.get("kind") or (name if name in PROGRAMME_KINDS + ("phone", "chat") else "phone")
+        d["channels"].pop(name, None)
         d.get("arrivals", {}).pop(name, None)
     journey = d.get("journey")
     if journey:
@@ -286,7 +287,7 @@ def _remove_channels(d: dict[str, Any], names: tuple[str, ...]) -> None:
             for entry in journey.get(section, {}).values():
                 for name in names:
                     entry.get("channels", {}).pop(name, None)
-        if "forum" in kinds.values():
+        if has_forum:
             d.pop("forum", None)
             journey.setdefault("self_service", {})["placement"] = "none"
     teams = d.get("teams")
@@ -299,7 +300,7 @@ def _remove_channels(d: dict[str, Any], names: tuple[str, ...]) -> None:
                 del teams[team_name]
 
 
-def _adopt(d: dict[str, Any], names: tuple[str, ...], level: float) -> None:
+def _adopt(d: dict[str, Any], names: tuple[str, ...], forums: list[str], level: float) -> None:
     if level >= 1.0 or not names:
         return
     journey = d.get("journey")
@@ -308,10 +309,9 @@ def _adopt(d: dict[str, Any], names: tuple[str, ...], level: float) -> None:
             for name in names:
                 if name in segment.get("channels", {}):
                     segment["channels"][name] = segment["channels"][name] * level
-    forums = [n for n in names if (d["channels"][n].get("kind") or n) == "forum"]
     if journey and forums:
         self_service = journey.setdefault("self_service", {})
-        looks = self_service.get("look_probability") or {"before_login": 0.6, "after_login": 0.25, "none": 0.0}
+        looks = self_service.get("look_probability") or SelfService().look_probability
         self_service["look_probability"] = {k: v * level for k, v in looks.items()}
     for name in forums:
         community = d["channels"][name].get("community")
@@ -335,19 +335,16 @@ def month_seed(seed: int, replication: int, twin: int) -> int:
     return int((int(words[0]) << 31) ^ int(words[1]))
 
 
-def measure_month(records: RunRecords, scenario: Scenario, costs: CostModel, programme: tuple[str, ...]) -> dict[str, float]:
+def measure_month(records: RunRecords, scenario: Scenario, costs: CostModel) -> dict[str, float]:
     """What the cost model and the report need from one simulated sample of a month (unscaled)."""
     kpis = run_kpis(records)
     table = {(c, k): float(v) for c, k, v in zip(kpis["channel"], kpis["kpi"], kpis["value"])}
     out: dict[str, float] = {}
-    for name, channel in scenario.channels.items():
+    for name in scenario.channels:
         for kpi in _CHANNEL_KPIS + ("handled_hours", "line_minutes"):
             if (name, kpi) in table:
                 out[f"{name}.{kpi}"] = table[(name, kpi)]
         out[f"{name}.required_agent_hours"] = required_agent_hours(records, scenario, name, costs.personnel.deferrable_occupancy)
-        out[f"{name}.shrinkage"] = _shrinkage(scenario, name, costs.personnel.shrinkage)
-        out[f"{name}.phone_kind"] = float(channel.kind_for(name) == "phone")
-        out[f"{name}.programme"] = float(name in programme)
     for kpi in _JOURNEY_KPIS:
         if ("journey", kpi) in table:
             out[f"journey.{kpi}"] = table[("journey", kpi)]
@@ -443,9 +440,10 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0) ->
     settings = study.settings
     months = simulated_months(settings)
     scale = month_scale(study.data, settings)
-    journey = study.data.get("journey")
-    ceiling = float(((journey or {}).get("knowledge") or {}).get("ceiling", 0.9))
-    start_cov = {n: float(t.get("knowledge_coverage", 0.3)) for n, t in (journey or {}).get("issue_types", {}).items()}
+    first = arm_scenario(study, study.data, "programme", 1, None)
+    journey = first.journey
+    ceiling = journey.knowledge.ceiling if journey else 1.0
+    start_cov = {n: t.knowledge_coverage for n, t in journey.issue_types.items()} if journey else {}
     coverage = {arm: dict(start_cov) for arm in ARMS}
     sampled: dict[str, dict[int, dict[str, float]]] = {arm: {} for arm in ARMS}
     drops: list[tuple[float, float]] = []
@@ -456,7 +454,7 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0) ->
         for arm in ARMS:
             scenario = arm_scenario(study, study.data, arm, month, coverage[arm])
             rec = run(scenario, seed=month_seed(seed, replication, twin), replication=0)
-            measures = measure_month(rec, scenario, study.costs, study.programme_channels)
+            measures = measure_month(rec, scenario, study.costs)
             sampled[arm][month] = measures
             simulated += measures["simulated.contacts"]
             records[arm], scenarios[arm] = rec, scenario
@@ -466,7 +464,21 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0) ->
         drops.append(phone_drop_of_programme_users(records["baseline"], records["programme"], scenarios["programme"],
                                                    study.programme_channels))
     monthly = {arm: _interpolate(sampled[arm], settings.months) for arm in ARMS}
-    return _price(study, monthly, scale, set(months), simulated, drops)
+    channels = _ChannelFacts(
+        shrinkage={n: _shrinkage(first, n, study.costs.personnel.shrinkage) for n in first.channels},
+        phones=tuple(n for n, kind in study.kinds.items() if kind == "phone"),
+        programme=study.programme_channels,
+    )
+    return _price(study, channels, monthly, scale, set(months), simulated, drops)
+
+
+@dataclass(frozen=True)
+class _ChannelFacts:
+    """What pricing needs to know of each channel: its team's shrinkage, phone lines, programme or not."""
+
+    shrinkage: dict[str, float]
+    phones: tuple[str, ...]
+    programme: tuple[str, ...]
 
 
 def _interpolate(sampled: Mapping[int, Mapping[str, float]], months: int) -> dict[int, dict[str, float]]:
@@ -485,15 +497,18 @@ def _interpolate(sampled: Mapping[int, Mapping[str, float]], months: int) -> dic
     return out
 
 
-def _price(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], scale: float, simulated_set: set[int],
-           simulated_contacts: float, drops: list[tuple[float, float]]) -> tuple[pd.DataFrame, dict[str, float]]:
+def _price(study: RoiStudy, channels: _ChannelFacts, monthly: dict[str, dict[int, dict[str, float]]], scale: float,
+           simulated_set: set[int], simulated_contacts: float,
+           drops: list[tuple[float, float]]) -> tuple[pd.DataFrame, dict[str, float]]:
     """FTE, headcount, cost lines and finance for every month of both arms."""
     settings, costs = study.settings, study.costs
     p = costs.personnel
     rows: list[tuple[int, str, str, str, float, bool]] = []
     totals = {arm: np.zeros(settings.months) for arm in ARMS}
     programme_cost = np.zeros(settings.months)
-    fte_need = {arm: [_fte(monthly[arm][m], scale, p.hours_per_fte_month) for m in range(1, settings.months + 1)] for arm in ARMS}
+    fte_need = {arm: [_fte(monthly[arm][m], scale, p.hours_per_fte_month, channels) for m in range(1, settings.months + 1)]
+                for arm in ARMS}
+    leavers = p.attrition_per_year / 12.0
     start_agents = fte_need["baseline"][0][0]
     lines_first: dict[str, dict[str, float]] = {}
     for arm in ARMS:
@@ -504,14 +519,12 @@ def _price(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], sca
                 agents, mods = max(head_agents, need_agents), max(head_mods, need_mods)
             else:
                 agents, mods = need_agents, need_mods
-            leavers = p.attrition_per_year / 12.0
             hires = max(0.0, agents - head_agents) + max(0.0, mods - head_mods) + leavers * (head_agents + head_mods)
             head_agents, head_mods = agents, mods
             measures = monthly[arm][m]
             work = MonthWorkload(
                 agent_fte=agents, moderator_fte=mods, hires=hires,
-                line_minutes=scale * sum(v for k, v in measures.items() if k.endswith(".line_minutes")
-                                         and measures.get(k.replace("line_minutes", "phone_kind"), 0.0) > 0),
+                line_minutes=scale * sum(measures.get(f"{n}.line_minutes", 0.0) for n in channels.phones),
                 self_resolved=scale * measures.get("journey.deflected", 0.0),
                 programme_active=arm == "programme",
             )
@@ -529,7 +542,7 @@ def _price(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], sca
                      (m, arm, "fte", "required_agents", need_agents, sim_flag), (m, arm, "fte", "hires", hires, sim_flag)]
             for key, value in measures.items():
                 channel, _, kpi = key.partition(".")
-                if kpi in ("phone_kind", "programme", "shrinkage") or channel == "simulated":
+                if channel == "simulated":
                     continue
                 rows.append((m, arm, channel, kpi, scale * value if kpi in _SUMMED else value, sim_flag))
     net = totals["baseline"] - totals["programme"]
@@ -546,15 +559,15 @@ def _price(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], sca
     return table, outcomes
 
 
-def _fte(measures: Mapping[str, float], scale: float, hours_per_fte: float) -> tuple[float, float]:
+def _fte(measures: Mapping[str, float], scale: float, hours_per_fte: float, channels: _ChannelFacts) -> tuple[float, float]:
     """FTE the month needs: (center's own channels, programme channels), shrinkage included."""
     own = prog = 0.0
-    for key, hours in measures.items():
-        if not key.endswith(".required_agent_hours"):
-            continue
-        name = key[: -len(".required_agent_hours")]
-        fte = scale * hours / (1.0 - measures[f"{name}.shrinkage"]) / hours_per_fte
-        if measures[f"{name}.programme"] > 0:
+    for name, shrinkage in channels.shrinkage.items():
+        hours = measures.get(f"{name}.required_agent_hours")
+        if hours is None:
+            continue  # not offered in this arm
+        fte = scale * hours / (1.0 - shrinkage) / hours_per_fte
+        if name in channels.programme:
             prog += fte
         else:
             own += fte

@@ -524,21 +524,14 @@ def _band_text(band: Mapping[str, Any] | None, fmt: Callable[[float | None], str
     return f"{fmt(centre)} (5-95 %: {fmt(band.get('p5'))} to {fmt(band.get('p95'))})"
 
 
-def _self_service_cost(months: pd.DataFrame) -> float:
-    cost = months[(months["channel"] == "cost") & (months["kpi"] == "self_service") & (months["arm"] == "programme")]
-    solved = months[(months["channel"] == "journey") & (months["kpi"] == "deflected") & (months["arm"] == "programme")]
-    total = float(solved["value"].sum())
-    return float(cost["value"].sum()) / total if total > 0 else math.nan
-
-
-def claim_rows(summary: Mapping[str, Any], months: pd.DataFrame) -> list[tuple[str, str, str]]:
+def claim_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(what the sources claim, their figure, what the simulation gives) for the claims checked."""
     claims = summary.get("claims") or {}
     cur = _currency(summary)
     per_contact = _band_text(claims.get("baseline_cost_per_contact"), lambda v: money(v, cur))
-    self_service = _self_service_cost(months)
-    if math.isfinite(self_service):
-        per_contact += f"; self-service {money(self_service, cur)} per self-solved issue"
+    self_service = summary.get("self_service_cost_per_resolution")
+    if self_service is not None:
+        per_contact += f"; self-service {money(self_service, cur)} per self-solved issue (an input of the scenario)"
     pay = summary.get("payback_month") or {}
     rows = [
         ("Cost per contact handled by the center vs per self-service resolution", "about USD 12 vs USD 0.15",
@@ -681,7 +674,7 @@ def render_html(summary: Mapping[str, Any], months: pd.DataFrame, outcomes: pd.D
     source = summary.get("scenario_path")
     minute = "".join(f"<p>{_e(s)}</p>" for s in summary_sentences(summary))
     key = _html_table(["Figure", "Median", "5 %", "95 %", "Mean (95 % CI of the mean)"], _key_rows(summary))
-    claims = _html_table(["Claim", "Sources say", "Simulated (median, 5-95 %)"], claim_rows(summary, months), 3)
+    claims = _html_table(["Claim", "Sources say", "Simulated (median, 5-95 %)"], claim_rows(summary), 3)
     parts = [
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8>",
         '<meta name=viewport content="width=device-width, initial-scale=1">',

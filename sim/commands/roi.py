@@ -129,6 +129,7 @@ def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: AN
         "simulated_months_per_arm": len(simulated_months(settings)),
         "sample_days_per_month": settings.sample_days,
         "failed_replications": run.failed,
+        "self_service_cost_per_resolution": study.costs.self_service.cost_per_resolution,
     })
     _write_atomic(out / "summary.json", json.dumps(_clean(summary), indent=2, allow_nan=False).encode("utf-8"))
     metadata = {
