@@ -41,7 +41,7 @@ import numpy as np
 
 from .agents import SERVING, UNQUEUED, WAITING, ChannelRouting, Dispatcher, EventLoop, Work
 from .demand import poisson_arrivals, rates_per_hour
-from .distributions import sample
+from .distributions import Distribution, sample
 from .journey_spec import Journey, Team
 from .knowledge import KnowledgeBase
 from .random import Streams
@@ -66,10 +66,18 @@ OPEN, SELF_RESOLVED, RESOLVED_STATE, GAVE_UP = range(4)
 _REASON = {name: code for code, name in enumerate(REASONS)}
 _BLOCK = 512
 _LATER_COLUMNS = 16
+_QUEUED, _SOCIAL, _FORUM = range(3)
+"""How a channel takes a contact: a queue (phone, chat), a public post, a forum post."""
+_POST_KINDS = {"social": _SOCIAL, "forum": _FORUM}
 
 
 def _draw_unit_exponential(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.exponential(1.0, n)
+
+
+def _sampler(dist: Distribution) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """Draws of ``n`` values from ``dist``, for a :class:`_Block`."""
+    return lambda rng, n: sample(dist, rng, n)
 
 
 class _Block:
@@ -125,7 +133,7 @@ def implicit_teams(scenario: Scenario) -> dict[str, Team]:
     teams = dict(scenario.teams or {})
     for name, channel in scenario.channels.items():
         if channel.agents is not None:
-            teams.setdefault(name, Team(skills=[name], agents=channel.agents))
+            teams.setdefault(name, Team(skills=[name], agents=channel.agents, shrinkage=0.0))
     return teams
 
 
@@ -148,14 +156,10 @@ class JourneyModel:
         }
         self.dispatcher = Dispatcher(self.loop, routing, self.teams)
         self.staffed = {name for team in self.teams.values() for name in team.skills}
-        # plain functions, not bound methods: the model keeps no reference to itself
-        contact = {"social": JourneyModel._social_post, "forum": JourneyModel._forum_post}
-        self._contact: dict[str, Callable[[JourneyModel, int, str, str, bool], None]] = {
-            name: contact.get(kind, JourneyModel._queued) for name, kind in self.kinds.items()
-        }
-        self._peer_rate = {
-            name: ch.community.first_answer_rate_per_s() for name, ch in scenario.channels.items() if self.kinds[name] == "forum"
-        }
+        self._post_kind: dict[str, int] = {name: _POST_KINDS.get(kind, _QUEUED) for name, kind in self.kinds.items()}
+        communities = {name: ch.community for name, ch in scenario.channels.items() if ch.community is not None}
+        self._peer_rate = {name: c.first_answer_rate_per_s() for name, c in communities.items()}
+        self._accept_p = {name: c.accept_probability for name, c in communities.items()}
         self.escalation_channel = next((n for n in self.names if self.kinds[n] == "phone"), None)
         self.contacts: list[tuple] = []
         self.pending: dict[Work, None] = {}  # contacts in progress, in order
@@ -203,9 +207,10 @@ class JourneyModel:
         scenario, streams = self.scenario, self.streams
         journey = scenario.journey
         n_int = interval_count(self.horizon_s, self.interval_s)
+        self.segments: list[str] = []
+        self.types: list[str] = []
         if journey is None:
             self.issue_arrival = np.empty(0)
-            self.segments, self.types = [], []
         else:
             rates = issue_rates_per_hour(journey, self.interval_s, n_int)
             self.issue_arrival = poisson_arrivals(rates, self.interval_s, self.horizon_s, streams("arrivals:issues"))
@@ -213,13 +218,22 @@ class JourneyModel:
         n = len(self.issue_arrival)
         u = streams("journey:issue-u").random((n, 8))
         # one Python list per column (lists of lists would be slow to build and to collect)
-        self.u_look, self.u_search, self.u_choose, self.u_sentiment, self.u_resolve, self.u_scope = (
-            u[:, c].tolist() for c in range(2, 8)
-        )
+        self.u_look: list[float] = u[:, 2].tolist()
+        self.u_search: list[float] = u[:, 3].tolist()
+        self.u_choose: list[float] = u[:, 4].tolist()
+        self.u_sentiment: list[float] = u[:, 5].tolist()
+        self.u_resolve: list[float] = u[:, 6].tolist()
+        self.u_scope: list[float] = u[:, 7].tolist()
         # later uniforms: few of them are used, so they stay in one flat array (row = issue)
         self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).ravel()
         self._later_u = self._later_block("journey:later-u", lambda rng, k: rng.random(k))
-        self.u_used = [0] * n
+        self.u_used: list[int] = [0] * n
+        self.search_s: list[float] = []
+        self.look_p: list[float] = []
+        self.ability: list[float] = []
+        self.aht_mult: list[float] = []
+        self.fcr: list[float] = []
+        self.options: list[list[tuple[str, float]]] = []
         if journey is not None:
             seg_share = np.array([s.share for s in journey.segments.values()], dtype=float)
             type_share = np.array([t.share for t in journey.issue_types.values()], dtype=float)
@@ -232,23 +246,24 @@ class JourneyModel:
             self.ability = [s.digital_ability for s in journey.segments.values()]
             self.aht_mult = [t.aht_multiplier for t in journey.issue_types.values()]
             self.fcr = [t.fcr for t in journey.issue_types.values()]
-            self.weights = [
+            weights = [
                 [seg.channels.get(c, 0.0) * t.channels.get(c, 1.0) for c in self.names]
                 for seg in journey.segments.values()
                 for t in journey.issue_types.values()
             ]
-            self.options = [
-                [(c, w) for c, w in zip(self.names, weights) if w > 0] for weights in self.weights
-            ]
-            self.behaviour = journey.behaviour
-            behaviour = journey.behaviour
-            self._repeat_delay = self._later_block("journey:repeat", lambda rng, k: sample(behaviour.repeat_delay, rng, k))
-            self._retry_delay = self._later_block("journey:retry", lambda rng, k: sample(behaviour.retry_delay, rng, k))
+            self.options = [[(c, w) for c, w in zip(self.names, row) if w > 0] for row in weights]
+            behaviour = self.behaviour = journey.behaviour
+            self.max_contacts = behaviour.max_contacts
+            self.switch_p = behaviour.switch_probability
+            self.retry_p = behaviour.retry_probability
+            self._repeat_delay = self._later_block("journey:repeat", _sampler(behaviour.repeat_delay))
+            self._retry_delay = self._later_block("journey:retry", _sampler(behaviour.retry_delay))
             coverage = [t.knowledge_coverage for t in journey.issue_types.values()]
             self.knowledge = KnowledgeBase(self.types, coverage, journey.knowledge)
         else:
             self.segment = self.itype = np.zeros(0, dtype=int)
-            self.options = []
+            self.behaviour = Journey.model_fields["behaviour"].default
+            self.max_contacts, self.switch_p, self.retry_p = 1, 0.0, 0.0
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
         self.first_service: dict[str, list[float]] = {}  # x the issue type's multiplier
         type_mult = np.asarray(self.aht_mult, dtype=float)[self.itype] if journey is not None else np.empty(0)
@@ -257,24 +272,24 @@ class JourneyModel:
         self._patience_later: dict[str, _Block | None] = {}
         for name, ch in scenario.channels.items():
             self.first_service[name] = (sample(ch.aht, streams(f"aht:{name}"), n) * type_mult).tolist()
-            self._aht_later[name] = self._later_block(f"aht-later:{name}", lambda r, k, d=ch.aht: sample(d, r, k))
+            self._aht_later[name] = self._later_block(f"aht-later:{name}", _sampler(ch.aht))
             if ch.patience is not None:
                 self.first_patience[name] = sample(ch.patience, streams(f"patience:{name}"), n).tolist()
-                self._patience_later[name] = self._later_block(f"patience-later:{name}", lambda r, k, d=ch.patience: sample(d, r, k))
+                self._patience_later[name] = self._later_block(f"patience-later:{name}", _sampler(ch.patience))
             else:
                 self.first_patience[name] = [math.inf] * n
                 self._patience_later[name] = None
-        self.first_peer = streams("forum:peer").exponential(1.0, n).tolist()
+        self.first_peer: list[float] = streams("forum:peer").exponential(1.0, n).tolist()
         self._peer_later = self._later_block("forum:peer-later", _draw_unit_exponential)
-        self.issue_looked = [False] * n
+        self.issue_looked: list[bool] = [False] * n
         self.n_types = len(self.types)
-        self.issue_start = [0.0] * n
-        self.issue_state = [OPEN] * n
-        self.issue_resolution = [math.nan] * n
-        self.issue_contacts = [0] * n
-        self.seg = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
-        self.typ = self.itype.tolist()
-        self.group = (self.segment * self.n_types + self.itype).tolist()  # index into self.options
+        self.issue_start: list[float] = [0.0] * n
+        self.issue_state: list[int] = [OPEN] * n
+        self.issue_resolution: list[float] = [math.nan] * n
+        self.issue_contacts: list[int] = [0] * n
+        self.seg: list[int] = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
+        self.typ: list[int] = self.itype.tolist()
+        self.group: list[int] = (self.segment * self.n_types + self.itype).tolist()  # index into self.options
         self._open_options: list[tuple[float, list[tuple[str, float]]] | None] = [None] * len(self.options)
 
     # -- channel availability and choice --------------------------------------
@@ -371,7 +386,13 @@ class JourneyModel:
             contacts = self.issue_contacts[i]
             first = contacts == 0
             self.issue_contacts[i] = contacts + 1
-        self._contact[channel](self, i, channel, reason, first)
+        kind = self._post_kind[channel]
+        if kind == _QUEUED:
+            self._queued(i, channel, reason, first)
+        elif kind == _SOCIAL:
+            self._social_post(i, channel, reason, first)
+        else:
+            self._forum_post(i, channel, reason, first)
 
     def _handled(self, work: Work, resolved: bool) -> None:
         """A contact was answered: the issue is resolved, or the customer comes back later."""
@@ -381,7 +402,7 @@ class JourneyModel:
         if resolved:
             self.issue_state[i] = RESOLVED_STATE
             self.issue_resolution[i] = self.loop.now - self.issue_start[i]
-        elif self.issue_contacts[i] >= self.behaviour.max_contacts:
+        elif self.issue_contacts[i] >= self.max_contacts:
             self._end(i, GAVE_UP)
         else:
             self.loop.after(self._repeat_delay(), self._repeat, i)
@@ -394,20 +415,19 @@ class JourneyModel:
         i = work.issue
         if i < 0:
             return
-        behaviour = self.behaviour
-        if self.issue_contacts[i] >= behaviour.max_contacts:
+        if self.issue_contacts[i] >= self.max_contacts:
             self._end(i, GAVE_UP)
             return
         if escalate:
             self._try(i, self.escalation_channel, "escalation")
             return
         u = self._uniform(i)
-        if u < behaviour.switch_probability:
+        if u < self.switch_p:
             other = self._choose(i, self._uniform(i), exclude=work.channel)
             if other is not None:
                 self._try(i, other, "switch")
                 return
-        if u < behaviour.switch_probability + behaviour.retry_probability:
+        if u < self.switch_p + self.retry_p:
             self.loop.after(self._retry_delay(), self._retry, (i, work.channel))
             return
         self._end(i, GAVE_UP)
@@ -521,7 +541,7 @@ class JourneyModel:
 
     def _peer_answer(self, work: Work) -> None:
         self.pending.pop(work, None)
-        accepted = self._uniform(work.issue) < self.scenario.channels[work.channel].community.accept_probability
+        accepted = self._uniform(work.issue) < self._accept_p[work.channel]
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         self._log(work, self.loop.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
