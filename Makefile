@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): pyproject.toml
+# setup.py compiles the engine modules with mypyc: rebuild when they change
+$(STAMP): pyproject.toml setup.py sim/engine_build.py sim/agents.py sim/knowledge.py sim/journey.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -9,7 +9,14 @@ The Python API in a nutshell::
     sim.erlang_a_metrics(rate_per_hour=1000, aht_s=180, agents=55, patience_s=300)
 """
 
-from .erlang import (
+from pathlib import Path as _Path
+
+from .engine_build import select_engine as _select_engine
+
+ENGINE = _select_engine(_Path(__file__).resolve().parent)
+"""Which omnichannel engine this process runs: compiled (mypyc) or pure Python, and why."""
+
+from .erlang import (  # noqa: E402  (the engine is chosen before its modules are imported)
     erlang_a_agents_for_sl,
     erlang_a_metrics,
     erlang_b,
@@ -25,6 +32,7 @@ from .scenario import Scenario, load_scenario, scenario_from_dict
 __version__ = "0.1.0"
 
 __all__ = [
+    "ENGINE",
     "InputError",
     "Scenario",
     "ScenarioError",

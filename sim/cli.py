@@ -13,7 +13,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from . import __version__
+from . import ENGINE, __version__
 from .errors import InputError
 
 COMMANDS = ("run", "erlang", "roi", "calibrate", "validate", "staff", "evaluate", "schedule", "curve", "sweep", "sensitivity")
@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The full ``ccsim`` parser with every subcommand registered."""
     parser = _Parser(prog="ccsim", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"ccsim {__version__}")
+    parser.add_argument("--version", action="version", version=f"ccsim {__version__} (engine: {ENGINE})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         module = importlib.import_module(f"sim.commands.{name}")
