@@ -33,10 +33,13 @@ import simpy
 from simpy.events import Timeout
 
 from .journey_spec import Team
+from .records import REASONS
 
 WAITING, SERVING, DONE, WITHDRAWN, UNQUEUED = 0, 1, 2, 3, 4
 """States of a piece of work (UNQUEUED: a post no agent will take, waiting for peers or nobody)."""
 _NAN = float("nan")
+DIRECT = REASONS.index("direct")
+"""Reason code of a contact with no issue behind it."""
 
 
 class EventLoop:
@@ -109,16 +112,18 @@ class Work:
     """One contact: a call, a chat or a post, and what happened to it so far.
 
     The dispatcher uses ``channel``, ``service_s`` and the state; the rest
-    (issue, reason, sentiment, whether it is the issue's first contact)
-    belongs to the customer's journey and travels with the contact.
+    (issue, reason code as in :data:`sim.records.REASONS`, sentiment, whether
+    it is the issue's first contact) belongs to the customer's journey and
+    travels with the contact.
     """
 
-    __slots__ = ("channel", "arrival_s", "service_s", "state", "start_s", "end_s", "team", "on_done",
+    __slots__ = ("channel", "ch", "arrival_s", "service_s", "state", "start_s", "end_s", "team", "on_done",
                  "issue", "reason", "first", "sentiment", "agent")
 
-    def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: str = "direct",
-                 first: bool = False) -> None:
+    def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: int = DIRECT,
+                 first: bool = False, ch: int = -1) -> None:
         self.channel = channel
+        self.ch = ch  # the channel's position in the dispatcher's routing (set on submission if not known)
         self.arrival_s = arrival_s
         self.service_s = service_s
         self.state = WAITING
@@ -168,6 +173,7 @@ class TeamState:
         self.index = index
         self.name = name
         self.skills = list(spec.skills)
+        self.skill_ids: list[int] = []  # positions of the skills in the dispatcher's channels, priority order
         self.agents: list[Agent] = []
         self.idle: list[Agent] = []
         self.staff_t_s: list[float] = [0.0]
@@ -197,64 +203,67 @@ class Dispatcher:
     """Queues per channel and the teams that serve them.
 
     ``env`` is the :class:`EventLoop` of the omnichannel engine or a
-    :class:`simpy.Environment`.
+    :class:`simpy.Environment`. Channels are numbered in the order of
+    ``routing``; the per-channel state (``queues``, ``waiting``,
+    ``in_system``, ``open``) is kept in lists indexed by that number, which
+    is what a contact's ``ch`` holds.
     """
 
     def __init__(self, env: simpy.Environment | EventLoop, routing: dict[str, ChannelRouting], teams: dict[str, Team]) -> None:
         self.env = env
         self.loop: EventLoop | _SimPyLoop = env if isinstance(env, EventLoop) else _SimPyLoop(env)
         self.routing = routing
-        self.queues: dict[str, deque[Work]] = {c: deque() for c in routing}
-        self.waiting: dict[str, int] = {c: 0 for c in routing}
-        self.in_system: dict[str, int] = {c: 0 for c in routing}
-        self.open: dict[str, bool] = {c: True for c in routing}
+        self.channels = list(routing)
+        self.channel_index = {c: k for k, c in enumerate(self.channels)}
+        n = len(self.channels)
+        self.queues: list[deque[Work]] = [deque() for _ in range(n)]
+        self.waiting = [0] * n
+        self.in_system = [0] * n
+        self.open = [True] * n
         self.teams = [TeamState(i, name, spec) for i, (name, spec) in enumerate(teams.items())]
-        self.teams_for: dict[str, list[TeamState]] = {c: [t for t in self.teams if c in t.skills] for c in routing}
-        # chat channels: concurrency and stretch, looked up once per event rather than through ``routing``
-        self._chat: dict[str, tuple[int, float]] = {
-            c: (r.concurrency, r.concurrency_stretch) for c, r in routing.items() if r.kind == "chat"
-        }
+        for team in self.teams:
+            team.skill_ids = [self.channel_index[c] for c in team.skills]
+        self.teams_for = [[t for t in self.teams if c in t.skills] for c in self.channels]
+        # chat channels: agents hold up to ``concurrency`` chats, each stretched by ``stretch`` per other chat held
+        self.is_chat = [r.kind == "chat" for r in routing.values()]
+        self.concurrency = [r.concurrency if r.kind == "chat" else 1 for r in routing.values()]
+        self.stretch = [r.concurrency_stretch if r.kind == "chat" else 0.0 for r in routing.values()]
 
     # -- work -------------------------------------------------------------
     def submit(self, work: Work) -> None:
         """Work arrives: an agent takes it now if one can, otherwise it queues."""
-        channel = work.channel
-        self.in_system[channel] += 1
-        if self.open[channel]:
-            for team in self.teams_for[channel]:
+        c = work.ch
+        if c < 0:
+            c = work.ch = self.channel_index[work.channel]
+        self.in_system[c] += 1
+        if self.open[c]:
+            for team in self.teams_for[c]:
                 if team.idle:
                     self._start(team.idle.pop(), work)
                     return
-            agent = self._find_chat_agent(channel)
+            agent = self._find_chat_agent(c)
             if agent is not None:
                 self._start(agent, work)
                 return
-        self.queues[channel].append(work)
-        self.waiting[channel] += 1
+        self.queues[c].append(work)
+        self.waiting[c] += 1
 
     def withdraw(self, work: Work) -> bool:
         """The customer leaves before an agent took the work; False if too late."""
         if work.state != WAITING:
             return False
         work.state = WITHDRAWN
-        self.waiting[work.channel] -= 1
-        self.in_system[work.channel] -= 1
+        self.waiting[work.ch] -= 1
+        self.in_system[work.ch] -= 1
         return True
 
-    def _find_agent(self, channel: str) -> Agent | None:
-        for team in self.teams_for[channel]:
-            if team.idle:
-                return team.idle.pop()
-        return self._find_chat_agent(channel)
-
-    def _find_chat_agent(self, channel: str) -> Agent | None:
+    def _find_chat_agent(self, c: int) -> Agent | None:
         """The agent holding the fewest chats (but some) below the channel's concurrency."""
-        chat = self._chat.get(channel)
-        if chat is None or chat[0] <= 1:
+        concurrency = self.concurrency[c]
+        if concurrency <= 1:
             return None
-        concurrency = chat[0]
         best: Agent | None = None
-        for team in self.teams_for[channel]:
+        for team in self.teams_for[c]:
             for agent in team.agents:
                 if not agent.busy and not agent.leaving and 0 < agent.chats < concurrency:
                     if best is None or agent.chats < best.chats:
@@ -265,17 +274,17 @@ class Dispatcher:
         loop = self.loop
         now = loop.now
         duration = work.service_s
-        channel = work.channel
-        if channel in self._chat:
+        c = work.ch
+        if self.is_chat[c]:
             if agent.chats == 0:
                 agent.spell_start_s = now
-                agent.spell_channel = channel
+                agent.spell_channel = work.channel
             agent.chats += 1
-            duration *= 1.0 + self._chat[channel][1] * (agent.chats - 1)
+            duration *= 1.0 + self.stretch[c] * (agent.chats - 1)
         else:
             agent.busy = True
             agent.spell_start_s = now
-            agent.spell_channel = channel
+            agent.spell_channel = work.channel
         work.state = SERVING
         work.start_s = now
         work.end_s = now + duration
@@ -286,15 +295,13 @@ class Dispatcher:
     def _finish(self, work: Work) -> None:
         agent: Agent = work.agent  # type: ignore[assignment]
         work.state = DONE
-        channel = work.channel
-        self.in_system[channel] -= 1
-        if channel in self._chat:
+        c = work.ch
+        self.in_system[c] -= 1
+        if self.is_chat[c]:
             agent.chats -= 1
-            free = agent.chats == 0
         else:
             agent.busy = False
-            free = agent.chats == 0
-        if free:
+        if agent.chats == 0:
             team = agent.team
             team.spell_start_s.append(agent.spell_start_s)
             team.spell_end_s.append(self.loop.now)
@@ -302,12 +309,12 @@ class Dispatcher:
         self._next(agent)
         work.on_done(work)
 
-    def _pop(self, channel: str) -> Work | None:
-        queue = self.queues[channel]
+    def _pop(self, c: int) -> Work | None:
+        queue = self.queues[c]
         while queue:
             work = queue.popleft()
             if work.state == WAITING:
-                self.waiting[channel] -= 1
+                self.waiting[c] -= 1
                 return work
         return None
 
@@ -320,22 +327,22 @@ class Dispatcher:
                 self._log_staff(team)
             return
         waiting, is_open = self.waiting, self.open
-        for channel in team.skills:
-            if not waiting[channel] or not is_open[channel]:
+        for c in team.skill_ids:
+            if not waiting[c] or not is_open[c]:
                 continue
-            chat = self._chat.get(channel)
-            if chat is not None:
+            if self.is_chat[c]:
                 if agent.busy:
                     continue
-                while agent.chats < chat[0] and waiting[channel]:
-                    work = self._pop(channel)
+                concurrency = self.concurrency[c]
+                while agent.chats < concurrency and waiting[c]:
+                    work = self._pop(c)
                     if work is None:
                         break
                     self._start(agent, work)
                 if agent.chats:
                     return
             elif not agent.busy and agent.chats == 0:
-                work = self._pop(channel)
+                work = self._pop(c)
                 if work is not None:
                     self._start(agent, work)
                     return
@@ -376,10 +383,11 @@ class Dispatcher:
 
     def set_open(self, channel: str, is_open: bool) -> None:
         """Open or close a channel to agents; opening lets free agents take its backlog."""
-        was_open = self.open[channel]
-        self.open[channel] = is_open
-        if is_open and not was_open and self.waiting[channel]:
-            for team in self.teams_for[channel]:
+        c = self.channel_index[channel]
+        was_open = self.open[c]
+        self.open[c] = is_open
+        if is_open and not was_open and self.waiting[c]:
+            for team in self.teams_for[c]:
                 ready = team.idle[:]
                 team.idle.clear()
                 ready += [a for a in team.agents if 0 < a.chats and not a.leaving]
@@ -388,7 +396,7 @@ class Dispatcher:
 
     def release(self) -> None:
         """Drop the work still queued and the agents on duty (after the run, once its records are taken)."""
-        for queue in self.queues.values():
+        for queue in self.queues:
             queue.clear()
         for team in self.teams:
             team.agents.clear()

@@ -63,7 +63,8 @@ from .scenario import Scenario, interval_count
 
 OPEN, SELF_RESOLVED, RESOLVED_STATE, GAVE_UP = range(4)
 """Issue states, as in :data:`sim.records.ISSUE_STATES`."""
-_REASON = {name: code for code, name in enumerate(REASONS)}
+_FIRST, _RETRY, _SWITCH, _REPEAT, _ESCALATION, _DIRECT = (REASONS.index(r) for r in
+                                                          ("first", "retry", "switch", "repeat", "escalation", "direct"))
 _BLOCK = 512
 _LATER_COLUMNS = 16
 _QUEUED, _SOCIAL, _FORUM = range(3)
@@ -155,17 +156,19 @@ class JourneyModel:
             name: ChannelRouting(self.kinds[name], ch.concurrency, ch.concurrency_stretch) for name, ch in scenario.channels.items()
         }
         self.dispatcher = Dispatcher(self.loop, routing, self.teams)
-        self.staffed = {name for team in self.teams.values() for name in team.skills}
-        self._post_kind: dict[str, int] = {name: _POST_KINDS.get(kind, _QUEUED) for name, kind in self.kinds.items()}
-        communities = {name: ch.community for name, ch in scenario.channels.items() if ch.community is not None}
-        self._peer_rate = {name: c.first_answer_rate_per_s() for name, c in communities.items()}
-        self._accept_p = {name: c.accept_probability for name, c in communities.items()}
-        self.escalation_channel = next((n for n in self.names if self.kinds[n] == "phone"), None)
+        # per channel, by position in ``names`` (which is also the dispatcher's numbering)
+        self.specs = list(scenario.channels.values())
+        staffed = {name for team in self.teams.values() for name in team.skills}
+        self.staffed = [name in staffed for name in self.names]
+        self._post_kind = [_POST_KINDS.get(self.kinds[name], _QUEUED) for name in self.names]
+        self._peer_rate = [ch.community.first_answer_rate_per_s() if ch.community else 0.0 for ch in self.specs]
+        self._accept_p = [ch.community.accept_probability if ch.community else 0.0 for ch in self.specs]
+        self.escalation_channel = next((c for c, n in enumerate(self.names) if self.kinds[n] == "phone"), -1)
+        self.lines = [-1 if ch.lines is None else ch.lines for ch in self.specs]  # -1: no limit
+        self.fcr_mult = [ch.fcr_multiplier for ch in self.specs]
+        self.customer_open = [True] * len(self.names)
         self.contacts: list[tuple] = []
         self.pending: dict[Work, None] = {}  # contacts in progress, in order
-        self.lines = {name: ch.lines for name, ch in scenario.channels.items()}
-        self.fcr_mult = {name: ch.fcr_multiplier for name, ch in scenario.channels.items()}
-        self.customer_open = {name: True for name in self.names}
         self.snaps: list[tuple[float, list[int], list[float]]] = []
         self.moments: list[float] = []
         with _collector_paused():
@@ -190,16 +193,16 @@ class JourneyModel:
                 return self.u_later[issue * _LATER_COLUMNS + k]
         return self._later_u()
 
-    def _service(self, channel: str, issue: int, first: bool) -> float:
+    def _service(self, c: int, issue: int, first: bool) -> float:
         if first:
-            return self.first_service[channel][issue]  # already scaled by the issue type
-        base = self._aht_later[channel]()
+            return self.first_service[c][issue]  # already scaled by the issue type
+        base = self._aht_later[c]()
         return base * self.aht_mult[self.typ[issue]] if issue >= 0 else base
 
-    def _patience(self, channel: str, issue: int, first: bool) -> float:
+    def _patience(self, c: int, issue: int, first: bool) -> float:
         if first:
-            return self.first_patience[channel][issue]
-        block = self._patience_later[channel]
+            return self.first_patience[c][issue]
+        block = self._patience_later[c]
         return math.inf if block is None else block()
 
     # -- set-up ---------------------------------------------------------------
@@ -233,7 +236,7 @@ class JourneyModel:
         self.ability: list[float] = []
         self.aht_mult: list[float] = []
         self.fcr: list[float] = []
-        self.options: list[list[tuple[str, float]]] = []
+        self.options: list[list[tuple[int, float]]] = []  # per segment x issue type: (channel, weight)
         if journey is not None:
             seg_share = np.array([s.share for s in journey.segments.values()], dtype=float)
             type_share = np.array([t.share for t in journey.issue_types.values()], dtype=float)
@@ -251,7 +254,7 @@ class JourneyModel:
                 for seg in journey.segments.values()
                 for t in journey.issue_types.values()
             ]
-            self.options = [[(c, w) for c, w in zip(self.names, row) if w > 0] for row in weights]
+            self.options = [[(c, w) for c, w in enumerate(row) if w > 0] for row in weights]
             behaviour = self.behaviour = journey.behaviour
             self.max_contacts = behaviour.max_contacts
             self.switch_p = behaviour.switch_probability
@@ -265,20 +268,20 @@ class JourneyModel:
             self.behaviour = Journey.model_fields["behaviour"].default
             self.max_contacts, self.switch_p, self.retry_p = 1, 0.0, 0.0
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
-        self.first_service: dict[str, list[float]] = {}  # x the issue type's multiplier
+        self.first_service: list[list[float]] = []  # per channel and issue, x the issue type's multiplier
         type_mult = np.asarray(self.aht_mult, dtype=float)[self.itype] if journey is not None else np.empty(0)
-        self.first_patience: dict[str, list[float]] = {}
-        self._aht_later: dict[str, _Block] = {}
-        self._patience_later: dict[str, _Block | None] = {}
+        self.first_patience: list[list[float]] = []
+        self._aht_later: list[_Block] = []
+        self._patience_later: list[_Block | None] = []
         for name, ch in scenario.channels.items():
-            self.first_service[name] = (sample(ch.aht, streams(f"aht:{name}"), n) * type_mult).tolist()
-            self._aht_later[name] = self._later_block(f"aht-later:{name}", _sampler(ch.aht))
+            self.first_service.append((sample(ch.aht, streams(f"aht:{name}"), n) * type_mult).tolist())
+            self._aht_later.append(self._later_block(f"aht-later:{name}", _sampler(ch.aht)))
             if ch.patience is not None:
-                self.first_patience[name] = sample(ch.patience, streams(f"patience:{name}"), n).tolist()
-                self._patience_later[name] = self._later_block(f"patience-later:{name}", _sampler(ch.patience))
+                self.first_patience.append(sample(ch.patience, streams(f"patience:{name}"), n).tolist())
+                self._patience_later.append(self._later_block(f"patience-later:{name}", _sampler(ch.patience)))
             else:
-                self.first_patience[name] = [math.inf] * n
-                self._patience_later[name] = None
+                self.first_patience.append([math.inf] * n)
+                self._patience_later.append(None)
         self.first_peer: list[float] = streams("forum:peer").exponential(1.0, n).tolist()
         self._peer_later = self._later_block("forum:peer-later", _draw_unit_exponential)
         self.issue_looked: list[bool] = [False] * n
@@ -290,24 +293,24 @@ class JourneyModel:
         self.seg: list[int] = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
         self.typ: list[int] = self.itype.tolist()
         self.group: list[int] = (self.segment * self.n_types + self.itype).tolist()  # index into self.options
-        self._open_options: list[tuple[float, list[tuple[str, float]]] | None] = [None] * len(self.options)
+        self._open_options: list[tuple[float, list[tuple[int, float]]] | None] = [None] * len(self.options)
 
     # -- channel availability and choice --------------------------------------
-    def _choose(self, issue: int, u: float, exclude: str | None = None) -> str | None:
-        """A channel open now, drawn with the segment x issue-type preference weights."""
+    def _choose(self, issue: int, u: float, exclude: int = -1) -> int:
+        """A channel open now (-1: none), drawn with the segment x issue-type preference weights."""
         group = self.group[issue]
-        if exclude is None:
+        if exclude < 0:
             # the open channels of a group change only with the interval: computed once per interval
             cached = self._open_options[group]
             if cached is None:
-                cached = self._open_options[group] = self._options_open(group, None)
+                cached = self._open_options[group] = self._options_open(group, -1)
             total, options = cached
         else:
             total, options = self._options_open(group, exclude)
         if total <= 0:
-            return None
+            return -1
         x = u * total
-        chosen = None
+        chosen = -1
         for channel, weight in options:
             chosen = channel
             x -= weight
@@ -315,7 +318,7 @@ class JourneyModel:
                 break
         return chosen
 
-    def _options_open(self, group: int, exclude: str | None) -> tuple[float, list[tuple[str, float]]]:
+    def _options_open(self, group: int, exclude: int) -> tuple[float, list[tuple[int, float]]]:
         """The channels of ``group`` open now (but ``exclude``) with their weights, and the weights' sum."""
         is_open = self.customer_open
         options = [(channel, weight) for channel, weight in self.options[group] if is_open[channel] and channel != exclude]
@@ -326,7 +329,7 @@ class JourneyModel:
 
     def _until_open(self, issue: int) -> float:
         """Seconds until one of the issue's channels opens (inf if none within a week)."""
-        wanted = [self.scenario.channels[c] for c, _ in self.options[self.group[issue]]]
+        wanted = [self.specs[c] for c, _ in self.options[self.group[issue]]]
         step = self.interval_s
         t = (math.floor(self.loop.now / step + 1e-9) + 1) * step
         for _ in range(int(7 * 86400 / step) + 1):
@@ -338,7 +341,7 @@ class JourneyModel:
     # -- logging -------------------------------------------------------------
     def _log(self, work: Work, wait_s: float, service_s: float, outcome: int, by: int, resolved: bool,
              escalated: bool = False) -> None:
-        self.contacts.append((work.issue, self.index[work.channel], _REASON[work.reason], work.arrival_s, wait_s, service_s,
+        self.contacts.append((work.issue, work.ch, work.reason, work.arrival_s, wait_s, service_s,
                               outcome, by, resolved, work.sentiment, escalated, work.team))
 
     def _resolves(self, work: Work) -> bool:
@@ -346,7 +349,7 @@ class JourneyModel:
         if issue < 0:
             return True
         u = self.u_resolve[issue] if work.first else self._uniform(issue)
-        return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.channel]
+        return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.ch]
 
     # -- the customer's story --------------------------------------------------
     # arrive -> (search) -> contact -> handled: resolved | repeat later
@@ -362,7 +365,7 @@ class JourneyModel:
             self.issue_looked[i] = True
             loop.after(self.search_s[i], self._searched, i)
         else:
-            self._try(i, self._choose(i, self.u_choose[i]), "first")
+            self._try(i, self._choose(i, self.u_choose[i]), _FIRST)
         if i + 1 < self.n_issues:
             loop.after(self.issue_at[i + 1] - loop.now, self._arrive, i + 1)
 
@@ -370,11 +373,11 @@ class JourneyModel:
         if self.u_search[i] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
             self._end(i, SELF_RESOLVED)
         else:
-            self._try(i, self._choose(i, self.u_choose[i]), "first")
+            self._try(i, self._choose(i, self.u_choose[i]), _FIRST)
 
-    def _try(self, i: int, channel: str | None, reason: str) -> None:
-        """Contact ``channel`` now (or wait until a wanted channel opens)."""
-        if channel is None:
+    def _try(self, i: int, c: int, reason: int) -> None:
+        """Contact channel ``c`` now (or, if -1, wait until a wanted channel opens)."""
+        if c < 0:
             wait = self._until_open(i)
             if math.isinf(wait):
                 self._end(i, GAVE_UP)
@@ -386,13 +389,13 @@ class JourneyModel:
             contacts = self.issue_contacts[i]
             first = contacts == 0
             self.issue_contacts[i] = contacts + 1
-        kind = self._post_kind[channel]
+        kind = self._post_kind[c]
         if kind == _QUEUED:
-            self._queued(i, channel, reason, first)
+            self._queued(i, c, reason, first)
         elif kind == _SOCIAL:
-            self._social_post(i, channel, reason, first)
+            self._social_post(i, c, reason, first)
         else:
-            self._forum_post(i, channel, reason, first)
+            self._forum_post(i, c, reason, first)
 
     def _handled(self, work: Work, resolved: bool) -> None:
         """A contact was answered: the issue is resolved, or the customer comes back later."""
@@ -408,7 +411,7 @@ class JourneyModel:
             self.loop.after(self._repeat_delay(), self._repeat, i)
 
     def _repeat(self, i: int) -> None:
-        self._try(i, self._choose(i, self._uniform(i)), "repeat")
+        self._try(i, self._choose(i, self._uniform(i)), _REPEAT)
 
     def _failed(self, work: Work, escalate: bool = False) -> None:
         """A contact got no answer (abandoned, busy signal, unanswered post): what next."""
@@ -419,22 +422,22 @@ class JourneyModel:
             self._end(i, GAVE_UP)
             return
         if escalate:
-            self._try(i, self.escalation_channel, "escalation")
+            self._try(i, self.escalation_channel, _ESCALATION)
             return
         u = self._uniform(i)
         if u < self.switch_p:
-            other = self._choose(i, self._uniform(i), exclude=work.channel)
-            if other is not None:
-                self._try(i, other, "switch")
+            other = self._choose(i, self._uniform(i), exclude=work.ch)
+            if other >= 0:
+                self._try(i, other, _SWITCH)
                 return
         if u < self.switch_p + self.retry_p:
-            self.loop.after(self._retry_delay(), self._retry, (i, work.channel))
+            self.loop.after(self._retry_delay(), self._retry, (i, work.ch))
             return
         self._end(i, GAVE_UP)
 
-    def _retry(self, arg: tuple[int, str]) -> None:
-        i, channel = arg
-        self._try(i, channel if self.customer_open[channel] else self._choose(i, self._uniform(i)), "retry")
+    def _retry(self, arg: tuple[int, int]) -> None:
+        i, c = arg
+        self._try(i, c if self.customer_open[c] else self._choose(i, self._uniform(i)), _RETRY)
 
     def _end(self, i: int, state: int) -> None:
         self.issue_state[i] = state
@@ -442,12 +445,12 @@ class JourneyModel:
             self.issue_resolution[i] = self.loop.now - self.issue_start[i]
 
     # -- phone and chat: queue, patience, lines -----------------------------------
-    def _queued(self, i: int, channel: str, reason: str, first: bool) -> None:
-        service_s = self.first_service[channel][i] if first else self._service(channel, i, first)
-        work = Work(channel, self.loop.now, service_s, i, reason, first)
-        lines = self.lines[channel]
+    def _queued(self, i: int, c: int, reason: int, first: bool) -> None:
+        service_s = self.first_service[c][i] if first else self._service(c, i, first)
+        work = Work(self.names[c], self.loop.now, service_s, i, reason, first, c)
+        lines = self.lines[c]
         dispatcher = self.dispatcher
-        if lines is not None and dispatcher.in_system[channel] >= lines:
+        if lines >= 0 and dispatcher.in_system[c] >= lines:
             self._log(work, 0.0, work.service_s, BLOCKED, BY_NONE, False)
             self._failed(work)
             return
@@ -455,7 +458,7 @@ class JourneyModel:
         self.pending[work] = None
         dispatcher.submit(work)
         if work.state == WAITING:
-            patience = self.first_patience[channel][i] if first else self._patience(channel, i, first)
+            patience = self.first_patience[c][i] if first else self._patience(c, i, first)
             if patience < math.inf:
                 self.loop.after(patience, self._queued_patience, work)
 
@@ -472,21 +475,21 @@ class JourneyModel:
             resolved = True
         else:  # as _resolves
             u = self.u_resolve[i] if work.first else self._uniform(i)
-            resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.channel]
+            resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.ch]
         start_s = work.start_s
-        self.contacts.append((work.issue, self.index[work.channel], _REASON[work.reason], work.arrival_s,
+        self.contacts.append((work.issue, work.ch, work.reason, work.arrival_s,
                               start_s - work.arrival_s, work.end_s - start_s, ANSWERED, BY_AGENT, resolved, -1, False, work.team))
         self._handled(work, resolved)
 
     # -- public posts: social and forum ------------------------------------------------
-    def _social_post(self, i: int, channel: str, reason: str, first: bool) -> None:
-        ch = self.scenario.channels[channel]
-        work = Work(channel, self.loop.now, self._service(channel, i, first), i, reason, first)
+    def _social_post(self, i: int, c: int, reason: int, first: bool) -> None:
+        ch = self.specs[c]
+        work = Work(self.names[c], self.loop.now, self._service(c, i, first), i, reason, first, c)
         u_sent = self.u_sentiment[i] if first else self._uniform(i)
         s = ch.sentiment
         work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
-        in_scope = (self.u_scope[i] if first else self._uniform(i)) < ch.response_coverage and channel in self.staffed
-        patience = self._patience(channel, i, first)
+        in_scope = (self.u_scope[i] if first else self._uniform(i)) < ch.response_coverage and self.staffed[c]
+        patience = self._patience(c, i, first)
         self.pending[work] = None
         work.on_done = self._post_answered
         if in_scope:
@@ -503,10 +506,9 @@ class JourneyModel:
         elif work.state != UNQUEUED:
             return  # an agent is already answering it
         self.pending.pop(work, None)
-        channel = self.scenario.channels[work.channel]
         escalate = (
-            work.sentiment == 2 and work.issue >= 0 and self.escalation_channel is not None
-            and self._uniform(work.issue) < channel.escalation_probability
+            work.sentiment == 2 and work.issue >= 0 and self.escalation_channel >= 0
+            and self._uniform(work.issue) < self.specs[work.ch].escalation_probability
         )
         self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False, escalate)
         self._failed(work, escalate)
@@ -520,14 +522,13 @@ class JourneyModel:
         self._log(work, work.end_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
         self._handled(work, resolved)
 
-    def _forum_post(self, i: int, channel: str, reason: str, first: bool) -> None:
-        ch = self.scenario.channels[channel]
-        work = Work(channel, self.loop.now, 0.0, i, reason, first)
-        rate = self._peer_rate[channel]
+    def _forum_post(self, i: int, c: int, reason: int, first: bool) -> None:
+        work = Work(self.names[c], self.loop.now, 0.0, i, reason, first, c)
+        rate = self._peer_rate[c]
         unit = self.first_peer[i] if first else self._peer_later()
         peer_s = unit / rate if rate > 0 else math.inf
-        patience = self._patience(channel, i, first)
-        deadline = ch.moderation_after_s if channel in self.staffed else math.inf
+        patience = self._patience(c, i, first)
+        deadline = self.specs[c].moderation_after_s if self.staffed[c] else math.inf
         work.state = UNQUEUED
         self.pending[work] = None
         if peer_s <= deadline and peer_s <= patience:
@@ -541,7 +542,7 @@ class JourneyModel:
 
     def _peer_answer(self, work: Work) -> None:
         self.pending.pop(work, None)
-        accepted = self._uniform(work.issue) < self._accept_p[work.channel]
+        accepted = self._uniform(work.issue) < self._accept_p[work.ch]
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         self._log(work, self.loop.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
@@ -552,7 +553,7 @@ class JourneyModel:
         patience = work.end_s
         work.end_s = math.nan
         work.state = WAITING
-        work.service_s = self._service(work.channel, work.issue, work.first)
+        work.service_s = self._service(work.ch, work.issue, work.first)
         work.on_done = self._post_answered
         self.dispatcher.submit(work)
         remaining = patience - (self.loop.now - work.arrival_s)
@@ -573,17 +574,17 @@ class JourneyModel:
         for team in self.dispatcher.teams:
             self.dispatcher.set_agents(team, self.teams[team.name].on_duty(k))
         now = k * self.interval_s
-        for name, ch in self.scenario.channels.items():
+        for c, (name, ch) in enumerate(self.scenario.channels.items()):
             if self.kinds[name] in ("social", "forum"):
                 self.dispatcher.set_open(name, ch.open_at(now))
             else:
-                self.customer_open[name] = ch.open_at(now)
+                self.customer_open[c] = ch.open_at(now)
         self._open_options = [None] * len(self.options)
         if k > 0:
             self.knowledge.publish_articles(self.interval_s)
 
     def _snapshot(self) -> None:
-        backlog = [self.dispatcher.waiting[name] for name in self.names]
+        backlog = list(self.dispatcher.waiting)  # channels in the order of ``names``
         self.snaps.append((self.loop.now, backlog, self.knowledge.snapshot()))
 
     def _clock_moments(self) -> list[float]:
@@ -620,12 +621,12 @@ class JourneyModel:
     def _final_snapshot(self, _arg: None) -> None:
         self._snapshot()
 
-    def _direct(self, arg: tuple[list[float], str, int]) -> None:
-        """Contact ``j`` of a direct arrival stream (no issue behind it); then the stream's next one is due."""
-        at, channel, j = arg
-        self._try(-1, channel, "direct")
+    def _direct(self, arg: tuple[list[float], int, int]) -> None:
+        """Contact ``j`` of a direct arrival stream to channel ``c`` (no issue behind it); then the stream's next one is due."""
+        at, c, j = arg
+        self._try(-1, c, _DIRECT)
         if j + 1 < len(at):
-            self.loop.after(at[j + 1] - self.loop.now, self._direct, (at, channel, j + 1))
+            self.loop.after(at[j + 1] - self.loop.now, self._direct, (at, c, j + 1))
 
     # -- run -------------------------------------------------------------------
     def run(self, replication: int) -> RunRecords:
@@ -642,10 +643,13 @@ class JourneyModel:
         a finished run in reference cycles for the cyclic garbage collector,
         which a long Monte Carlo study may run rarely; without them reference
         counting frees a run as soon as its model is dropped. A model runs once.
+        The contact log (a tuple per contact) goes too: freed while the
+        collector is paused, its tuples never count towards a collection.
         """
         self.loop.clear()
         self.dispatcher.release()
         self.pending.clear()
+        self.contacts.clear()
 
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop
@@ -662,7 +666,7 @@ class JourneyModel:
                 self.streams(f"arrivals:{name}"),
             )
             if len(times):
-                loop.after(float(times[0]), self._direct, (times.tolist(), name, 0))
+                loop.after(float(times[0]), self._direct, (times.tolist(), self.index[name], 0))
         self._tick(0)  # the clock's first moment (time 0) comes before any other event
         if self.scenario.horizon.drain:
             loop.run()

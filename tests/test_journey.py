@@ -238,7 +238,7 @@ def test_closed_channel_keeps_a_backlog_until_it_opens() -> None:
     post = Work("social", env.now, 10.0)
     d.submit(post)
     env.run(until=50)
-    assert post.state == 0 and d.waiting["social"] == 1
+    assert post.state == 0 and d.waiting[d.channel_index["social"]] == 1
     d.set_open("social", True)
     env.run()
     assert post.start_s == pytest.approx(50.0)
