@@ -24,6 +24,7 @@ for why it has its own loop) or, for tests and other models, on a
 from __future__ import annotations
 
 import itertools
+import math
 from collections import deque
 from dataclasses import dataclass
 from heapq import heappop, heappush
@@ -50,18 +51,64 @@ class EventLoop:
     SimPy's rule for events of equal priority, so a model written as SimPy
     ``Timeout`` callbacks runs event for event the same on this loop, only
     without creating an event object (and its callback list) per event.
+
+    One stream of arrivals known in advance (a model's customers) can be
+    :meth:`feed` to the loop: it runs as if each arrival scheduled the next,
+    but waits beside the heap instead of going through it.
     """
 
-    __slots__ = ("_heap", "_next_seq", "now")
+    __slots__ = ("_heap", "_next_seq", "now", "_feed_times", "_feed_callback", "_feed_k", "_feed_t", "_feed_seq")
 
     def __init__(self) -> None:
         self.now = 0.0
         self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
         self._next_seq = itertools.count().__next__
+        self._feed_times: list[float] = []
+        self._feed_callback: Callable[[int], None] = _ignore_arrival
+        self._feed_k = 0  # the next arrival of the feed; past its end when none is left
+        self._feed_t = math.inf
+        self._feed_seq = 0
 
     def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
         """Call ``callback(arg)`` in ``delay_s`` seconds (as SimPy, at ``now + delay_s``)."""
         heappush(self._heap, (self.now + delay_s, self._next_seq(), callback, arg))
+
+    def feed(self, times: list[float], callback: Callable[[int], None]) -> None:
+        """Call ``callback(k)`` at ``times[k]`` for every ``k``, in order (``times`` sorted).
+
+        The calls happen exactly as if the first were scheduled now with
+        :meth:`after` and each call ended by scheduling the next one: same
+        times (``now + (times[k] - now)``) and the same order among events
+        due at the same time. A loop takes one feed.
+        """
+        if self._feed_times:
+            raise RuntimeError("this event loop already has a feed")
+        self._feed_times = times
+        self._feed_callback = callback
+        self._feed_k = 0
+        if times:
+            self._feed_t = self.now + (times[0] - self.now)
+            self._feed_seq = self._next_seq()
+
+    def _feed_first(self) -> bool:
+        """Whether the feed's next arrival is due before the heap's first event."""
+        if self._feed_k >= len(self._feed_times):
+            return False
+        heap = self._heap
+        if not heap:
+            return True
+        t = heap[0][0]
+        return self._feed_t < t or (self._feed_t == t and self._feed_seq < heap[0][1])
+
+    def _run_feed(self) -> None:
+        k = self._feed_k
+        self.now = self._feed_t
+        self._feed_callback(k)
+        k += 1
+        self._feed_k = k
+        if k < len(self._feed_times):
+            self._feed_t = self.now + (self._feed_times[k] - self.now)
+            self._feed_seq = self._next_seq()
 
     def run(self, until: float | None = None) -> None:
         """Run events until none is left, or those due before ``until`` (then the clock reads ``until``).
@@ -71,21 +118,32 @@ class EventLoop:
         """
         heap = self._heap
         pop = heappop
-        if until is None:
-            while heap:
+        while True:
+            if self._feed_first():
+                if until is not None and self._feed_t >= until:
+                    break
+                self._run_feed()
+            elif heap:
+                if until is not None and heap[0][0] >= until:
+                    break
                 t, _, callback, arg = pop(heap)
                 self.now = t
                 callback(arg)
-            return
-        while heap and heap[0][0] < until:
-            t, _, callback, arg = pop(heap)
-            self.now = t
-            callback(arg)
-        self.now = until
+            else:
+                break
+        if until is not None:
+            self.now = until
 
     def clear(self) -> None:
-        """Drop every pending event."""
+        """Drop every pending event and what is left of the feed."""
         self._heap.clear()
+        self._feed_times = []
+        self._feed_callback = _ignore_arrival
+        self._feed_k = 0
+
+
+def _ignore_arrival(_k: int) -> None:
+    """Callback of an empty feed."""
 
 
 class _SimPyLoop:
@@ -228,6 +286,7 @@ class Dispatcher:
         self.is_chat = [r.kind == "chat" for r in routing.values()]
         self.concurrency = [r.concurrency if r.kind == "chat" else 1 for r in routing.values()]
         self.stretch = [r.concurrency_stretch if r.kind == "chat" else 0.0 for r in routing.values()]
+        self._on_finish: Callable[[Work], None] = self._finish  # bound once, not per contact (undone by release)
 
     # -- work -------------------------------------------------------------
     def submit(self, work: Work) -> None:
@@ -290,7 +349,7 @@ class Dispatcher:
         work.end_s = now + duration
         work.team = agent.team.index
         work.agent = agent
-        loop.after(duration, self._finish, work)
+        loop.after(duration, self._on_finish, work)
 
     def _finish(self, work: Work) -> None:
         agent: Agent = work.agent  # type: ignore[assignment]
@@ -396,6 +455,7 @@ class Dispatcher:
 
     def release(self) -> None:
         """Drop the work still queued and the agents on duty (after the run, once its records are taken)."""
+        self._on_finish = _ignore
         for queue in self.queues:
             queue.clear()
         for team in self.teams:

@@ -72,6 +72,10 @@ _QUEUED, _SOCIAL, _FORUM = range(3)
 _POST_KINDS = {"social": _SOCIAL, "forum": _FORUM}
 
 
+def _ignore(_arg: object) -> None:
+    """A callback that does nothing (in place of the model's own once a run is over)."""
+
+
 def _draw_unit_exponential(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.exponential(1.0, n)
 
@@ -171,6 +175,16 @@ class JourneyModel:
         self.pending: dict[Work, None] = {}  # contacts in progress, in order
         self.snaps: list[tuple[float, list[int], list[float]]] = []
         self.moments: list[float] = []
+        # the callbacks of the customer's story, bound once (binding a method per event costs an allocation)
+        self._on_searched: Callable[[int], None] = self._searched
+        self._on_queued_patience: Callable[[Work], None] = self._queued_patience
+        self._on_post_patience: Callable[[Work], None] = self._post_patience
+        self._on_peer_answer: Callable[[Work], None] = self._peer_answer
+        self._on_moderate: Callable[[Work], None] = self._moderate
+        self._on_repeat: Callable[[int], None] = self._repeat
+        self._on_retry: Callable[[tuple[int, int]], None] = self._retry
+        self._on_queued_done: Callable[[Work], None] = self._queued_done
+        self._on_post_answered: Callable[[Work], None] = self._post_answered
         with _collector_paused():
             self._setup_issues()
 
@@ -357,17 +371,15 @@ class JourneyModel:
     def _arrive(self, i: int) -> None:
         """Issue ``i`` arrives: search the forum/knowledge base first, or contact the center.
 
-        Then the next issue is due (issues are released one pending event at a time).
+        Issues arrive through the event loop's feed, in order.
         """
         loop = self.loop
         self.issue_start[i] = loop.now
         if self.u_look[i] < self.look_p[self.seg[i]]:
             self.issue_looked[i] = True
-            loop.after(self.search_s[i], self._searched, i)
+            loop.after(self.search_s[i], self._on_searched, i)
         else:
             self._try(i, self._choose(i, self.u_choose[i]), _FIRST)
-        if i + 1 < self.n_issues:
-            loop.after(self.issue_at[i + 1] - loop.now, self._arrive, i + 1)
 
     def _searched(self, i: int) -> None:
         if self.u_search[i] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
@@ -408,7 +420,7 @@ class JourneyModel:
         elif self.issue_contacts[i] >= self.max_contacts:
             self._end(i, GAVE_UP)
         else:
-            self.loop.after(self._repeat_delay(), self._repeat, i)
+            self.loop.after(self._repeat_delay(), self._on_repeat, i)
 
     def _repeat(self, i: int) -> None:
         self._try(i, self._choose(i, self._uniform(i)), _REPEAT)
@@ -431,7 +443,7 @@ class JourneyModel:
                 self._try(i, other, _SWITCH)
                 return
         if u < self.switch_p + self.retry_p:
-            self.loop.after(self._retry_delay(), self._retry, (i, work.ch))
+            self.loop.after(self._retry_delay(), self._on_retry, (i, work.ch))
             return
         self._end(i, GAVE_UP)
 
@@ -454,13 +466,13 @@ class JourneyModel:
             self._log(work, 0.0, work.service_s, BLOCKED, BY_NONE, False)
             self._failed(work)
             return
-        work.on_done = self._queued_done
+        work.on_done = self._on_queued_done
         self.pending[work] = None
         dispatcher.submit(work)
         if work.state == WAITING:
             patience = self.first_patience[c][i] if first else self._patience(c, i, first)
             if patience < math.inf:
-                self.loop.after(patience, self._queued_patience, work)
+                self.loop.after(patience, self._on_queued_patience, work)
 
     def _queued_patience(self, work: Work) -> None:
         if self.dispatcher.withdraw(work):
@@ -491,13 +503,13 @@ class JourneyModel:
         in_scope = (self.u_scope[i] if first else self._uniform(i)) < ch.response_coverage and self.staffed[c]
         patience = self._patience(c, i, first)
         self.pending[work] = None
-        work.on_done = self._post_answered
+        work.on_done = self._on_post_answered
         if in_scope:
             self.dispatcher.submit(work)
         else:
             work.state = UNQUEUED
         if work.state in (WAITING, UNQUEUED) and not math.isinf(patience):
-            self.loop.after(patience, self._post_patience, work)
+            self.loop.after(patience, self._on_post_patience, work)
 
     def _post_patience(self, work: Work) -> None:
         """The author of a post stops waiting; a negative social post may escalate to the phone."""
@@ -532,13 +544,13 @@ class JourneyModel:
         work.state = UNQUEUED
         self.pending[work] = None
         if peer_s <= deadline and peer_s <= patience:
-            self.loop.after(peer_s, self._peer_answer, work)
+            self.loop.after(peer_s, self._on_peer_answer, work)
         elif patience <= deadline:
             if not math.isinf(patience):
-                self.loop.after(patience, self._post_patience, work)
+                self.loop.after(patience, self._on_post_patience, work)
         else:
             work.end_s = patience  # remembered until moderation starts
-            self.loop.after(deadline, self._moderate, work)
+            self.loop.after(deadline, self._on_moderate, work)
 
     def _peer_answer(self, work: Work) -> None:
         self.pending.pop(work, None)
@@ -554,11 +566,11 @@ class JourneyModel:
         work.end_s = math.nan
         work.state = WAITING
         work.service_s = self._service(work.ch, work.issue, work.first)
-        work.on_done = self._post_answered
+        work.on_done = self._on_post_answered
         self.dispatcher.submit(work)
         remaining = patience - (self.loop.now - work.arrival_s)
         if work.state == WAITING and not math.isinf(remaining):
-            self.loop.after(remaining, self._post_patience, work)
+            self.loop.after(remaining, self._on_post_patience, work)
 
     def _log_pending(self, end_s: float) -> None:
         """Contacts still in progress when the run stops: in service (answered) or still waiting."""
@@ -650,14 +662,22 @@ class JourneyModel:
         self.dispatcher.release()
         self.pending.clear()
         self.contacts.clear()
+        # the bound callbacks refer to the model itself
+        self._on_searched = _ignore
+        self._on_queued_patience = _ignore
+        self._on_post_patience = _ignore
+        self._on_peer_answer = _ignore
+        self._on_moderate = _ignore
+        self._on_repeat = _ignore
+        self._on_retry = _ignore
+        self._on_queued_done = _ignore
+        self._on_post_answered = _ignore
 
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop
         self.moments = self._clock_moments()
         self.issue_at = self.issue_arrival.tolist()
-        self.n_issues = len(self.issue_at)
-        if self.n_issues:
-            loop.after(self.issue_at[0], self._arrive, 0)
+        loop.feed(self.issue_at, self._arrive)
         for name, stream in self.scenario.arrivals.items():
             times = poisson_arrivals(
                 rates_per_hour(stream, interval_count(self.horizon_s, self.interval_s)),
@@ -779,6 +799,14 @@ class JourneyModel:
 
 
 def run_journey(scenario: Scenario, seed: int, replication: int, snapshot_s: float | None = None) -> RunRecords:
-    """Simulate one replication of an omnichannel scenario."""
-    model = JourneyModel(scenario, Streams(seed, replication), snapshot_s or scenario.horizon.interval_s)
-    return model.run(replication)
+    """Simulate one replication of an omnichannel scenario.
+
+    The collector stays paused until the model is gone: the model's per-issue
+    lists (tens of thousands of items each) would otherwise be young objects
+    when it resumes, and the next collection would walk every item.
+    """
+    with _collector_paused():
+        model = JourneyModel(scenario, Streams(seed, replication), snapshot_s or scenario.horizon.interval_s)
+        records = model.run(replication)
+        del model  # freed by reference counting: a finished run leaves no cycles (see JourneyModel._drop_run_state)
+    return records
