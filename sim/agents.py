@@ -28,19 +28,21 @@ import math
 from collections import deque
 from dataclasses import dataclass
 from heapq import heappop, heappush
-from typing import Any, Callable
+from typing import Any, Callable, Final
 
 import simpy
 from simpy.events import Timeout
 
 from .journey_spec import Team
-from .records import REASONS
+from .records import REASON_DIRECT
 
-WAITING, SERVING, DONE, WITHDRAWN, UNQUEUED = 0, 1, 2, 3, 4
+WAITING: Final = 0
+SERVING: Final = 1
+DONE: Final = 2
+WITHDRAWN: Final = 3
+UNQUEUED: Final = 4
 """States of a piece of work (UNQUEUED: a post no agent will take, waiting for peers or nobody)."""
-_NAN = float("nan")
-DIRECT = REASONS.index("direct")
-"""Reason code of a contact with no issue behind it."""
+_NAN: Final = math.nan
 
 
 class EventLoop:
@@ -176,9 +178,9 @@ class Work:
     """
 
     __slots__ = ("channel", "ch", "arrival_s", "service_s", "state", "start_s", "end_s", "team", "on_done",
-                 "issue", "reason", "first", "sentiment", "agent")
+                 "issue", "reason", "first", "sentiment", "agent", "closed")
 
-    def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: int = DIRECT,
+    def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: int = REASON_DIRECT,
                  first: bool = False, ch: int = -1) -> None:
         self.channel = channel
         self.ch = ch  # the channel's position in the dispatcher's routing (set on submission if not known)
@@ -194,6 +196,7 @@ class Work:
         self.first = first
         self.sentiment = -1
         self.agent: Agent | None = None
+        self.closed = False  # the journey has logged what became of it
 
 
 class Agent:

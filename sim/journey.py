@@ -35,7 +35,7 @@ import gc
 import itertools
 import math
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Final, Iterator
 
 import numpy as np
 
@@ -52,7 +52,12 @@ from .records import (
     BY_AGENT,
     BY_NONE,
     BY_PEER,
-    REASONS,
+    REASON_DIRECT,
+    REASON_ESCALATION,
+    REASON_FIRST,
+    REASON_REPEAT,
+    REASON_RETRY,
+    REASON_SWITCH,
     WAITING as OUTCOME_WAITING,
     ChannelRecords,
     JourneyRecords,
@@ -61,13 +66,16 @@ from .records import (
 )
 from .scenario import Scenario, interval_count
 
-OPEN, SELF_RESOLVED, RESOLVED_STATE, GAVE_UP = range(4)
-"""Issue states, as in :data:`sim.records.ISSUE_STATES`."""
-_FIRST, _RETRY, _SWITCH, _REPEAT, _ESCALATION, _DIRECT = (REASONS.index(r) for r in
-                                                          ("first", "retry", "switch", "repeat", "escalation", "direct"))
-_BLOCK = 512
-_LATER_COLUMNS = 16
-_QUEUED, _SOCIAL, _FORUM = range(3)
+OPEN: Final = 0
+SELF_RESOLVED: Final = 1
+RESOLVED_STATE: Final = 2
+GAVE_UP: Final = 3
+"""Issue states, as in :data:`sim.records.ISSUE_STATES` (``Final``: compiled as constants)."""
+_BLOCK: Final = 512
+_LATER_COLUMNS: Final = 16
+_QUEUED: Final = 0
+_SOCIAL: Final = 1
+_FORUM: Final = 2
 """How a channel takes a contact: a queue (phone, chat), a public post, a forum post."""
 _POST_KINDS = {"social": _SOCIAL, "forum": _FORUM}
 
@@ -172,7 +180,7 @@ class JourneyModel:
         self.fcr_mult = [ch.fcr_multiplier for ch in self.specs]
         self.customer_open = [True] * len(self.names)
         self.contacts: list[tuple] = []
-        self.pending: dict[Work, None] = {}  # contacts in progress, in order
+        self.started: list[Work] = []  # contacts that went into progress, in order; ``closed`` once logged
         self.snaps: list[tuple[float, list[int], list[float]]] = []
         self.moments: list[float] = []
         # the callbacks of the customer's story, bound once (binding a method per event costs an allocation)
@@ -379,13 +387,13 @@ class JourneyModel:
             self.issue_looked[i] = True
             loop.after(self.search_s[i], self._on_searched, i)
         else:
-            self._try(i, self._choose(i, self.u_choose[i]), _FIRST)
+            self._try(i, self._choose(i, self.u_choose[i]), REASON_FIRST)
 
     def _searched(self, i: int) -> None:
         if self.u_search[i] < self.knowledge.coverage[self.typ[i]] * self.ability[self.seg[i]]:
             self._end(i, SELF_RESOLVED)
         else:
-            self._try(i, self._choose(i, self.u_choose[i]), _FIRST)
+            self._try(i, self._choose(i, self.u_choose[i]), REASON_FIRST)
 
     def _try(self, i: int, c: int, reason: int) -> None:
         """Contact channel ``c`` now (or, if -1, wait until a wanted channel opens)."""
@@ -423,7 +431,7 @@ class JourneyModel:
             self.loop.after(self._repeat_delay(), self._on_repeat, i)
 
     def _repeat(self, i: int) -> None:
-        self._try(i, self._choose(i, self._uniform(i)), _REPEAT)
+        self._try(i, self._choose(i, self._uniform(i)), REASON_REPEAT)
 
     def _failed(self, work: Work, escalate: bool = False) -> None:
         """A contact got no answer (abandoned, busy signal, unanswered post): what next."""
@@ -434,13 +442,13 @@ class JourneyModel:
             self._end(i, GAVE_UP)
             return
         if escalate:
-            self._try(i, self.escalation_channel, _ESCALATION)
+            self._try(i, self.escalation_channel, REASON_ESCALATION)
             return
         u = self._uniform(i)
         if u < self.switch_p:
             other = self._choose(i, self._uniform(i), exclude=work.ch)
             if other >= 0:
-                self._try(i, other, _SWITCH)
+                self._try(i, other, REASON_SWITCH)
                 return
         if u < self.switch_p + self.retry_p:
             self.loop.after(self._retry_delay(), self._on_retry, (i, work.ch))
@@ -449,7 +457,7 @@ class JourneyModel:
 
     def _retry(self, arg: tuple[int, int]) -> None:
         i, c = arg
-        self._try(i, c if self.customer_open[c] else self._choose(i, self._uniform(i)), _RETRY)
+        self._try(i, c if self.customer_open[c] else self._choose(i, self._uniform(i)), REASON_RETRY)
 
     def _end(self, i: int, state: int) -> None:
         self.issue_state[i] = state
@@ -467,7 +475,7 @@ class JourneyModel:
             self._failed(work)
             return
         work.on_done = self._on_queued_done
-        self.pending[work] = None
+        self.started.append(work)
         dispatcher.submit(work)
         if work.state == WAITING:
             patience = self.first_patience[c][i] if first else self._patience(c, i, first)
@@ -476,12 +484,12 @@ class JourneyModel:
 
     def _queued_patience(self, work: Work) -> None:
         if self.dispatcher.withdraw(work):
-            self.pending.pop(work, None)
+            work.closed = True
             self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False)
             self._failed(work)
 
     def _queued_done(self, work: Work) -> None:
-        del self.pending[work]
+        work.closed = True
         i = work.issue
         if i < 0:
             resolved = True
@@ -502,7 +510,7 @@ class JourneyModel:
         work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
         in_scope = (self.u_scope[i] if first else self._uniform(i)) < ch.response_coverage and self.staffed[c]
         patience = self._patience(c, i, first)
-        self.pending[work] = None
+        self.started.append(work)
         work.on_done = self._on_post_answered
         if in_scope:
             self.dispatcher.submit(work)
@@ -517,7 +525,7 @@ class JourneyModel:
             self.dispatcher.withdraw(work)
         elif work.state != UNQUEUED:
             return  # an agent is already answering it
-        self.pending.pop(work, None)
+        work.closed = True
         escalate = (
             work.sentiment == 2 and work.issue >= 0 and self.escalation_channel >= 0
             and self._uniform(work.issue) < self.specs[work.ch].escalation_probability
@@ -527,7 +535,7 @@ class JourneyModel:
 
     def _post_answered(self, work: Work) -> None:
         """An agent answered a public post: the answer also adds to the public knowledge."""
-        self.pending.pop(work, None)
+        work.closed = True
         if work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         resolved = self._resolves(work)
@@ -542,7 +550,7 @@ class JourneyModel:
         patience = self._patience(c, i, first)
         deadline = self.specs[c].moderation_after_s if self.staffed[c] else math.inf
         work.state = UNQUEUED
-        self.pending[work] = None
+        self.started.append(work)
         if peer_s <= deadline and peer_s <= patience:
             self.loop.after(peer_s, self._on_peer_answer, work)
         elif patience <= deadline:
@@ -553,7 +561,7 @@ class JourneyModel:
             self.loop.after(deadline, self._on_moderate, work)
 
     def _peer_answer(self, work: Work) -> None:
-        self.pending.pop(work, None)
+        work.closed = True
         accepted = self._uniform(work.issue) < self._accept_p[work.ch]
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
@@ -574,7 +582,9 @@ class JourneyModel:
 
     def _log_pending(self, end_s: float) -> None:
         """Contacts still in progress when the run stops: in service (answered) or still waiting."""
-        for work in self.pending:
+        for work in self.started:
+            if work.closed:
+                continue
             if work.state == SERVING:
                 self._log(work, work.start_s - work.arrival_s, work.service_s, ANSWERED, BY_AGENT, False)
             else:
@@ -636,7 +646,7 @@ class JourneyModel:
     def _direct(self, arg: tuple[list[float], int, int]) -> None:
         """Contact ``j`` of a direct arrival stream to channel ``c`` (no issue behind it); then the stream's next one is due."""
         at, c, j = arg
-        self._try(-1, c, _DIRECT)
+        self._try(-1, c, REASON_DIRECT)
         if j + 1 < len(at):
             self.loop.after(at[j + 1] - self.loop.now, self._direct, (at, c, j + 1))
 
@@ -660,7 +670,7 @@ class JourneyModel:
         """
         self.loop.clear()
         self.dispatcher.release()
-        self.pending.clear()
+        self.started.clear()
         self.contacts.clear()
         # the bound callbacks refer to the model itself
         self._on_searched = _ignore

@@ -8,16 +8,17 @@ threshold or window) without simulating again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 
-ANSWERED = 0
+ANSWERED: Final = 0
 """Outcome code: an agent started serving the contact."""
-ABANDONED = 1
+ABANDONED: Final = 1
 """Outcome code: the customer hung up while waiting."""
-WAITING = 2
+WAITING: Final = 2
 """Outcome code: still waiting when the run stopped (no outcome yet)."""
-BLOCKED = 3
+BLOCKED: Final = 3
 """Outcome code: refused on arrival (all lines busy)."""
 
 
@@ -62,8 +63,19 @@ REASONS = ("first", "retry", "switch", "repeat", "escalation", "direct")
 same channel, a switch to another channel, a repeat after an unresolved
 contact, an escalated social post, or a contact arriving straight to a
 channel (``arrivals`` streams, no issue behind it)."""
-BY_NONE, BY_AGENT, BY_PEER = -1, 0, 1
-"""Who answered a contact: nobody, an agent, a peer in the forum."""
+REASON_FIRST: Final = 0
+REASON_RETRY: Final = 1
+REASON_SWITCH: Final = 2
+REASON_REPEAT: Final = 3
+REASON_ESCALATION: Final = 4
+REASON_DIRECT: Final = 5
+"""The codes of :data:`REASONS` by name (a test checks they agree)."""
+BY_NONE: Final = -1
+"""Who answered a contact: nobody."""
+BY_AGENT: Final = 0
+"""Who answered a contact: an agent."""
+BY_PEER: Final = 1
+"""Who answered a contact: a peer in the forum."""
 ISSUE_STATES = ("open", "self_resolved", "resolved", "gave_up")
 """Terminal states of an issue, by code: still open when the run stopped,
 resolved by self-service (deflected), resolved by a contact, given up."""

@@ -407,3 +407,10 @@ def test_mutated_journey_scenarios_load_or_raise_scenario_error(path: list[str],
         assert str(err).startswith("mut.yaml")
     else:
         assert scenario.journey is None or scenario.journey.segments
+
+
+def test_reason_codes_agree_with_their_names() -> None:
+    from sim import records
+
+    for code, name in enumerate(records.REASONS):
+        assert getattr(records, f"REASON_{name.upper()}") == code
