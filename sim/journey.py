@@ -80,6 +80,19 @@ _FORUM: Final = 2
 _POST_KINDS = {"social": _SOCIAL, "forum": _FORUM}
 
 
+def _unpack_codes(codes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Channel, reason, outcome, who answered, resolved, sentiment and escalated, from :meth:`JourneyModel._log`'s codes."""
+    return (
+        codes & 0xFFFF,
+        ((codes >> 16) & 0xF).astype(np.int8),
+        ((codes >> 20) & 0xF).astype(np.int8),
+        (((codes >> 24) & 0x3) - 1).astype(np.int8),
+        ((codes >> 26) & 0x1).astype(bool),
+        (((codes >> 27) & 0x3) - 1).astype(np.int8),
+        ((codes >> 29) & 0x1).astype(bool),
+    )
+
+
 def _ignore(_arg: object) -> None:
     """A callback that does nothing (in place of the model's own once a run is over)."""
 
@@ -363,8 +376,10 @@ class JourneyModel:
     # -- logging -------------------------------------------------------------
     def _log(self, work: Work, wait_s: float, service_s: float, outcome: int, by: int, resolved: bool,
              escalated: bool = False) -> None:
-        self.contacts.append((work.issue, work.ch, work.reason, work.arrival_s, wait_s, service_s,
-                              outcome, by, resolved, work.sentiment, escalated, work.team))
+        """Log what became of a contact: five numbers, its small codes packed into one (see :func:`_unpack_codes`)."""
+        codes = (work.ch | work.reason << 16 | outcome << 20 | (by + 1) << 24 | resolved << 26
+                 | (work.sentiment + 1) << 27 | escalated << 29)
+        self.contacts.append((work.issue, codes, work.arrival_s, wait_s, service_s))
 
     def _resolves(self, work: Work) -> bool:
         issue = work.issue
@@ -497,8 +512,7 @@ class JourneyModel:
             u = self.u_resolve[i] if work.first else self._uniform(i)
             resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.ch]
         start_s = work.start_s
-        self.contacts.append((work.issue, work.ch, work.reason, work.arrival_s,
-                              start_s - work.arrival_s, work.end_s - start_s, ANSWERED, BY_AGENT, resolved, -1, False, work.team))
+        self._log(work, start_s - work.arrival_s, work.end_s - start_s, ANSWERED, BY_AGENT, resolved)
         self._handled(work, resolved)
 
     # -- public posts: social and forum ------------------------------------------------
@@ -711,17 +725,12 @@ class JourneyModel:
         horizon = self.scenario.horizon
         # every field of a logged contact is a number: one float table, columns cast back exactly
         n = len(self.contacts)
-        table = np.fromiter(itertools.chain.from_iterable(self.contacts), dtype=float, count=12 * n).reshape(n, 12)
-        issue, chan, reason, arrival, wait, service, outcome, by, resolved, sentiment, escalated, _team = table.T
-        order = np.argsort(arrival, kind="stable")
-
-        def col(a: np.ndarray, dtype: type) -> np.ndarray:
-            return a[order].astype(dtype)
-
-        issue, chan, reason = col(issue, np.int64), col(chan, np.int64), col(reason, np.int8)
-        arrival, wait, service = col(arrival, float), col(wait, float), col(service, float)
-        outcome, by, resolved = col(outcome, np.int8), col(by, np.int8), col(resolved, bool)
-        sentiment, escalated = col(sentiment, np.int8), col(escalated, bool)
+        table = np.fromiter(itertools.chain.from_iterable(self.contacts), dtype=float, count=5 * n).reshape(n, 5)
+        order = np.argsort(table[:, 2], kind="stable")
+        table = table[order]
+        issue = table[:, 0].astype(np.int64)
+        arrival, wait, service = table[:, 2].copy(), table[:, 3].copy(), table[:, 4].copy()
+        chan, reason, outcome, by, resolved, sentiment, escalated = _unpack_codes(table[:, 1].astype(np.int64))
         teams_rec = self._team_records()
         channels: dict[str, ChannelRecords] = {}
         for c, name in enumerate(self.names):
