@@ -202,7 +202,7 @@ class Work:
 class Agent:
     """One agent on duty: free, busy with one contact, or holding chats."""
 
-    __slots__ = ("team", "chats", "busy", "leaving", "spell_start_s", "spell_channel")
+    __slots__ = ("team", "chats", "busy", "leaving", "spell_start_s", "spell_ch")
 
     def __init__(self, team: "TeamState") -> None:
         self.team = team
@@ -210,7 +210,7 @@ class Agent:
         self.busy = False
         self.leaving = False
         self.spell_start_s = 0.0
-        self.spell_channel = ""
+        self.spell_ch = -1  # the channel (by number) of the work held since ``spell_start_s``
 
     @property
     def free(self) -> bool:
@@ -242,18 +242,13 @@ class TeamState:
         # busy spells as three columns (one tuple per spell would keep the garbage collector busy)
         self.spell_start_s: list[float] = []
         self.spell_end_s: list[float] = []
-        self.spell_channel: list[str] = []
+        self.spell_ch: list[int] = []  # channels by their number in the dispatcher
 
-    @property
-    def spells(self) -> list[tuple[float, float, str]]:
-        """Busy spells so far as ``(start_s, end_s, channel)``."""
-        return list(zip(self.spell_start_s, self.spell_end_s, self.spell_channel))
-
-    def log_spell(self, start_s: float, end_s: float, channel: str) -> None:
-        """Log that one agent held work of ``channel`` from ``start_s`` to ``end_s``."""
+    def log_spell(self, start_s: float, end_s: float, ch: int) -> None:
+        """Log that one agent held work of channel number ``ch`` from ``start_s`` to ``end_s``."""
         self.spell_start_s.append(start_s)
         self.spell_end_s.append(end_s)
-        self.spell_channel.append(channel)
+        self.spell_ch.append(ch)
 
     def active(self) -> int:
         """Agents on duty who are not about to leave."""
@@ -340,13 +335,13 @@ class Dispatcher:
         if self.is_chat[c]:
             if agent.chats == 0:
                 agent.spell_start_s = now
-                agent.spell_channel = work.channel
+                agent.spell_ch = c
             agent.chats += 1
             duration *= 1.0 + self.stretch[c] * (agent.chats - 1)
         else:
             agent.busy = True
             agent.spell_start_s = now
-            agent.spell_channel = work.channel
+            agent.spell_ch = c
         work.state = SERVING
         work.start_s = now
         work.end_s = now + duration
@@ -367,7 +362,7 @@ class Dispatcher:
             team = agent.team
             team.spell_start_s.append(agent.spell_start_s)
             team.spell_end_s.append(self.loop.now)
-            team.spell_channel.append(agent.spell_channel)
+            team.spell_ch.append(agent.spell_ch)
         self._next(agent)
         work.on_done(work)
 
@@ -470,4 +465,4 @@ class Dispatcher:
         for team in self.teams:
             for agent in team.agents:
                 if not agent.free:
-                    team.log_spell(agent.spell_start_s, end_s, agent.spell_channel)
+                    team.log_spell(agent.spell_start_s, end_s, agent.spell_ch)

@@ -793,6 +793,7 @@ class JourneyModel:
 
     def _team_records(self) -> dict[str, TeamRecords]:
         n_int = interval_count(self.horizon_s, self.interval_s)
+        names = np.asarray(self.names, dtype=object)
         out = {}
         for state in self.dispatcher.teams:
             spec = self.teams[state.name]
@@ -805,7 +806,7 @@ class JourneyModel:
                 scheduled=np.array([spec.scheduled(k) for k in range(n_int)], dtype=float),
                 spell_start_s=np.asarray(state.spell_start_s, dtype=float),
                 spell_end_s=np.asarray(state.spell_end_s, dtype=float),
-                spell_channel=np.asarray(state.spell_channel, dtype=object),
+                spell_channel=names[np.asarray(state.spell_ch, dtype=np.int64)],
             )
         return out
 
