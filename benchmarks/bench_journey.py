@@ -20,7 +20,9 @@ Usage::
     python benchmarks/bench_journey.py [--repeats 3] [--issues 20000] [--contacts 200000]
 
 Targets: the week in under 10 s; journey contacts per second at least half
-of the foundation engine's single-queue figure.
+of the foundation engine's single-queue figure. The first line of the output
+names the engine that ran (``sim.ENGINE``): compiled with mypyc, as installed
+by ``make``, or pure Python (``CCSIM_PURE_PYTHON=1``, or no C compiler).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     day = sim.load_scenario(SCENARIO)
     day_sim, day_kpis, day_issues, day_contacts = timed_runs(day, max(args.repeats, DAY_REPEATS), interval_kpis=False)
 
-    print(f"Python {platform.python_version()}, {platform.machine()}, best of {args.repeats}\n")
+    print(f"Python {platform.python_version()}, {platform.machine()}, engine {sim.ENGINE}, best of {args.repeats}\n")
     print("| run | issues | contacts | wall time | contacts/s |")
     print("|---|---:|---:|---:|---:|")
     print(f"| omnichannel week, simulation | {issues:,} | {contacts:,} | {week_sim:.3f} s | {journey_rate:,.0f} |")
