@@ -62,6 +62,7 @@ from .estimators import (
     poisson_rates,
     weibull_censored,
 )
+from .files import finite_or_none, json_ready
 from .scenario import Scenario, scenario_from_dict
 
 DAY_S = 86400.0
@@ -679,44 +680,22 @@ def validation_json(validation: Validation) -> dict[str, Any]:
     for r in validation.daily.itertuples(index=False):
         rows.append({
             "date": r.date, "offered": int(r.observed_offered),
-            "simulated_offered": _finite(r.simulated_offered),
-            "observed_abandon_rate": _finite(r.observed_abandon_rate),
-            "simulated_abandon_rate": _finite(r.simulated_abandon_rate),
-            "simulated_abandon_rate_band95": [_finite(r.simulated_abandon_rate_low), _finite(r.simulated_abandon_rate_high)],
-            "erlang_a_abandon_rate": _finite(r.erlang_a_abandon_rate),
-            "observed_mean_wait_s": _finite(r.observed_mean_wait_s),
-            "simulated_mean_wait_s": _finite(r.simulated_mean_wait_s),
-            "simulated_mean_wait_s_band95": [_finite(r.simulated_mean_wait_s_low), _finite(r.simulated_mean_wait_s_high)],
-            "erlang_a_mean_wait_s": _finite(r.erlang_a_mean_wait_s),
-            "observed_p_wait": _finite(r.observed_p_wait), "simulated_p_wait": _finite(r.simulated_p_wait),
-            "erlang_a_p_wait": _finite(r.erlang_a_p_wait),
-            "observed_service_level": _finite(r.observed_service_level),
-            "simulated_service_level": _finite(r.simulated_service_level),
-            "erlang_a_service_level": _finite(r.erlang_a_service_level),
+            "simulated_offered": finite_or_none(r.simulated_offered),
+            "observed_abandon_rate": finite_or_none(r.observed_abandon_rate),
+            "simulated_abandon_rate": finite_or_none(r.simulated_abandon_rate),
+            "simulated_abandon_rate_band95": [finite_or_none(r.simulated_abandon_rate_low), finite_or_none(r.simulated_abandon_rate_high)],
+            "erlang_a_abandon_rate": finite_or_none(r.erlang_a_abandon_rate),
+            "observed_mean_wait_s": finite_or_none(r.observed_mean_wait_s),
+            "simulated_mean_wait_s": finite_or_none(r.simulated_mean_wait_s),
+            "simulated_mean_wait_s_band95": [finite_or_none(r.simulated_mean_wait_s_low), finite_or_none(r.simulated_mean_wait_s_high)],
+            "erlang_a_mean_wait_s": finite_or_none(r.erlang_a_mean_wait_s),
+            "observed_p_wait": finite_or_none(r.observed_p_wait), "simulated_p_wait": finite_or_none(r.simulated_p_wait),
+            "erlang_a_p_wait": finite_or_none(r.erlang_a_p_wait),
+            "observed_service_level": finite_or_none(r.observed_service_level),
+            "simulated_service_level": finite_or_none(r.simulated_service_level),
+            "erlang_a_service_level": finite_or_none(r.erlang_a_service_level),
         })
-    return {"daily": rows, "summary": _clean(validation.summary)}
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return _finite(value)
-    return value
+    return {"daily": rows, "summary": json_ready(validation.summary)}
 
 
 def log_from_records(records: Any, channel: str | None = None, start_date: str = "2024-01-07") -> pd.DataFrame:

@@ -14,13 +14,13 @@ not depend on how many worker processes ran them.
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from .files import finite_or_none
 from .journey_metrics import JOURNEY_SUMMARY_KPIS, POST_KPI_ALIASES
 from .metrics import KPI_NAMES, run_interval_kpis, run_kpis, summarize
 from .model import run
@@ -75,9 +75,9 @@ class SimulationResult:
         kpis: dict[str, dict[str, dict[str, float | None]]] = {}
         for row in self.kpis.itertuples(index=False):
             kpis.setdefault(row.channel, {})[row.kpi] = {
-                "mean": _finite(row.mean),
-                "ci95_low": _finite(row.ci95_low),
-                "ci95_high": _finite(row.ci95_high),
+                "mean": finite_or_none(row.mean),
+                "ci95_low": finite_or_none(row.ci95_low),
+                "ci95_high": finite_or_none(row.ci95_high),
             }
         for name, channel in self.scenario.channels.items():
             if channel.kind_for(name) in ("social", "forum") and name in kpis:
@@ -107,10 +107,6 @@ def _period_summary(frame: pd.DataFrame, level: float) -> pd.DataFrame:
     value_cols = [c for c in frame.columns if c not in ids]
     tidy = frame.melt(id_vars=ids, value_vars=value_cols, var_name="kpi").dropna(subset=["value"])
     return summarize(tidy, ["channel", "interval", "interval_start_s", "kpi"], level)
-
-
-def _finite(value: float) -> float | None:
-    return None if value is None or (isinstance(value, float) and not math.isfinite(value)) else float(value)
 
 
 def _one(args: tuple[Scenario, int, int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

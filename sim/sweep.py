@@ -30,9 +30,7 @@ tidy frame with columns ``channel, kpi, value``.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import math
 import os
 import subprocess
 import time
@@ -53,6 +51,7 @@ from scipy import stats
 from .design import full_grid, latin_hypercube, scale_unit, sobol_points
 from .errors import InputError, ScenarioError
 from .executors import SerialExecutor, TaskExecutor, TaskLost
+from .files import write_atomic, write_parquet
 from .scenario import Scenario, apply_overrides, read_yaml_mapping, scenario_from_dict, validation_to_error
 
 # ---------------------------------------------------------------------------
@@ -629,7 +628,7 @@ def prepare_folder(out: Path, plan: Plan, resume: bool) -> dict[str, Any]:
         "format": "ccsim-lock/1", "kind": plan.kind, "study_hash": plan.hash, "spec_path": plan.source,
         "created": _now(), "spec": plan.spec,
     }
-    _write_atomic(lock_path, json.dumps(lock, indent=2).encode("utf-8"))
+    write_atomic(lock_path, json.dumps(lock, indent=2).encode("utf-8"))
     return lock
 
 
@@ -816,15 +815,15 @@ def summarise(results: pd.DataFrame, plan: Plan, level: float = 0.95) -> pd.Data
 def write_outputs(run: StudyRun, lock: Mapping[str, Any]) -> None:
     """Write the tables and ``metadata.json`` of a finished (or partly failed) study."""
     out = run.out
-    _write_parquet(out / "results.parquet", run.results)
-    _write_parquet(out / "summary.parquet", run.summary)
-    _write_atomic(out / "summary.csv", run.summary.to_csv(index=False).encode("utf-8"))
-    _write_atomic(out / "design.csv", run.plan.design.to_csv(index=False).encode("utf-8"))
+    write_parquet(out / "results.parquet", run.results)
+    write_parquet(out / "summary.parquet", run.summary)
+    write_atomic(out / "summary.csv", run.summary.to_csv(index=False).encode("utf-8"))
+    write_atomic(out / "design.csv", run.plan.design.to_csv(index=False).encode("utf-8"))
     for name, frame in run.tables.items():
-        _write_parquet(out / f"{name}.parquet", frame)
+        write_parquet(out / f"{name}.parquet", frame)
     failures_path = out / "failures.csv"
     if not run.failures.empty:
-        _write_atomic(failures_path, run.failures.to_csv(index=False).encode("utf-8"))
+        write_atomic(failures_path, run.failures.to_csv(index=False).encode("utf-8"))
     elif failures_path.exists():
         failures_path.unlink()
     from . import __version__
@@ -853,7 +852,7 @@ def write_outputs(run: StudyRun, lock: Mapping[str, Any]) -> None:
             "corrupt_recomputed": run.corrupt, "failed": run.failed,
         },
     }
-    _write_atomic(out / "metadata.json", json.dumps(run.metadata, indent=2, default=str).encode("utf-8"))
+    write_atomic(out / "metadata.json", json.dumps(run.metadata, indent=2, default=str).encode("utf-8"))
 
 
 def git_commit() -> str | None:
@@ -867,25 +866,5 @@ def git_commit() -> str | None:
     return commit if done.returncode == 0 and commit else None
 
 
-def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    _write_atomic(path, buffer.getvalue())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def finite_or_none(value: float) -> float | None:
-    """JSON-friendly float: NaN and infinities become None."""
-    return None if value is None or not math.isfinite(float(value)) else float(value)

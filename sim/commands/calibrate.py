@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..console import console
 from ..errors import InputError
+from ..files import json_ready
 
 HELP = """\
 Read a per-call log (one row per call: arrival, queue entry/exit, service
@@ -122,7 +123,7 @@ def main(args: argparse.Namespace) -> int:
 
         report_dir = Path(args.report)
         paths = calibration_figures(cal, report_dir)
-        (report_dir / "summary.json").write_text(json.dumps(_clean(cal.report), indent=1), encoding="utf-8")
+        (report_dir / "summary.json").write_text(json.dumps(json_ready(cal.report), indent=1), encoding="utf-8")
         (report_dir / "summary.md").write_text(summary_markdown(cal, args.log), encoding="utf-8")
         screen.print(f"[bold]report[/] {report_dir}/summary.md, summary.json, " + ", ".join(p.name for p in paths))
     screen.print(_short(cal))
@@ -226,9 +227,3 @@ def summary_markdown(cal, source: str) -> str:
                        f"{100 * v['occupancy']:.0f} % | {v['max_agents']:.1f} |")
     out.append("")
     return "\n".join(out)
-
-
-def _clean(value):
-    from ..calibrate import _clean as clean
-
-    return clean(value)

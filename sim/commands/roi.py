@@ -12,6 +12,7 @@ from rich.table import Table
 
 from ..console import console
 from ..errors import InputError
+from ..files import json_ready, write_atomic, write_parquet
 
 HELP = """\
 Does the programme pay back, when, and how sure are we? Each replication
@@ -107,7 +108,7 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 
 def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: ANN001 - StudyRun, RoiStudy
     """results.parquet, replications.parquet, summary.json, metadata.json, figures and report.html."""
     from ..roi import simulated_months, summarise_outcomes
-    from ..sweep import _write_atomic, _write_parquet, git_commit
+    from ..sweep import git_commit
     from .. import __version__
 
     out = run.out
@@ -116,8 +117,8 @@ def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: AN
     months = months.drop(columns=[c for c in drop if c in months.columns]) if months is not None else None
     outcomes = run.results.drop(columns=[c for c in drop if c in run.results.columns])
     if months is not None:
-        _write_parquet(out / "results.parquet", months)
-    _write_parquet(out / "replications.parquet", outcomes)
+        write_parquet(out / "results.parquet", months)
+    write_parquet(out / "replications.parquet", outcomes)
     settings = study.settings
     summary = summarise_outcomes(outcomes, settings.months, study.costs.currency)
     summary.update({
@@ -131,35 +132,22 @@ def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: AN
         "failed_replications": run.failed,
         "self_service_cost_per_resolution": study.costs.self_service.cost_per_resolution,
     })
-    _write_atomic(out / "summary.json", json.dumps(_clean(summary), indent=2, allow_nan=False).encode("utf-8"))
+    write_atomic(out / "summary.json", json.dumps(json_ready(summary), indent=2, allow_nan=False).encode("utf-8"))
     metadata = {
         "ccsim_version": __version__, "git_commit": git_commit(), "kind": "roi", "scenario_path": scenario_path,
         "study_hash": run.plan.hash, "seed": run.plan.seed, "replications": run.plan.replications,
         "started": run.started, "finished": run.finished, "executor": run.executor, "workers": run.workers,
         "tasks": {"reused": run.reused, "computed": run.computed, "failed": run.failed, "corrupt_recomputed": run.corrupt},
     }
-    _write_atomic(out / "metadata.json", json.dumps(_clean(metadata), indent=2).encode("utf-8"))
+    write_atomic(out / "metadata.json", json.dumps(json_ready(metadata), indent=2).encode("utf-8"))
     if not run.failures.empty:
-        _write_atomic(out / "failures.csv", run.failures.to_csv(index=False).encode("utf-8"))
+        write_atomic(out / "failures.csv", run.failures.to_csv(index=False).encode("utf-8"))
     if months is not None and not months.empty:
         from ..roi_report import write_report
 
         text = Path(scenario_path).read_text(encoding="utf-8")
         write_report(out, summary, months, outcomes, text)
     return summary
-
-
-def _clean(value: Any) -> Any:
-    """JSON-ready: NaN and infinities become None, numpy scalars plain numbers."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _money(value: float | None, currency: str) -> str:

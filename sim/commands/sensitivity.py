@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.table import Table
 
 from ..console import console
+from ..files import json_ready
 from .sweep import add_executor_arguments, execute
 
 HELP = """\
@@ -76,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
         "base_samples": study.base_samples,
         "evaluations": len(study.plan.points),
         "missing_evaluations": result.missing,
-        "results": [{k: _json_value(v) for k, v in row.items()} for row in table.to_dict(orient="records")],
+        "results": json_ready(table.to_dict(orient="records")),
     }
     (out / "sensitivity.json").write_text(json.dumps(payload, indent=2, allow_nan=False), encoding="utf-8")
     figures = []
@@ -111,11 +112,3 @@ def _fmt(value: object) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return f"{value:.3g}"
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if hasattr(value, "item"):
-        return _json_value(value.item())
-    return value
