@@ -249,23 +249,3 @@ def journey_table(records: RunRecords, edges: np.ndarray) -> dict[tuple[str, str
 def journey_rows(records: RunRecords, start_s: float, end_s: float) -> list[tuple[str, str, float]]:
     """``(channel, kpi, value)`` rows of the journey, posts, teams and knowledge in one window."""
     return [(c, k, float(v[0])) for (c, k), v in journey_table(records, np.array([start_s, end_s])).items()]
-
-
-def journey_period_kpis(records: RunRecords, period_s: float) -> pd.DataFrame:
-    """Journey, team, backlog and knowledge KPIs per period (interval or day), wide.
-
-    One row per (channel, period) with the KPI names as columns, like
-    :func:`sim.metrics.interval_kpis`; ``interval_start_s`` is the start.
-    """
-    first = int(records.warmup_s // period_s)
-    n = int(math.ceil(records.horizon_s / period_s - 1e-9))
-    edges = np.minimum(np.arange(first, n + 1) * period_s, records.horizon_s)
-    edges[0] = max(edges[0], records.warmup_s)
-    table = journey_table(records, edges)
-    frames = []
-    for channel in dict.fromkeys(c for c, _ in table):
-        columns = {k: v for (c, k), v in table.items() if c == channel}
-        frame = pd.DataFrame({"channel": channel, "interval": np.arange(first, n),
-                              "interval_start_s": np.arange(first, n) * period_s, **columns})
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)

@@ -82,26 +82,44 @@ def _service_periods(rec: ChannelRecords) -> tuple[np.ndarray, np.ndarray]:
 
 def _counts(rec: ChannelRecords, mask: np.ndarray) -> dict[str, float]:
     """Contact-based KPIs over the contacts selected by ``mask``."""
-    outcome = rec.outcome[mask]
-    wait = rec.wait_s[mask]
-    service = rec.service_s[mask]
-    offered = len(outcome)
+    return {kpi: float(values[0]) for kpi, values in _counts_by_group(rec, np.where(mask, 0, -1), 1).items()}
+
+
+def _counts_by_group(rec: ChannelRecords, group: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Contact-based KPIs of each group ``0 .. n-1`` (``group`` per contact; other values are left out).
+
+    Counts and sums per group with ``np.bincount``, so a week of half-hour
+    intervals costs a few array passes rather than one pass per interval.
+    Rates of a group without contacts are NaN.
+    """
+    keep = (group >= 0) & (group < n)
+    k = group[keep]
+    outcome, wait, service = rec.outcome[keep], rec.wait_s[keep], rec.service_s[keep]
+
+    def count(selected: np.ndarray) -> np.ndarray:
+        return np.bincount(k[selected], minlength=n).astype(float)
+
+    def total(selected: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return np.bincount(k[selected], weights=values[selected], minlength=n)
+
     answered = outcome == ANSWERED
-    n_answered = int(answered.sum())
-    nan = math.nan
-    return {
-        "offered": float(offered),
-        "answered": float(n_answered),
-        "abandoned": float((outcome == ABANDONED).sum()),
-        "in_system_at_end": float((outcome == WAITING).sum()),
-        "blocked": float((outcome == BLOCKED).sum()),
-        "service_level": float((answered & (wait <= rec.sl_threshold_s)).sum() / offered) if offered else nan,
-        "p_wait": float((wait > 0).sum() / offered) if offered else nan,
-        "asa_s": float(wait[answered].mean()) if n_answered else nan,
-        "mean_wait_s": float(wait[outcome != BLOCKED].mean()) if offered else nan,
-        "abandon_rate": float((outcome == ABANDONED).sum() / offered) if offered else nan,
-        "aht_s": float(service[answered].mean()) if n_answered else nan,
-    }
+    connected = outcome != BLOCKED
+    offered = np.bincount(k, minlength=n).astype(float)
+    n_answered = count(answered)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {
+            "offered": offered,
+            "answered": n_answered,
+            "abandoned": count(outcome == ABANDONED),
+            "in_system_at_end": count(outcome == WAITING),
+            "blocked": count(~connected),
+            "service_level": count(answered & (wait <= rec.sl_threshold_s)) / offered,
+            "p_wait": count(wait > 0) / offered,
+            "asa_s": total(answered, wait) / n_answered,
+            "mean_wait_s": total(connected, wait) / count(connected),
+            "abandon_rate": count(outcome == ABANDONED) / offered,
+            "aht_s": total(answered, service) / n_answered,
+        }
 
 
 def channel_kpis(rec: ChannelRecords, warmup_s: float, horizon_s: float) -> dict[str, float]:
@@ -121,26 +139,40 @@ def channel_kpis(rec: ChannelRecords, warmup_s: float, horizon_s: float) -> dict
     return kpis
 
 
-def interval_kpis(rec: ChannelRecords, interval_s: float, warmup_s: float, horizon_s: float) -> pd.DataFrame:
-    """KPIs per planning interval (by arrival time) from the warm-up to the horizon."""
-    first = int(warmup_s // interval_s)
-    n = int(math.ceil(horizon_s / interval_s - 1e-9))
-    edges = np.minimum(np.arange(first, n + 1) * interval_s, horizon_s)
+def period_edges(warmup_s: float, horizon_s: float, period_s: float) -> tuple[int, np.ndarray]:
+    """Number of the first period in the window ``[warmup_s, horizon_s)`` and the periods' edges, clipped to it."""
+    first = int(warmup_s // period_s)
+    n = int(math.ceil(horizon_s / period_s - 1e-9))
+    edges = np.minimum(np.arange(first, n + 1) * period_s, horizon_s)
     edges[0] = max(edges[0], warmup_s)
+    return first, edges
+
+
+def _period_columns(first: int, n_periods: int, period_s: float) -> dict[str, np.ndarray]:
+    numbers = first + np.arange(n_periods)
+    return {"interval": numbers, "interval_start_s": numbers.astype(float) * period_s}
+
+
+def _interval_columns(rec: ChannelRecords, first: int, edges: np.ndarray, period_s: float) -> dict[str, np.ndarray]:
+    """The columns of :func:`interval_kpis`: one value per period between ``edges``."""
     start, end = _service_periods(rec)
     busy = np.diff(busy_integral(start, end, edges))
     staffed = np.diff(staffed_integral(rec.staff_t_s, rec.staff_n, edges))
     index = np.searchsorted(edges, rec.arrival_s, side="right") - 1
-    rows = []
-    for k in range(len(edges) - 1):
-        row = {"interval": first + k, "interval_start_s": float(first + k) * interval_s}
-        row.update(_counts(rec, index == k))
-        length = edges[k + 1] - edges[k]
-        row["offered_per_hour"] = row["offered"] / length * 3600.0 if length > 0 else math.nan
-        row["occupancy"] = float(busy[k] / staffed[k]) if staffed[k] > 0 else math.nan
-        row["agents"] = float(staffed[k] / length) if length > 0 else math.nan
-        rows.append(row)
-    return pd.DataFrame(rows)
+    length = np.diff(edges)
+    columns = _period_columns(first, len(length), period_s)
+    columns.update(_counts_by_group(rec, index, len(length)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        columns["offered_per_hour"] = np.where(length > 0, columns["offered"] / length * 3600.0, math.nan)
+        columns["occupancy"] = np.where(staffed > 0, busy / staffed, math.nan)
+        columns["agents"] = np.where(length > 0, staffed / length, math.nan)
+    return columns
+
+
+def interval_kpis(rec: ChannelRecords, interval_s: float, warmup_s: float, horizon_s: float) -> pd.DataFrame:
+    """KPIs per planning interval (by arrival time) from the warm-up to the horizon."""
+    first, edges = period_edges(warmup_s, horizon_s, interval_s)
+    return pd.DataFrame(_interval_columns(rec, first, edges, interval_s))
 
 
 def run_kpis(records: RunRecords) -> pd.DataFrame:
@@ -162,33 +194,47 @@ def run_interval_kpis(records: RunRecords, period_s: float | None = None) -> pd.
     """KPIs of one replication per planning interval (or per ``period_s``, e.g. a day).
 
     One row per channel and period; omnichannel runs add rows for the
-    journey, teams and knowledge, whose KPIs are further columns.
+    journey, teams and knowledge, whose KPIs are further columns. A journey
+    KPI of a channel (backlog, post KPIs, handled hours) takes the place of
+    the channel's own column of that name unless it has no value at all.
     """
     period = period_s or records.interval_s
-    frames = []
-    for name, rec in records.channels.items():
-        frame = interval_kpis(rec, period, records.warmup_s, records.horizon_s)
-        frame.insert(0, "channel", name)
-        frames.append(frame)
+    first, edges = period_edges(records.warmup_s, records.horizon_s, period)
+    blocks = {name: _interval_columns(rec, first, edges, period) for name, rec in records.channels.items()}
     if records.journey is not None:
-        from .journey_metrics import journey_period_kpis
+        from .journey_metrics import journey_table
 
-        extra = journey_period_kpis(records, period)
-        frames = [_join_channel_columns(frame, extra) for frame in frames]
-        frames.append(extra[~extra["channel"].isin(list(records.channels))])
-    table = pd.concat([f for f in frames if len(f)], ignore_index=True)
-    table.insert(0, "replication", records.replication)
-    return table
+        journey: dict[str, dict[str, np.ndarray]] = {}
+        for (channel, kpi), values in journey_table(records, edges).items():
+            journey.setdefault(channel, {})[kpi] = values
+        order = list(dict.fromkeys(kpi for columns in journey.values() for kpi in columns))
+        for name, columns in journey.items():
+            if name in blocks:
+                known = {kpi: v for kpi, v in columns.items() if not np.isnan(v).all()}
+                own = blocks[name]
+                blocks[name] = {k: v for k, v in own.items() if k not in known or k == "interval"}
+                blocks[name].update((kpi, known[kpi]) for kpi in order if kpi in known)
+            else:
+                blocks[name] = _period_columns(first, len(edges) - 1, period)
+                blocks[name].update((kpi, columns[kpi]) for kpi in order if kpi in columns)
+    return _stack_blocks(records.replication, blocks)
 
 
-def _join_channel_columns(frame: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
-    """Add the journey's per-channel columns (backlog, post KPIs, handled hours) to a channel's rows."""
-    name = frame["channel"].iloc[0]
-    mine = extra[extra["channel"] == name].drop(columns=["channel", "interval_start_s"]).dropna(axis=1, how="all")
-    if mine.empty:
-        return frame
-    overlap = [c for c in mine.columns if c in frame.columns and c != "interval"]
-    return frame.drop(columns=overlap).merge(mine, on="interval", how="left")
+def _stack_blocks(replication: int, blocks: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One long table from per-channel columns: columns in order of first appearance, NaN where a block has none."""
+    blocks = {name: columns for name, columns in blocks.items() if len(columns["interval"])}
+    names = list(dict.fromkeys(kpi for columns in blocks.values() for kpi in columns))
+    lengths = [len(columns["interval"]) for columns in blocks.values()]
+    data: dict[str, np.ndarray] = {
+        "replication": np.full(sum(lengths), replication),
+        "channel": np.repeat(np.array(list(blocks), dtype=object), lengths),
+    }
+    for kpi in names:
+        parts = [columns.get(kpi) for columns in blocks.values()]
+        if any(part is None for part in parts):
+            parts = [np.full(n, math.nan) if part is None else part for part, n in zip(parts, lengths)]
+        data[kpi] = np.concatenate(parts) if parts else np.empty(0)
+    return pd.DataFrame(data)
 
 
 def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

@@ -150,3 +150,36 @@ def test_staffed_integral_of_step_function() -> None:
     n = np.array([0, 3, 3, 5, 1])
     at = np.array([0.0, 5.0, 10.0, 20.0, 30.0])
     assert staffed_integral(t, n, at) == pytest.approx([0, 15, 30, 80, 30 + 5 * 15 + 1 * 5])
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    rate=st.floats(20, 400),
+    agents=st.integers(1, 20),
+    patience=st.one_of(st.none(), st.floats(20, 600)),
+    warmup=st.sampled_from([0.0, 0.5]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_interval_kpis_match_a_direct_count_of_each_interval(rate, agents, patience, warmup, seed) -> None:
+    from sim.metrics import interval_kpis
+
+    records = sim.run(queue_scenario(rate, 180.0, agents, patience, hours=3, interval_minutes=15), seed=seed)
+    rec = records.channels["phone"]
+    table = interval_kpis(rec, 900.0, warmup * 3600.0, records.horizon_s)
+    for row in table.itertuples():
+        start, end = max(row.interval_start_s, warmup * 3600.0), min(row.interval_start_s + 900.0, records.horizon_s)
+        mine = (rec.arrival_s >= start) & (rec.arrival_s < end)
+        outcome, wait, service = rec.outcome[mine], rec.wait_s[mine], rec.service_s[mine]
+        answered = outcome == ANSWERED
+        assert row.offered == mine.sum() and row.answered == answered.sum()
+        assert row.abandoned == (outcome == ABANDONED).sum() and row.in_system_at_end == (outcome == WAITING).sum()
+        if mine.any():
+            assert row.service_level == pytest.approx((answered & (wait <= rec.sl_threshold_s)).mean())
+            assert row.p_wait == pytest.approx((wait > 0).mean())
+        else:
+            assert math.isnan(row.service_level) and math.isnan(row.abandon_rate)
+        if answered.any():
+            assert row.asa_s == pytest.approx(wait[answered].mean()) and row.aht_s == pytest.approx(service[answered].mean())
+        else:
+            assert math.isnan(row.asa_s) and math.isnan(row.aht_s)
+    assert table["offered"].sum() == ((rec.arrival_s >= warmup * 3600.0) & (rec.arrival_s < records.horizon_s)).sum()
