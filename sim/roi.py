@@ -102,9 +102,13 @@ class RoiSettings(_Model):
 
     months: int = Field(24, ge=1, le=240, description="horizon in months")
     discount_rate_annual: float = Field(0.08, ge=0, le=1, description="for the NPV")
-    staffing: Literal["fixed", "to_target"] = Field(
+    staffing: Literal["fixed", "to_target", "attrition"] = Field(
         "to_target",
-        description="fixed: headcount never falls (savings only where costs vary); to_target: FTE follow the service targets",
+        description=(
+            "fixed: headcount never falls (savings only where costs vary); to_target: FTE follow the service "
+            "targets at once; attrition: FTE rise with the targets at once but fall only as staff leave "
+            "(costs.personnel.attrition_per_year), nobody is laid off"
+        ),
     )
     demand_growth_per_month: float = Field(0.0, ge=-0.2, le=0.2, description="issues and contacts grow by this each month")
     scale_staff_with_demand: bool = Field(True, description="simulated rosters grow with demand, so service holds")
@@ -497,6 +501,24 @@ def _interpolate(sampled: Mapping[int, Mapping[str, float]], months: int) -> dic
     return out
 
 
+def _staff_month(policy: str, leavers: float, head: tuple[float, float], need: tuple[float, float]) -> tuple[float, float, float]:
+    """Agents and moderators paid this month under the staffing ``policy``, and the hires it takes.
+
+    ``head`` is last month's headcount (agents, moderators), ``need`` this
+    month's requirement, ``leavers`` the share of staff who leave in a month.
+    ``fixed`` and ``to_target`` replace every leaver; ``attrition`` lets the
+    team shrink through leavers alone, hiring only what the requirement asks
+    above the staff who stay.
+    """
+    if policy == "attrition":
+        staying = [h * (1.0 - leavers) for h in head]
+        paid = [max(n, s) for n, s in zip(need, staying)]
+        return paid[0], paid[1], sum(max(0.0, p - s) for p, s in zip(paid, staying))
+    paid = [max(h, n) for h, n in zip(head, need)] if policy == "fixed" else list(need)
+    hires = sum(max(0.0, p - h) for p, h in zip(paid, head)) + leavers * sum(head)
+    return paid[0], paid[1], hires
+
+
 def _price(study: RoiStudy, channels: _ChannelFacts, monthly: dict[str, dict[int, dict[str, float]]], scale: float,
            simulated_set: set[int], simulated_contacts: float,
            drops: list[tuple[float, float]]) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -515,11 +537,7 @@ def _price(study: RoiStudy, channels: _ChannelFacts, monthly: dict[str, dict[int
         head_agents, head_mods = start_agents, 0.0
         for m in range(1, settings.months + 1):
             need_agents, need_mods = fte_need[arm][m - 1]
-            if settings.staffing == "fixed":
-                agents, mods = max(head_agents, need_agents), max(head_mods, need_mods)
-            else:
-                agents, mods = need_agents, need_mods
-            hires = max(0.0, agents - head_agents) + max(0.0, mods - head_mods) + leavers * (head_agents + head_mods)
+            agents, mods, hires = _staff_month(settings.staffing, leavers, (head_agents, head_mods), (need_agents, need_mods))
             head_agents, head_mods = agents, mods
             measures = monthly[arm][m]
             work = MonthWorkload(

@@ -331,3 +331,34 @@ def test_generated_roi_sections_prepare_or_raise_scenario_error(changes) -> None
         assert exc.key is None or isinstance(exc.key, str)
         return
     assert study.settings.months >= 1
+
+
+def test_staffing_policies_by_hand() -> None:
+    from sim.roi import _staff_month
+
+    leavers = 0.02
+    # requirement falls from 100 to 90 agents (moderators steady at 4)
+    assert _staff_month("to_target", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((90.0, 4.0, 0.02 * 104))
+    assert _staff_month("fixed", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((100.0, 4.0, 0.02 * 104))
+    # attrition: two agents leave and are not replaced; the moderator who leaves is
+    assert _staff_month("attrition", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((98.0, 4.0, 0.08))
+    # requirement rises: every policy hires up to it
+    assert _staff_month("attrition", leavers, (100.0, 4.0), (105.0, 4.0)) == pytest.approx((105.0, 4.0, 7.0 + 0.08))
+    assert _staff_month("to_target", leavers, (100.0, 4.0), (105.0, 4.0)) == pytest.approx((105.0, 4.0, 5.0 + 2.08))
+
+
+def test_attrition_staffing_lets_headcount_fall_only_as_fast_as_people_leave() -> None:
+    def agents(policy: str) -> pd.DataFrame:
+        scenario = sim.load_scenario(SCENARIO, FAST + ["roi.months=6", f"roi.staffing={policy}", "roi.adoption.start=1"])
+        table = roi_command(scenario, 5, 0)["months"]
+        fte = table[(table["channel"] == "fte") & (table["arm"] == "programme")]
+        return fte.pivot(index="month", columns="kpi", values="value")
+
+    slow, fast = agents("attrition"), agents("to_target")
+    leavers = prepare_study(sim.load_scenario(SCENARIO), SCENARIO).costs.personnel.attrition_per_year / 12.0
+    assert (slow["agents"] >= slow["required_agents"] - 1e-9).all()
+    assert (slow["agents"].iloc[1:].to_numpy() >= (1 - leavers) * slow["agents"].iloc[:-1].to_numpy() - 1e-9).all()
+    assert (fast["agents"] == fast["required_agents"]).all()
+    assert (slow["agents"] >= fast["agents"] - 1e-9).all()
+    # the programme removes work, so under attrition the team is larger than needed for a while
+    assert (slow["agents"] > slow["required_agents"] + 0.5).any()

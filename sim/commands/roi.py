@@ -37,7 +37,7 @@ interrupted run continues with --resume and gives the same numbers; results
 do not depend on the number of workers.
 
 Scenario sections (see scenarios/roi-mid-size.yaml):
-  roi:       months, discount_rate_annual, staffing (fixed | to_target),
+  roi:       months, discount_rate_annual, staffing (fixed | to_target | attrition),
              demand_growth_per_month, adoption {start, months_to_full, shape},
              programme_channels, baseline/programme overrides, sample_days,
              simulate_every, noise_pairs
