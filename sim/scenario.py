@@ -411,8 +411,12 @@ def parse_override(text: str, source: str) -> tuple[str, Any]:
         raise ScenarioError(source, text, "an override must look like dotted.path=value")
     key, _, raw = text.partition("=")
     key = key.strip()
-    if not key or any(not part for part in key.split(".")):
-        raise ScenarioError(source, key or text, "an override needs a dotted path before '='")
+    try:
+        parts = split_key(key)
+    except ValueError:
+        parts = []
+    if not key or not parts or any(not part for part in parts):
+        raise ScenarioError(source, key or text, "an override needs a dotted path before '=' (a key with dots in [brackets])")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -429,6 +433,56 @@ SYNONYMS: tuple[tuple[str, str], ...] = (
 A file gives one of them; an override of either removes the other, so the
 override wins whichever spelling the file used.
 """
+
+
+def split_key(key: str) -> list[str]:
+    """The parts of a dotted path; a part in brackets is one key even if it holds dots.
+
+    ``uncertain[costs.programme.setup_cost].high`` is ``["uncertain",
+    "costs.programme.setup_cost", "high"]``: the way to reach entries whose
+    names are themselves dotted paths (the ``uncertain`` section).
+    """
+    parts: list[str] = []
+    current = ""
+    i = 0
+    while i < len(key):
+        char = key[i]
+        if char == "[":
+            end = key.find("]", i)
+            if end < 0:
+                raise ValueError(f"unbalanced '[' in {key!r}")
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(key[i + 1 : end])
+            i = end + 1
+            if i < len(key) and key[i] not in ".[":
+                raise ValueError(f"expected '.' after ']' in {key!r}")
+            if i < len(key) and key[i] == ".":
+                i += 1
+                if i == len(key):
+                    parts.append("")
+            continue
+        if char == "]":
+            raise ValueError(f"unbalanced ']' in {key!r}")
+        if char == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+        i += 1
+    if current or (key and key[-1] == "."):
+        parts.append(current)
+    return parts
+
+
+def _existing_key(node: Any, parts: list[str]) -> int:
+    """How many of ``parts`` make up the longest dotted key already in ``node`` (at least 1)."""
+    if isinstance(node, dict):
+        for n in range(len(parts), 1, -1):
+            if ".".join(parts[:n]) in node:
+                return n
+    return 1
 
 
 def _synonym_of(parts: list[str]) -> list[str] | None:
@@ -464,7 +518,10 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str
     result = copy.deepcopy(data)
     items = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o, source) for o in overrides)
     for key, value in items:
-        parts = key.split(".")
+        try:
+            parts = split_key(key)
+        except ValueError as exc:
+            raise ScenarioError(source, key, "a dotted path (a key with dots in [brackets])") from exc
         channels = result.get("channels")
         if len(parts) > 2 and parts[0] == "channels" and isinstance(channels, dict) and parts[1] not in channels:
             known = ", ".join(map(str, channels)) or "none"
@@ -475,15 +532,22 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str
         if other is not None:
             _remove_path(result, other)
         node: Any = result
-        for depth, part in enumerate(parts[:-1]):
-            child = node.get(part) if isinstance(node, dict) else None
+        depth = 0
+        while True:
+            # an existing key that is itself a dotted path (``uncertain.costs.programme.setup_cost.high``) is one step
+            width = _existing_key(node, parts[depth:])
+            part = ".".join(parts[depth : depth + width])
+            if depth + width == len(parts):
+                node[part] = value
+                break
+            child = node.get(part)
             if child is None:
                 child = {}
                 node[part] = child
             elif not isinstance(child, dict):
-                raise ScenarioError(source, ".".join(parts[: depth + 1]), f"is {child!r}, not a mapping, so {key} cannot be set")
+                raise ScenarioError(source, ".".join(parts[: depth + width]), f"is {child!r}, not a mapping, so {key} cannot be set")
             node = child
-        node[parts[-1]] = value
+            depth += width
     return result
 
 

@@ -362,3 +362,25 @@ def test_attrition_staffing_lets_headcount_fall_only_as_fast_as_people_leave() -
     assert (slow["agents"] >= fast["agents"] - 1e-9).all()
     # the programme removes work, so under attrition the team is larger than needed for a while
     assert (slow["agents"] > slow["required_agents"] + 0.5).any()
+
+
+def test_uncertain_inputs_can_be_changed_and_added_from_the_command_line() -> None:
+    """The keys of ``uncertain`` are dotted paths; ``--set`` reaches them whole, or in [brackets]."""
+    base = prepare_study(sim.load_scenario(SCENARIO), SCENARIO).inputs
+    changed = prepare_study(sim.load_scenario(SCENARIO, [
+        "uncertain.costs.programme.setup_cost.high=240000",
+        "uncertain[costs.personnel.hiring_cost_per_hire]={dist: uniform, low: 2000, high: 4000}",
+        "uncertain.channels.social.response_coverage={dist: uniform, low: 0.5, high: 0.7}",
+    ]), SCENARIO).inputs
+    assert base["costs.programme.setup_cost"].high == 160000
+    assert changed["costs.programme.setup_cost"].high == 240000 and changed["costs.programme.setup_cost"].mode == 80000
+    assert changed["costs.personnel.hiring_cost_per_hire"].low == 2000
+    assert changed["channels.social.response_coverage"].high == 0.7
+    assert set(changed) == set(base) | {"costs.personnel.hiring_cost_per_hire"}
+
+
+def test_a_malformed_bracket_key_is_a_clear_error(tmp_path, capsys) -> None:
+    code = main(["roi", SCENARIO, "--set", "uncertain[costs.programme.setup_cost.high=1", "--out", str(tmp_path / "o")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "uncertain[costs.programme.setup_cost.high" in err and "Traceback" not in err

@@ -312,3 +312,30 @@ def test_mutated_good_scenarios_load_or_raise_scenario_error(path: list[str], va
         assert str(err).startswith("mut.yaml") and "Traceback" not in str(err)
     else:
         assert scenario.horizon.warmup_hours < scenario.horizon.hours
+
+
+_NAME = st.text(st.characters(whitelist_categories=("Ll", "Nd"), whitelist_characters="_"), min_size=1, max_size=8)
+
+
+@given(st.lists(st.tuples(_NAME, st.lists(_NAME, min_size=1, max_size=3)), min_size=1, max_size=4))
+def test_split_key_reads_plain_and_bracketed_parts(parts) -> None:
+    from sim.scenario import split_key
+
+    # each part is a name, or (bracketed) a dotted path of names that stays one key
+    pieces = [name if len(extra) == 1 else ".".join(extra) for name, extra in parts]
+    key = ".".join(f"[{p}]" if "." in p else p for p in pieces)
+    assert split_key(key) == pieces
+
+
+@pytest.mark.parametrize("key", ["a[b", "a]b", "a[b]c", "a..b", ".a", "a."])
+def test_malformed_override_keys_are_refused_with_the_key(key: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        apply_overrides({}, [f"{key}=1"], "s.yaml")
+    assert err.value.key in (key, f"{key}=1")
+
+
+def test_an_existing_dotted_key_is_reached_by_its_plain_path() -> None:
+    data = {"uncertain": {"costs.programme.setup_cost": {"dist": "uniform", "low": 1, "high": 2}}}
+    out = apply_overrides(data, ["uncertain.costs.programme.setup_cost.high=5"], "s.yaml")
+    assert out["uncertain"] == {"costs.programme.setup_cost": {"dist": "uniform", "low": 1, "high": 5}}
+    assert data["uncertain"]["costs.programme.setup_cost"]["high"] == 2  # the input is not changed

@@ -49,6 +49,8 @@ examples:
   ccsim roi scenarios/roi-mid-size.yaml --out out/roi
   ccsim roi scenarios/roi-mid-size.yaml --replications 200 --months 36 --seed 7 --out out/roi36
   ccsim roi scenarios/roi-mid-size.yaml --set roi.staffing=fixed --out out/roi-fixed
+  ccsim roi scenarios/roi-mid-size.yaml --set uncertain.costs.programme.setup_cost.high=240000
+  ccsim roi scenarios/roi-mid-size.yaml --set 'uncertain[costs.personnel.hiring_cost_per_hire]={dist: uniform, low: 2000, high: 4000}'
   ccsim roi scenarios/roi-mid-size.yaml --out out/roi --resume
 """
 
