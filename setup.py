@@ -33,7 +33,9 @@ class OptionalBuildExt(build_ext):
         try:
             super().run()
         except Exception as exc:  # a missing compiler or header shows up as one of several error types
+            # the record was written before the build; drop it from the tree and from what goes into the wheel
             engine_build.forget_compiled_sources(Path(__file__).resolve().parent)
+            engine_build.forget_compiled_sources(Path(self.build_lib))
             _warn(f"compiling failed ({exc})")
 
 

@@ -46,8 +46,9 @@ def record_compiled_sources(root: Path) -> None:
 
 
 def forget_compiled_sources(root: Path) -> None:
-    """Drop the record, for a build that ends up pure Python."""
-    (root / "sim" / RECORD_NAME).unlink(missing_ok=True)
+    """Drop the record, for a build that ends up pure Python (``root`` holds ``sim/``; nothing if it does not)."""
+    if (root / "sim").is_dir():
+        (root / "sim" / RECORD_NAME).unlink(missing_ok=True)
 
 
 def _module_name(path: str) -> str:
