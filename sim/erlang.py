@@ -367,34 +367,75 @@ def _erlang_a_result(rate_per_hour: float, aht_s: float, agents: int, patience_s
         asa = 0.0 if agents else math.nan
         return ErlangAResult(b, b, asa, 1.0 - b, occupancy, 0.0, load, agents)
 
-    alpha = agents / aht_s  # c mu: completion rate with all agents busy
-    theta = 1.0 / patience_s
-    g = _GIntegrals(lam, alpha, theta)
-    k = g.log_g_peak
-    # Stationary law relative to pi_c: the states below c sum to 1/B - 1 (Erlang B), the states
-    # c, c+1, ... to 1 + lam J with J = int_0^inf g. With J = e^k I (I the scaled integral),
-    # pi_c e^k = 1 / D where D = e^{-k} / B + lam I; everything below is a ratio over D.
-    lam_i = lam * g.scaled(lambda t: 1.0)
-    log_d = _logaddexp(-k - log_b, math.log(lam_i))
-    p_wait = math.exp(_logaddexp(-k, math.log(lam_i)) - log_d)
-    p_no_wait = math.exp(-k - log_b - log_d) * (1.0 - b)
-    # L_q = pi_c lam int (1 + lam (1 - e^{-theta t}) / theta) g dt; p_abandon = theta L_q / lam,
-    # mean wait of all = L_q / lam (Little).
-    p_abandon = math.exp(_log(g.scaled(lambda t: theta - lam * math.expm1(-theta * t))) - log_d)
-    mean_wait_s = math.exp(_log(g.scaled(lambda t: 1.0 - lam * math.expm1(-theta * t) / theta)) - log_d)
-    p_wait, p_abandon = min(1.0, p_wait), min(1.0, p_abandon)
+    law = _ErlangALaw(lam, agents, aht_s, patience_s, log_b)
+    p_wait, p_abandon, mean_wait_s = law.p_wait(), law.p_abandon(), law.mean_wait_s()
     if agents == 0:
         return ErlangAResult(p_wait, p_abandon, math.nan, 0.0, 0.0, mean_wait_s, load, agents)
-
-    # Answered contacts that waited: their waits have density pi_c alpha g(t), t > 0.
-    log_alpha = math.log(alpha)
-    service_level = p_no_wait + math.exp(log_alpha + _log(g.scaled(lambda t: 1.0, sl_threshold_s)) - log_d)
-    wait_sum = math.exp(log_alpha + _log(g.scaled(lambda t: t)) - log_d)
     answered = 1.0 - p_abandon
-    asa_s = wait_sum / answered if answered > 0.0 else math.nan
+    asa_s = law.answered_wait_sum_s() / answered if answered > 0.0 else math.nan
     occupancy = answered * load / agents
-    return ErlangAResult(p_wait, p_abandon, asa_s, min(1.0, max(0.0, service_level)), min(1.0, occupancy),
+    return ErlangAResult(p_wait, p_abandon, asa_s, law.service_level(sl_threshold_s), min(1.0, occupancy),
                          mean_wait_s, load, agents)
+
+
+class _ErlangALaw:
+    """The stationary law of Erlang A with ``agents >= 0`` and a finite, positive mean patience.
+
+    Each metric is one integral of :class:`_GIntegrals` over the law's
+    normaliser, so a caller pays only for the metrics it asks for (the
+    staffing search needs the service level, and the abandonment only when
+    it is bounded).
+    """
+
+    def __init__(self, lam: float, agents: int, aht_s: float, patience_s: float, log_b: float) -> None:
+        self.lam, self.b = lam, math.exp(log_b)
+        self.alpha = agents / aht_s  # c mu: completion rate with all agents busy
+        self.theta = 1.0 / patience_s
+        self.g = g = _GIntegrals(lam, self.alpha, self.theta)
+        self.k = k = g.log_g_peak
+        self.log_b = log_b
+        # Stationary law relative to pi_c: the states below c sum to 1/B - 1 (Erlang B), the states
+        # c, c+1, ... to 1 + lam J with J = int_0^inf g. With J = e^k I (I the scaled integral),
+        # pi_c e^k = 1 / D where D = e^{-k} / B + lam I; everything below is a ratio over D.
+        self.lam_i = lam * g.scaled(lambda t: 1.0)
+        self.log_d = _logaddexp(-k - log_b, math.log(self.lam_i))
+
+    def p_wait(self) -> float:
+        """Probability that a contact waits (finds every agent busy)."""
+        return min(1.0, math.exp(_logaddexp(-self.k, math.log(self.lam_i)) - self.log_d))
+
+    def p_abandon(self) -> float:
+        """Share of contacts who abandon: theta L_q / lam, L_q = pi_c lam int (1 + lam (1 - e^{-theta t}) / theta) g."""
+        lam, theta = self.lam, self.theta
+        return min(1.0, math.exp(_log(self.g.scaled(lambda t: theta - lam * math.expm1(-theta * t))) - self.log_d))
+
+    def mean_wait_s(self) -> float:
+        """Mean wait of all contacts, L_q / lam (Little)."""
+        lam, theta = self.lam, self.theta
+        return math.exp(_log(self.g.scaled(lambda t: 1.0 - lam * math.expm1(-theta * t) / theta)) - self.log_d)
+
+    def service_level(self, threshold_s: float) -> float:
+        """Share of all contacts answered within ``threshold_s``: answered waits have density pi_c alpha g(t), t > 0."""
+        if self.alpha == 0.0:
+            return 0.0
+        p_no_wait = math.exp(-self.k - self.log_b - self.log_d) * (1.0 - self.b)
+        waited = math.exp(math.log(self.alpha) + _log(self.g.scaled(lambda t: 1.0, threshold_s)) - self.log_d)
+        return min(1.0, max(0.0, p_no_wait + waited))
+
+    def answered_wait_sum_s(self) -> float:
+        """Integral of the wait over the answered contacts' wait law (mean wait x share answered)."""
+        return math.exp(math.log(self.alpha) + _log(self.g.scaled(lambda t: t)) - self.log_d)
+
+
+def _erlang_a_meets(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None, sl_threshold_s: float,
+                    sl_target: float, max_abandon: float | None) -> bool:
+    """Whether ``agents`` meet the service-level target (and the abandonment cap), computing only those two."""
+    load = rate_per_hour * aht_s / _SECONDS_PER_HOUR
+    if patience_s is None or patience_s == 0.0 or agents == 0 or load == 0.0:
+        r = _erlang_a_result(rate_per_hour, aht_s, agents, patience_s, sl_threshold_s)
+        return r.service_level >= sl_target and (max_abandon is None or r.p_abandon <= max_abandon)
+    law = _ErlangALaw(rate_per_hour / _SECONDS_PER_HOUR, agents, aht_s, patience_s, _log_erlang_b(agents, load))
+    return law.service_level(sl_threshold_s) >= sl_target and (max_abandon is None or law.p_abandon() <= max_abandon)
 
 
 def _logaddexp(x: float, y: float) -> float:
@@ -465,8 +506,7 @@ def erlang_a_agents_for_sl(rate_per_hour: float, aht_s: float, patience_s: float
         return 0
 
     def meets(n: int) -> bool:
-        r = _erlang_a_result(rate, aht, n, patience, threshold)
-        return r.service_level >= target and (max_abandon is None or r.p_abandon <= max_abandon)
+        return _erlang_a_meets(rate, aht, n, patience, threshold, target, max_abandon)
 
     lo = max(0, math.ceil(target * load) - 1)  # fewer than target * load agents cannot meet the target
     if meets(lo):
