@@ -22,6 +22,12 @@ schedules and orders events exactly as SimPy did: same times (``now +
 delay``), ties in scheduling order, nothing run at the horizon itself unless
 the run drains, so the records are the same, bit for bit.
 
+Compiled: this module, :mod:`sim.agents` and :mod:`sim.knowledge` are compiled
+with mypyc when the package is installed (see :mod:`sim.engine_build`), which
+is why the hot paths use precisely typed lists indexed by channel and issue
+numbers, ``Final`` constants and callbacks bound once per run. The code stays
+plain Python and runs as such, with the same results, where it is not compiled.
+
 Random numbers: the attributes of each issue (segment, type, the decisions of
 its first contact, handling time and patience in every channel) are drawn up
 front per issue from their own streams, so two runs that differ in, say, the
@@ -290,7 +296,7 @@ class JourneyModel:
                 for t in journey.issue_types.values()
             ]
             self.options = [[(c, w) for c, w in enumerate(row) if w > 0] for row in weights]
-            behaviour = self.behaviour = journey.behaviour
+            behaviour = journey.behaviour
             self.max_contacts = behaviour.max_contacts
             self.switch_p = behaviour.switch_probability
             self.retry_p = behaviour.retry_probability
@@ -300,7 +306,6 @@ class JourneyModel:
             self.knowledge = KnowledgeBase(self.types, coverage, journey.knowledge)
         else:
             self.segment = self.itype = np.zeros(0, dtype=int)
-            self.behaviour = Journey.model_fields["behaviour"].default
             self.max_contacts, self.switch_p, self.retry_p = 1, 0.0, 0.0
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
         self.first_service: list[list[float]] = []  # per channel and issue, x the issue type's multiplier
