@@ -78,7 +78,8 @@ class _Periods:
 
     def count(self, k: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
         """How many selected items fall in each period."""
-        return self.total(k, None if mask is None else mask.astype(float))
+        selected = k >= 0 if mask is None else (k >= 0) & mask
+        return np.bincount(k[selected], minlength=self.n)[: self.n].astype(float)
 
     def total(self, k: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         """Sum of ``weights`` (1 each when None) per period."""
