@@ -92,6 +92,10 @@ class EventLoop:
             self._feed_t = self.now + (times[0] - self.now)
             self._feed_seq = self._next_seq()
 
+    def pending(self) -> bool:
+        """Whether any event is still due (in the heap or the feed)."""
+        return bool(self._heap) or self._feed_k < len(self._feed_times)
+
     def _feed_first(self) -> bool:
         """Whether the feed's next arrival is due before the heap's first event."""
         if self._feed_k >= len(self._feed_times):

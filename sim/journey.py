@@ -77,6 +77,8 @@ SELF_RESOLVED: Final = 1
 RESOLVED_STATE: Final = 2
 GAVE_UP: Final = 3
 """Issue states, as in :data:`sim.records.ISSUE_STATES` (``Final``: compiled as constants)."""
+_DRAIN_LIMIT_S: Final = 7 * 86400.0
+"""How long past the horizon a draining run keeps its clock going for work still waiting."""
 _BLOCK: Final = 512
 _LATER_COLUMNS: Final = 16
 _QUEUED: Final = 0
@@ -212,6 +214,7 @@ class JourneyModel:
         self._on_retry: Callable[[tuple[int, int]], None] = self._retry
         self._on_queued_done: Callable[[Work], None] = self._queued_done
         self._on_post_answered: Callable[[Work], None] = self._post_answered
+        self._on_drain_interval: Callable[[int], None] = self._drain_interval
         with _collector_paused():
             self._setup_issues()
 
@@ -610,8 +613,12 @@ class JourneyModel:
                 self._log(work, end_s - work.arrival_s, work.service_s, OUTCOME_WAITING, BY_NONE, False)
 
     # -- clock: staffing, opening hours, articles, snapshots --------------------
-    def _interval(self, k: int) -> None:
-        """A new interval: staffing, opening hours (to agents for posts, to customers for calls and chats)."""
+    def _interval(self, k: int, publish: bool = True) -> None:
+        """A new interval: staffing, opening hours (to agents for posts, to customers for calls and chats).
+
+        ``publish``: the knowledge base also gains the articles written in
+        the interval that ended (not past the horizon: see :meth:`_drain_interval`).
+        """
         for team in self.dispatcher.teams:
             self.dispatcher.set_agents(team, self.teams[team.name].on_duty(k))
         now = k * self.interval_s
@@ -621,7 +628,7 @@ class JourneyModel:
             else:
                 self.customer_open[c] = ch.open_at(now)
         self._open_options = [None] * len(self.options)
-        if k > 0:
+        if k > 0 and publish:
             self.knowledge.publish_articles(self.interval_s)
 
     def _snapshot(self) -> None:
@@ -661,6 +668,26 @@ class JourneyModel:
 
     def _final_snapshot(self, _arg: None) -> None:
         self._snapshot()
+        if self.scenario.horizon.drain:
+            k = interval_count(self.horizon_s, self.interval_s)  # the first interval from the horizon on
+            self.loop.after(k * self.interval_s - self.loop.now, self._on_drain_interval, k)
+
+    def _drain_interval(self, k: int) -> None:
+        """Past the horizon, while the run drains: staffing and opening hours go on as scheduled.
+
+        Contacts in the system at the horizon (and the repeats and retries
+        they lead to) meet the agents and opening hours of the hours they
+        happen in: a post left at night is answered when the channel opens.
+        The clock stops once nothing is due and nothing waits (or a week
+        past the horizon, for work that no agent will ever take). Articles
+        are not published past the horizon, so the knowledge a run ends with
+        does not depend on how long its drain lasts.
+        """
+        waiting = any(self.dispatcher.waiting)
+        if not (self.loop.pending() or waiting) or self.loop.now >= self.horizon_s + _DRAIN_LIMIT_S:
+            return
+        self._interval(k, publish=False)
+        self.loop.after((k + 1) * self.interval_s - self.loop.now, self._on_drain_interval, k + 1)
 
     def _direct(self, arg: tuple[list[float], int, int]) -> None:
         """Contact ``j`` of a direct arrival stream to channel ``c`` (no issue behind it); then the stream's next one is due."""
@@ -701,6 +728,7 @@ class JourneyModel:
         self._on_retry = _ignore
         self._on_queued_done = _ignore
         self._on_post_answered = _ignore
+        self._on_drain_interval = _ignore
 
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop

@@ -414,3 +414,34 @@ def test_reason_codes_agree_with_their_names() -> None:
 
     for code, name in enumerate(records.REASONS):
         assert getattr(records, f"REASON_{name.upper()}") == code
+
+
+def test_a_draining_run_keeps_its_clock_posts_left_at_night_are_answered_next_morning() -> None:
+    """Past the horizon, opening hours and staffing follow the schedule: the backlog is worked when social opens."""
+    data = base_journey(**{
+        "horizon.hours": 20, "horizon.drain": True,
+        "channels.social.open_hours": [8, 17], "channels.social.patience": {"mean_s": 10 * 86400},
+        "channels.social.response_coverage": 1.0,
+        "teams.digital.agents": [0] * 16 + [6] * 18 + [0] * 14,  # digital agents on duty 08:00-17:00 only
+    })
+    records = sim.run(scenario_from_dict(data), seed=4)
+    social = records.channels["social"]
+    late = social.arrival_s >= 17 * 3600.0  # posted after the channel closed
+    assert late.sum() > 20
+    answered = late & (social.outcome == ANSWERED)
+    start = social.arrival_s + social.wait_s
+    # most are answered (patience of days), none before the next morning's opening
+    assert answered.sum() >= 0.8 * late.sum()
+    assert (start[answered] >= 32 * 3600.0 - 1e-6).all()
+    # the run ended once the system was empty: no contact is left waiting
+    assert not (social.outcome == WAITING).any()
+
+
+def test_a_drain_stops_even_when_work_waits_for_agents_who_never_come() -> None:
+    data = base_journey(**{"horizon.hours": 3, "horizon.drain": True, "teams.digital.agents": 0,
+                           "channels.social.response_coverage": 1.0})
+    del data["channels"]["social"]["patience"]  # posts wait for ever
+    records = sim.run(scenario_from_dict(data), seed=2)
+    social = records.channels["social"]
+    assert (social.outcome == WAITING).sum() > 0  # left waiting, reported as such
+    assert records.end_s <= records.horizon_s + 7 * 86400.0 + 2 * 1800.0
