@@ -23,7 +23,6 @@ for why it has its own loop) or, for tests and other models, on a
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -59,12 +58,12 @@ class EventLoop:
     but waits beside the heap instead of going through it.
     """
 
-    __slots__ = ("_heap", "_next_seq", "now", "_feed_times", "_feed_callback", "_feed_k", "_feed_t", "_feed_seq")
+    __slots__ = ("_heap", "_seq", "now", "_feed_times", "_feed_callback", "_feed_k", "_feed_t", "_feed_seq")
 
     def __init__(self) -> None:
         self.now = 0.0
         self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
-        self._next_seq = itertools.count().__next__
+        self._seq = 0  # events scheduled so far: ties in time run in this order
         self._feed_times: list[float] = []
         self._feed_callback: Callable[[int], None] = _ignore_arrival
         self._feed_k = 0  # the next arrival of the feed; past its end when none is left
@@ -73,7 +72,8 @@ class EventLoop:
 
     def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
         """Call ``callback(arg)`` in ``delay_s`` seconds (as SimPy, at ``now + delay_s``)."""
-        heappush(self._heap, (self.now + delay_s, self._next_seq(), callback, arg))
+        self._seq += 1
+        heappush(self._heap, (self.now + delay_s, self._seq, callback, arg))
 
     def feed(self, times: list[float], callback: Callable[[int], None]) -> None:
         """Call ``callback(k)`` at ``times[k]`` for every ``k``, in order (``times`` sorted).
@@ -90,7 +90,8 @@ class EventLoop:
         self._feed_k = 0
         if times:
             self._feed_t = self.now + (times[0] - self.now)
-            self._feed_seq = self._next_seq()
+            self._seq += 1
+            self._feed_seq = self._seq
 
     def pending(self) -> bool:
         """Whether any event is still due (in the heap or the feed)."""
@@ -114,7 +115,8 @@ class EventLoop:
         self._feed_k = k
         if k < len(self._feed_times):
             self._feed_t = self.now + (self._feed_times[k] - self.now)
-            self._feed_seq = self._next_seq()
+            self._seq += 1
+            self._feed_seq = self._seq
 
     def run(self, until: float | None = None) -> None:
         """Run events until none is left, or those due before ``until`` (then the clock reads ``until``).
