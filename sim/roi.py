@@ -106,8 +106,8 @@ class RoiSettings(_Model):
         "to_target",
         description=(
             "fixed: headcount never falls (savings only where costs vary); to_target: FTE follow the service "
-            "targets at once; attrition: FTE rise with the targets at once but fall only as staff leave "
-            "(costs.personnel.attrition_per_year), nobody is laid off"
+            "targets at once (nobody is hired while the team shrinks); attrition: FTE rise with the targets at "
+            "once but fall only as staff leave (costs.personnel.attrition_per_year), nobody is laid off"
         ),
     )
     demand_growth_per_month: float = Field(0.0, ge=-0.2, le=0.2, description="issues and contacts grow by this each month")
@@ -506,17 +506,19 @@ def _staff_month(policy: str, leavers: float, head: tuple[float, float], need: t
 
     ``head`` is last month's headcount (agents, moderators), ``need`` this
     month's requirement, ``leavers`` the share of staff who leave in a month.
-    ``fixed`` and ``to_target`` replace every leaver; ``attrition`` lets the
-    team shrink through leavers alone, hiring only what the requirement asks
-    above the staff who stay.
+    Every policy hires what it pays for above the staff who stay: ``fixed``
+    keeps last month's headcount (or more), ``to_target`` pays exactly the
+    requirement (the excess beyond the month's leavers is let go),
+    ``attrition`` lets the team shrink through leavers alone.
     """
-    if policy == "attrition":
-        staying = [h * (1.0 - leavers) for h in head]
+    staying = [h * (1.0 - leavers) for h in head]
+    if policy == "fixed":
+        paid = [max(h, n) for h, n in zip(head, need)]
+    elif policy == "attrition":
         paid = [max(n, s) for n, s in zip(need, staying)]
-        return paid[0], paid[1], sum(max(0.0, p - s) for p, s in zip(paid, staying))
-    paid = [max(h, n) for h, n in zip(head, need)] if policy == "fixed" else list(need)
-    hires = sum(max(0.0, p - h) for p, h in zip(paid, head)) + leavers * sum(head)
-    return paid[0], paid[1], hires
+    else:
+        paid = list(need)
+    return paid[0], paid[1], sum(max(0.0, p - s) for p, s in zip(paid, staying))
 
 
 def _price(study: RoiStudy, channels: _ChannelFacts, monthly: dict[str, dict[int, dict[str, float]]], scale: float,

@@ -338,7 +338,8 @@ def test_staffing_policies_by_hand() -> None:
 
     leavers = 0.02
     # requirement falls from 100 to 90 agents (moderators steady at 4)
-    assert _staff_month("to_target", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((90.0, 4.0, 0.02 * 104))
+    # to_target: ten agents go (two leave, eight are let go) and nobody is hired for them; the leaving moderator is replaced
+    assert _staff_month("to_target", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((90.0, 4.0, 0.08))
     assert _staff_month("fixed", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((100.0, 4.0, 0.02 * 104))
     # attrition: two agents leave and are not replaced; the moderator who leaves is
     assert _staff_month("attrition", leavers, (100.0, 4.0), (90.0, 4.0)) == pytest.approx((98.0, 4.0, 0.08))
