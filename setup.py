@@ -39,8 +39,14 @@ class OptionalBuildExt(build_ext):
             _warn(f"compiling failed ({exc})")
 
 
+BUILD_COMMANDS = {"build", "build_ext", "bdist_wheel", "editable_wheel", "develop", "install"}
+"""setup.py commands that compile; the metadata steps of an install (egg_info, dist_info) skip mypyc's analysis."""
+
+
 def ext_modules() -> list:
-    """The mypyc extensions, or none (pure Python)."""
+    """The mypyc extensions, or none (pure Python, or a step that builds nothing)."""
+    if not BUILD_COMMANDS.intersection(sys.argv[1:]):
+        return []
     root = Path(__file__).resolve().parent
     if os.environ.get("CCSIM_PURE_PYTHON", "") not in ("", "0"):
         engine_build.forget_compiled_sources(root)

@@ -30,7 +30,9 @@ import numpy as np
 import pandas as pd
 
 from .metrics import busy_integral, staffed_integral
-from .records import ANSWERED, BY_AGENT, BY_PEER, REASONS, SENTIMENTS, JourneyRecords, RunRecords
+from .records import (
+    ANSWERED, BY_AGENT, BY_PEER, REASON_REPEAT, REASON_RETRY, REASON_SWITCH, SENTIMENTS, JourneyRecords, RunRecords,
+)
 
 JOURNEY_SUMMARY_KPIS: dict[str, str] = {
     "issues": "issues",
@@ -51,7 +53,6 @@ POST_KPI_ALIASES: dict[str, str] = {"response_time_s": "mean_response_s"}
 """Further names of social and forum KPIs in ``--json`` -> the KPI they report."""
 
 _DIGITAL = ("chat", "social", "forum")
-_REPEAT, _RETRY, _SWITCH = REASONS.index("repeat"), REASONS.index("retry"), REASONS.index("switch")
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -108,7 +109,7 @@ def _issue_table(j: JourneyRecords, p: _Periods) -> dict[str, np.ndarray]:
     resolved_by_contact = j.issue_resolved & ~j.issue_deflected
     forum = kinds[j.contact_channel] == "forum" if len(j.contact_channel) else np.zeros(0, dtype=bool)
     peer = forum & (j.contact_by == BY_PEER)
-    repeats = p.count(kc, j.contact_reason == _REPEAT)
+    repeats = p.count(kc, j.contact_reason == REASON_REPEAT)
     sentiment = j.contact_sentiment
     posts = p.count(kc, sentiment >= 0)
     table = {
@@ -124,8 +125,8 @@ def _issue_table(j: JourneyRecords, p: _Periods) -> dict[str, np.ndarray]:
         "fcr": _div(p.count(kc, j.contact_resolved & handled), p.count(kc, handled)),
         "repeat_contacts": repeats,
         "repeat_rate": _div(repeats, contacts),
-        "retries": p.count(kc, j.contact_reason == _RETRY),
-        "switches": p.count(kc, j.contact_reason == _SWITCH),
+        "retries": p.count(kc, j.contact_reason == REASON_RETRY),
+        "switches": p.count(kc, j.contact_reason == REASON_SWITCH),
         "escalations": p.count(kc, j.contact_escalated),
         "resolved_rate": _div(p.count(ki, j.issue_resolved), issues),
         "unresolved_issues": issues - p.count(ki, j.issue_resolved),

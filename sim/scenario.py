@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import typing
 from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
@@ -435,45 +436,22 @@ override wins whichever spelling the file used.
 """
 
 
+_KEY_PART = r"(?:\[[^\[\]]*\]|[^.\[\]]+)"
+_DOTTED_KEY = re.compile(rf"{_KEY_PART}(?:\.?\[[^\[\]]*\]|\.{_KEY_PART})*")
+_KEY_PARTS = re.compile(r"\[([^\[\]]*)\]|([^.\[\]]+)")
+
+
 def split_key(key: str) -> list[str]:
     """The parts of a dotted path; a part in brackets is one key even if it holds dots.
 
     ``uncertain[costs.programme.setup_cost].high`` is ``["uncertain",
     "costs.programme.setup_cost", "high"]``: the way to reach entries whose
-    names are themselves dotted paths (the ``uncertain`` section).
+    names are themselves dotted paths (the ``uncertain`` section). Raises
+    ValueError for empty parts and unbalanced brackets.
     """
-    parts: list[str] = []
-    current = ""
-    i = 0
-    while i < len(key):
-        char = key[i]
-        if char == "[":
-            end = key.find("]", i)
-            if end < 0:
-                raise ValueError(f"unbalanced '[' in {key!r}")
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(key[i + 1 : end])
-            i = end + 1
-            if i < len(key) and key[i] not in ".[":
-                raise ValueError(f"expected '.' after ']' in {key!r}")
-            if i < len(key) and key[i] == ".":
-                i += 1
-                if i == len(key):
-                    parts.append("")
-            continue
-        if char == "]":
-            raise ValueError(f"unbalanced ']' in {key!r}")
-        if char == ".":
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-        i += 1
-    if current or (key and key[-1] == "."):
-        parts.append(current)
-    return parts
+    if not _DOTTED_KEY.fullmatch(key):
+        raise ValueError(f"{key!r} is not a dotted path")
+    return [bracketed or plain for bracketed, plain in _KEY_PARTS.findall(key)]
 
 
 def _existing_key(node: Any, parts: list[str]) -> int:

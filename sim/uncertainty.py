@@ -39,8 +39,7 @@ class UniformInput(_Input):
 
     @model_validator(mode="after")
     def _order(self) -> "UniformInput":
-        if not self.high > self.low:
-            raise ValueError(f"needs low < high (got {self.low}, {self.high})")
+        _check_range(self.low, self.high)
         return self
 
     def frozen(self) -> Any:
@@ -105,8 +104,8 @@ class NormalInput(_Input):
 
     @model_validator(mode="after")
     def _order(self) -> "NormalInput":
-        if self.low is not None and self.high is not None and not self.high > self.low:
-            raise ValueError(f"needs low < high (got {self.low}, {self.high})")
+        if self.low is not None and self.high is not None:
+            _check_range(self.low, self.high)
         return self
 
     def frozen(self) -> Any:
@@ -142,13 +141,17 @@ class BetaInput(_Input):
 
     @model_validator(mode="after")
     def _order(self) -> "BetaInput":
-        if not self.high > self.low:
-            raise ValueError(f"needs low < high (got {self.low}, {self.high})")
+        _check_range(self.low, self.high)
         return self
 
     def frozen(self) -> Any:
         """The scipy distribution."""
         return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
+
+
+def _check_range(low: float, high: float) -> None:
+    if not high > low:
+        raise ValueError(f"needs low < high (got {low}, {high})")
 
 
 def _check_three_point(low: float, mode: float, high: float) -> None:

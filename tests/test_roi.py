@@ -234,6 +234,11 @@ def _cli(tmp_path, name: str, workers: int, *extra: str) -> tuple[int, pd.DataFr
 def test_cli_writes_tables_summary_and_is_worker_independent(tmp_path, capsys) -> None:
     code, one, summary = _cli(tmp_path, "one", 1)
     assert code == 0
+    from sim.roi_report import month_text
+
+    payback_row = next(line for line in capsys.readouterr().out.splitlines() if "payback" in line and "│" in line)
+    cells = [cell.strip() for cell in payback_row.split("│") if cell.strip()]
+    assert cells[1:] == [month_text(summary["payback_month"][k]) for k in ("p5", "p50", "p95")]  # as the report reads them
     for key in ("roi", "npv", "payback_month"):
         assert set(summary[key]) == {"p5", "p50", "p95"}
     for key in ("p_never", "p_payback_12m", "p_payback_horizon", "deflected_contacts", "shifted_contacts",

@@ -159,6 +159,8 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _print(summary: dict[str, Any], run, out: Path, quiet: bool) -> None:  # noqa: ANN001 - StudyRun
+    from ..roi_report import month_text  # the report's reading of a quantile between two months
+
     screen = console()
     cur = summary["currency"]
     table = Table(title=f"ROI of the programme: {summary['scenario']} ({summary['replications']} replications x "
@@ -167,12 +169,9 @@ def _print(summary: dict[str, Any], run, out: Path, quiet: bool) -> None:  # noq
     for name in ("measure", "p5", "median", "p95"):
         table.add_column(name, justify="left" if name == "measure" else "right")
 
-    def pay(v: float | None) -> str:
-        return f"month {v:.0f}" if v is not None else f"> {summary['months']}"
-
     table.add_row("NPV", *[_money(summary["npv"][k], cur) for k in ("p5", "p50", "p95")])
     table.add_row("ROI", *[f"{summary['roi'][k]:.0%}" if summary["roi"][k] == summary["roi"][k] else "-" for k in ("p5", "p50", "p95")])
-    table.add_row("payback", *[pay(summary["payback_month"][k]) for k in ("p5", "p50", "p95")])
+    table.add_row("payback", *[month_text(summary["payback_month"][k]) for k in ("p5", "p50", "p95")])
     for key, label in (("deflected_contacts", "deflected issues"), ("shifted_contacts", "contacts in programme channels")):
         table.add_row(label, *[f"{summary[key][k]:,.0f}" for k in ("p5", "p50", "p95")])
     screen.print(table)
