@@ -740,6 +740,12 @@ def _one_replication(task: tuple[Scenario, int, int]) -> dict[str, pd.DataFrame]
     return roi_command(*task)
 
 
+def outcome_values(outcomes: pd.DataFrame, kpi: str, channel: str = "roi") -> pd.Series:
+    """One outcome (or drawn input, channel ``input``) per replication, indexed and sorted by replication."""
+    rows = outcomes[(outcomes["channel"] == channel) & (outcomes["kpi"] == kpi)]
+    return rows.set_index("replication")["value"].sort_index()
+
+
 def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD", level: float = 0.95) -> dict[str, Any]:
     """The manager's numbers over replications: bands, payback chances, noise vs parameters.
 
@@ -749,8 +755,7 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
     gives their share.
     """
     def values(kpi: str, channel: str = "roi") -> pd.Series:
-        rows = outcomes[(outcomes["channel"] == channel) & (outcomes["kpi"] == kpi)]
-        return rows.set_index("replication")["value"].sort_index()
+        return outcome_values(outcomes, kpi, channel)
 
     payback = values("payback_month").to_numpy(dtype=float)
     never = payback > months
@@ -792,6 +797,6 @@ def mean_and_band(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
 
 __all__ = [
     "ARMS", "COST_LINES", "Adoption", "RoiResult", "RoiSettings", "RoiStudy", "arm_scenario", "live_horizon", "measure_month",
-    "mean_and_band", "month_scale", "month_seed", "prepare_study", "quantiles", "replication_inputs", "roi_command",
-    "simulate_roi", "simulated_months", "summarise_outcomes", "uncertainty_split", "with_inputs",
+    "mean_and_band", "month_scale", "month_seed", "outcome_values", "prepare_study", "quantiles", "replication_inputs",
+    "roi_command", "simulate_roi", "simulated_months", "summarise_outcomes", "uncertainty_split", "with_inputs",
 ]

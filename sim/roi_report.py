@@ -35,6 +35,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # no
 from scipy import stats  # noqa: E402
 
 from .costs import COST_LINES, PROGRAMME_LINES  # noqa: E402
+from .roi import outcome_values  # noqa: E402
 
 FIGURES = {
     "fan": "fan_chart.png",
@@ -143,11 +144,6 @@ def _quantile_rows(table: pd.DataFrame, qs: Sequence[float]) -> pd.DataFrame:
     return pd.DataFrame({q: table.quantile(q, axis=1) for q in qs})
 
 
-def _outcome(outcomes: pd.DataFrame, kpi: str, channel: str = "roi") -> pd.Series:
-    rows = outcomes[(outcomes["channel"] == channel) & (outcomes["kpi"] == kpi)]
-    return rows.set_index("replication")["value"].sort_index()
-
-
 def _currency(summary: Mapping[str, Any]) -> str:
     return str(summary.get("currency") or "USD")
 
@@ -159,7 +155,7 @@ def input_drivers(outcomes: pd.DataFrame, kpi: str = "npv") -> pd.DataFrame:
     (or fewer than three replications) gets NaN. Empty when the study had no
     uncertain inputs.
     """
-    target = _outcome(outcomes, kpi)
+    target = outcome_values(outcomes, kpi)
     drawn = outcomes[outcomes["channel"] == "input"]
     rows = []
     for name, values in drawn.groupby("kpi", sort=False):
@@ -254,7 +250,7 @@ def payback_chart(outcomes: pd.DataFrame, summary: Mapping[str, Any], path: str 
     Returns the PNG written.
     """
     fig, ax = plt.subplots(figsize=(10, 4.2))
-    payback = _outcome(outcomes, "payback_month").dropna().to_numpy(dtype=float)
+    payback = outcome_values(outcomes, "payback_month").dropna().to_numpy(dtype=float)
     horizon = int(summary.get("months") or (payback.max() - 1 if len(payback) else 12))
     if not len(payback):
         _no_data(ax, "no payback months in the results")
