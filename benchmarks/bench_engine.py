@@ -28,7 +28,7 @@ import numpy as np
 import simpy
 
 import sim
-from sim.scenario import scenario_from_dict
+from sim.spec.scenario import scenario_from_dict
 
 AHT_S = 180.0
 

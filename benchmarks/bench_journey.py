@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim.metrics import run_interval_kpis, run_kpis
+from sim.analysis.metrics import run_interval_kpis, run_kpis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_engine import WORKLOADS, best_rate, run_ccsim  # noqa: E402

@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_staffing.py [--replications 10] [--workers 2]
 
-Runs ``sim.staffing.required_agents`` on ``scenarios/three-channel-day.yaml``
+Runs ``sim.studies.staffing.required_agents`` on ``scenarios/three-channel-day.yaml``
 (15-minute intervals; phone 80/20, chat 80/60, social 90/3600) and prints the
 wall time, the number of simulations of the day the search needed and the
 agent-hours by each method. Target: under 60 s on a 2-core machine.
@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import sim
-from sim.staffing import required_agents, staffing_totals
+from sim.studies.staffing import required_agents, staffing_totals
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "three-channel-day.yaml"
 TARGETS = ["phone=80/20", "chat=80/60", "social=90/3600"]

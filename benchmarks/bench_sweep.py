@@ -24,8 +24,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor  # noqa: E402
-from sim.sweep import plan_sweep, run_plan  # noqa: E402
+from sim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor  # noqa: E402
+from sim.studies.sweep import plan_sweep, run_plan  # noqa: E402
 
 SPEC = """\
 name: benchmark sweep (100 points)

@@ -11,12 +11,12 @@ The Python API in a nutshell::
 
 from pathlib import Path as _Path
 
-from .engine_build import select_engine as _select_engine
+from sim.engine_build import select_engine as _select_engine
 
 ENGINE = _select_engine(_Path(__file__).resolve().parent)
 """Which omnichannel engine this process runs: compiled (mypyc) or pure Python, and why."""
 
-from .erlang import (  # noqa: E402  (the engine is chosen before its modules are imported)
+from sim.analysis.erlang import (  # noqa: E402  (the engine is chosen before its modules are imported)
     erlang_a_agents_for_sl,
     erlang_a_metrics,
     erlang_b,
@@ -24,10 +24,10 @@ from .erlang import (  # noqa: E402  (the engine is chosen before its modules ar
     erlang_c_agents_for_sl,
     erlang_c_metrics,
 )
-from .errors import InputError, ScenarioError
-from .model import run
-from .runner import SimulationResult, simulate
-from .scenario import Scenario, load_scenario, scenario_from_dict
+from sim.errors import InputError, ScenarioError
+from sim.engine.model import run
+from sim.studies.runner import SimulationResult, simulate
+from sim.spec.scenario import Scenario, load_scenario, scenario_from_dict
 
 __version__ = "0.1.0"
 

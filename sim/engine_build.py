@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-COMPILED_SOURCES = ("sim/agents.py", "sim/knowledge.py", "sim/journey.py")
+COMPILED_SOURCES = ("sim/engine/agents.py", "sim/engine/knowledge.py", "sim/engine/journey.py")
 """Modules compiled by mypyc, relative to the directory holding the package, in import order."""
 RECORD_NAME = "_compiled_sources.json"
 """File beside the package's modules with the digests of the sources last compiled."""
@@ -84,7 +84,7 @@ def _load_source(name: str, path: Path) -> ModuleType:
         del sys.modules[name]
         raise
     parent, _, child = name.rpartition(".")
-    setattr(sys.modules[parent], child, module)
+    setattr(importlib.import_module(parent), child, module)
     return module
 
 
@@ -96,8 +96,7 @@ def select_engine(package_dir: Path) -> str:
     them run compiled or all from source, never a mix.
     """
     root = package_dir.parent
-    stems = [Path(path).stem for path in COMPILED_SOURCES]
-    if not all(_has_extension(package_dir, stem) for stem in stems):
+    if not all(_has_extension(root / Path(path).parent, Path(path).stem) for path in COMPILED_SOURCES):
         return "pure Python (not compiled)"
     reason = _pure_reason(root)
     if reason is None:

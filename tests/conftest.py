@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sim.scenario import Scenario, scenario_from_dict
+from sim.spec.scenario import Scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.design import full_grid, latin_hypercube, saltelli_design, saltelli_matrices, scale_unit, sobol_points
+from sim.studies.design import full_grid, latin_hypercube, saltelli_design, saltelli_matrices, scale_unit, sobol_points
 
 
 def test_full_grid_has_every_combination_last_factor_fastest() -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
-from sim.distributions import Distribution, cv_of, sample
+from sim.spec.distributions import Distribution, cv_of, sample
 
 ADAPTER = TypeAdapter(Distribution)
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.metrics import busy_integral, channel_kpis, staffed_integral
-from sim.records import ABANDONED, ANSWERED, WAITING
+from sim.analysis.metrics import busy_integral, channel_kpis, staffed_integral
+from sim.engine.records import ABANDONED, ANSWERED, WAITING
 
 from .conftest import queue_scenario
 
@@ -161,7 +161,7 @@ def test_staffed_integral_of_step_function() -> None:
     seed=st.integers(0, 2**32 - 1),
 )
 def test_interval_kpis_match_a_direct_count_of_each_interval(rate, agents, patience, warmup, seed) -> None:
-    from sim.metrics import interval_kpis
+    from sim.analysis.metrics import interval_kpis
 
     records = sim.run(queue_scenario(rate, 180.0, agents, patience, hours=3, interval_minutes=15), seed=seed)
     rec = records.channels["phone"]

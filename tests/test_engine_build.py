@@ -64,13 +64,13 @@ def test_engine_is_compiled_where_a_compiler_exists() -> None:
     if os.environ.get(engine_build.PURE_ENV, "") not in ("", "0"):
         pytest.skip(f"{engine_build.PURE_ENV} asks for the pure-Python engine")
     assert sim.ENGINE == "compiled (mypyc)", sim.ENGINE
-    assert sim.journey.__file__.endswith(tuple(ext for ext in (".so", ".pyd")))
+    assert sim.engine.journey.__file__.endswith(tuple(ext for ext in (".so", ".pyd")))
 
 
 def _fake_tree(tmp_path: Path) -> Path:
     package = tmp_path / "sim"
-    package.mkdir()
     for source in engine_build.COMPILED_SOURCES:
+        (tmp_path / source).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / source, tmp_path / source)
     return package
 
@@ -80,8 +80,8 @@ def test_a_source_edited_after_the_build_is_detected(tmp_path: Path) -> None:
     engine_build.record_compiled_sources(tmp_path)
     assert engine_build._pure_reason(tmp_path) is None
     recorded = json.loads((package / engine_build.RECORD_NAME).read_text())
-    assert recorded["sim/journey.py"] == hashlib.sha256((package / "journey.py").read_bytes()).hexdigest()
-    with (package / "journey.py").open("a") as f:
+    assert recorded["sim/engine/journey.py"] == hashlib.sha256((package / "engine" / "journey.py").read_bytes()).hexdigest()
+    with (package / "engine" / "journey.py").open("a") as f:
         f.write("# edited\n")
     assert "other sources" in engine_build._pure_reason(tmp_path)
     engine_build.forget_compiled_sources(tmp_path)
@@ -101,7 +101,7 @@ def test_the_environment_variable_forces_python(tmp_path: Path, monkeypatch: pyt
 
 
 def test_version_names_the_engine(capsys: pytest.CaptureFixture[str]) -> None:
-    from sim.cli import main
+    from sim.cli.main import main
 
     with pytest.raises(SystemExit):
         main(["--version"])

@@ -1,6 +1,6 @@
 """Analytic Erlang B / C / A formulas against textbook values and independent solutions.
 
-The Erlang A values (computed in ``sim.erlang`` from the Mandelbaum-Zeltyn
+The Erlang A values (computed in ``sim.analysis.erlang`` from the Mandelbaum-Zeltyn
 integral representation) are checked against a truncated CTMC solved as a
 linear system, against phase-type absorption computations for the waits,
 against a log-space series at 2,000 agents and against a small Monte Carlo.
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
 
-from sim.erlang import (
+from sim.analysis.erlang import (
     ErlangAResult,
     ErlangCResult,
     erlang_a_agents_for_sl,
@@ -339,7 +339,7 @@ def _stationary(lam: float, mu: float, theta: float, c: int, states: int) -> np.
 def test_series_branches_of_helpers(x: float) -> None:
     from decimal import Decimal, localcontext
 
-    from sim.erlang import _expm1_plus_x_over_theta, _u_minus_log1p_u
+    from sim.analysis.erlang import _expm1_plus_x_over_theta, _u_minus_log1p_u
 
     with localcontext() as ctx:
         ctx.prec = 60

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import sim
-from sim.calibrate import CalibrationOptions, DutyRule, agents_on_duty, calibrate, interval_counts, log_from_records
-from sim.calllog import CLEAN_COLUMNS, queue_calls
-from sim.estimators import (
+from sim.studies.calibrate import CalibrationOptions, DutyRule, agents_on_duty, calibrate, interval_counts, log_from_records
+from sim.io.calllog import CLEAN_COLUMNS, queue_calls
+from sim.analysis.estimators import (
     censored_mean_cv_fit,
     exponential_censored,
     fit_gamma,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.files import finite_or_none, json_ready, write_atomic, write_parquet
+from sim.io.files import finite_or_none, json_ready, write_atomic, write_parquet
 
 
 def test_json_ready_makes_numpy_and_non_finite_values_plain() -> None:

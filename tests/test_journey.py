@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.agents import ChannelRouting, Dispatcher, Work
-from sim.erlang import erlang_a_metrics, erlang_c_metrics
-from sim.journey_spec import Knowledge, Team
-from sim.knowledge import KnowledgeBase
-from sim.records import ABANDONED, ANSWERED, BLOCKED, ISSUE_STATES, WAITING
-from sim.scenario import ScenarioError, scenario_from_dict, uses_journey_engine
+from sim.engine.agents import ChannelRouting, Dispatcher, Work
+from sim.analysis.erlang import erlang_a_metrics, erlang_c_metrics
+from sim.spec.journey import Knowledge, Team
+from sim.engine.knowledge import KnowledgeBase
+from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, ISSUE_STATES, WAITING
+from sim.spec.scenario import ScenarioError, scenario_from_dict, uses_journey_engine
 
 from .conftest import SCENARIOS, queue_scenario
 
@@ -74,7 +74,7 @@ def journey_kpis(data: dict[str, Any], replications: int, seed: int = 3) -> dict
 
 def paired_lower_bound(a: np.ndarray, b: np.ndarray) -> float:
     """Lower end of the 95 % interval of mean(a - b) over paired replications."""
-    return sim.metrics.confidence_interval(a - b, 0.95)[1]
+    return sim.analysis.metrics.confidence_interval(a - b, 0.95)[1]
 
 
 # -- conservation -------------------------------------------------------------
@@ -131,7 +131,7 @@ def test_every_issue_ends_in_exactly_one_state(data: dict[str, Any], seed: int) 
     for name, rec in records.channels.items():
         outcomes = np.bincount(rec.outcome, minlength=4)
         assert outcomes.sum() == len(rec.arrival_s)
-        kpis = sim.metrics.channel_kpis(rec, records.warmup_s, records.horizon_s)
+        kpis = sim.analysis.metrics.channel_kpis(rec, records.warmup_s, records.horizon_s)
         assert kpis["offered"] == kpis["answered"] + kpis["abandoned"] + kpis["in_system_at_end"] + kpis["blocked"]
     assert (np.diff(j.snap_coverage, axis=0) >= -1e-12).all()  # knowledge never shrinks
 
@@ -358,7 +358,7 @@ def test_shipped_omnichannel_scenario_reports_every_family() -> None:
 
 
 def test_cli_runs_an_omnichannel_scenario_with_a_roster_to_json(tmp_path, capsys) -> None:
-    from sim.cli import main
+    from sim.cli.main import main
 
     code = main(["run", str(SCENARIOS / "omnichannel-day.yaml"), "-r", "2", "--set", "horizon.hours=12", "--json", "--days",
                  "--roster", str(SCENARIOS.parent / "experiments" / "omnichannel" / "roster.csv")])
@@ -410,7 +410,7 @@ def test_mutated_journey_scenarios_load_or_raise_scenario_error(path: list[str],
 
 
 def test_reason_codes_agree_with_their_names() -> None:
-    from sim import records
+    from sim.engine import records
 
     for code, name in enumerate(records.REASONS):
         assert getattr(records, f"REASON_{name.upper()}") == code

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.cli import main
+from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.scenario import load_scenario, read_yaml_mapping, scenario_from_dict
+from sim.spec.scenario import load_scenario, read_yaml_mapping, scenario_from_dict
 
 from .conftest import SCENARIOS
 
@@ -35,7 +35,7 @@ def per_replication(name: str, overrides: list[str], replications: int = 3, seed
 
 def paired_lower_bound(a: np.ndarray, b: np.ndarray) -> float:
     """Lower end of the 95 % interval of mean(a - b) over paired replications."""
-    return sim.metrics.confidence_interval(a - b, 0.95)[1]
+    return sim.analysis.metrics.confidence_interval(a - b, 0.95)[1]
 
 
 # -- the files ------------------------------------------------------------------------

@@ -13,14 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.cli import main
-from sim.costs import CostModel, MonthWorkload, amortisation, monthly_costs, npv, payback_month, roi
+from sim.cli.main import main
+from sim.analysis.costs import CostModel, MonthWorkload, amortisation, monthly_costs, npv, payback_month, roi
 from sim.errors import ScenarioError
-from sim.fte import required_agent_hours, servers_for_target
-from sim.roi import (
+from sim.analysis.fte import required_agent_hours, servers_for_target
+from sim.studies.roi import (
     Adoption, _carry_knowledge, live_horizon, prepare_study, quantiles, roi_command, uncertainty_split,
 )
-from sim.uncertainty import INPUTS_ADAPTER, PertInput, draw_inputs
+from sim.spec.uncertainty import INPUTS_ADAPTER, PertInput, draw_inputs
 
 SCENARIO = "scenarios/roi-mid-size.yaml"
 FAST = ["roi.months=3", "roi.simulate_every=1", "roi.noise_pairs=0", "journey.issues.rate_per_hour=120"]
@@ -234,7 +234,7 @@ def _cli(tmp_path, name: str, workers: int, *extra: str) -> tuple[int, pd.DataFr
 def test_cli_writes_tables_summary_and_is_worker_independent(tmp_path, capsys) -> None:
     code, one, summary = _cli(tmp_path, "one", 1)
     assert code == 0
-    from sim.roi_report import month_text
+    from sim.report.roi_report import month_text
 
     payback_row = next(line for line in capsys.readouterr().out.splitlines() if "payback" in line and "│" in line)
     cells = [cell.strip() for cell in payback_row.split("│") if cell.strip()]
@@ -272,9 +272,9 @@ def test_cli_bad_scenario_value_exits_2_with_the_key(tmp_path, capsys) -> None:
 
 
 def test_roi_examples_plan_and_a_roi_sweep_runs(tmp_path) -> None:
-    from sim.executors import SerialExecutor
-    from sim.sensitivity import plan_sensitivity
-    from sim.sweep import plan_sweep, run_plan
+    from sim.studies.executors import SerialExecutor
+    from sim.studies.sensitivity import plan_sensitivity
+    from sim.studies.sweep import plan_sweep, run_plan
 
     grid = plan_sweep("experiments/roi-deflection-cost.yaml")
     assert len(grid.points) == 16 and grid.command == "roi"
@@ -293,7 +293,7 @@ def test_roi_examples_plan_and_a_roi_sweep_runs(tmp_path) -> None:
 
 
 def test_python_api_matches_the_command(tmp_path) -> None:
-    from sim.roi import simulate_roi
+    from sim.studies.roi import simulate_roi
 
     _, months, summary = _cli(tmp_path, "cmd", 1)
     scenario = sim.load_scenario(SCENARIO, ["roi.months=2", "roi.simulate_every=1", "roi.noise_pairs=1",
@@ -339,7 +339,7 @@ def test_generated_roi_sections_prepare_or_raise_scenario_error(changes) -> None
 
 
 def test_staffing_policies_by_hand() -> None:
-    from sim.roi import _staff_month
+    from sim.studies.roi import _staff_month
 
     leavers = 0.02
     # requirement falls from 100 to 90 agents (moderators steady at 4)

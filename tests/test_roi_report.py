@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.costs import COST_LINES, PROGRAMME_LINES
-from sim.roi import summarise_outcomes
-from sim.roi_report import (
+from sim.analysis.costs import COST_LINES, PROGRAMME_LINES
+from sim.studies.roi import summarise_outcomes
+from sim.report.roi_report import (
     BAND_COLOURS, FIGURES, cost_breakdown_chart, fan_chart, input_drivers, kpi_chart, money, month_text,
     payback_chart, percent, summary_sentences, write_report,
 )

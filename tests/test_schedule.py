@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import main as cli
+from sim.cli.main import main as cli
 from sim.errors import InputError
-from sim.roster import (
+from sim.spec.roster import (
     Break,
     Requirements,
     Shift,
@@ -21,7 +21,7 @@ from sim.roster import (
     read_roster,
     read_shift_types,
 )
-from sim.schedule import coverage, plan_roster, pooled_ratio, schedule_roster, solve_schedule
+from sim.studies.schedule import coverage, plan_roster, pooled_ratio, schedule_roster, solve_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFORCE = ROOT / "experiments" / "workforce"
@@ -223,7 +223,7 @@ def _small_day() -> sim.Scenario:
 
 def test_staff_then_schedule_meets_the_targets_after_repair() -> None:
     scenario = _small_day()
-    table = sim.staffing.required_agents(scenario, replications=5, seed=2)
+    table = sim.studies.staffing.required_agents(scenario, replications=5, seed=2)
     needs = Requirements(60, {"phone": table.sort_values("interval")["simulated_agents"].to_numpy()})
     types = [ShiftType("four", tuple(range(6 * 60, 14 * 60, 60)), 240, (), cost=4.0),
              ShiftType("eight", tuple(range(6 * 60, 10 * 60, 60)), 480, (Break(240, 60),), cost=7.5)]

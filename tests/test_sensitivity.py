@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.design import saltelli_design, saltelli_matrices, scale_unit
-from sim.sensitivity import (
+from sim.cli.main import main
+from sim.studies.design import saltelli_design, saltelli_matrices, scale_unit
+from sim.studies.sensitivity import (
     LognormalInput, TriangularInput, UniformInput, input_values, plan_sensitivity, sobol_indices, split_saltelli,
     tornado_bounds, tornado_effects,
 )
-from sim.sweep import SweepSpecError
+from sim.studies.sweep import SweepSpecError
 
 from .conftest import SCENARIOS
 

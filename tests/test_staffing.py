@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.cli import main as cli
+from sim.cli.main import main as cli
 from sim.errors import InputError
-from sim.roster import Roster, Shift
-from sim.schedule import evaluate_roster
-from sim.staffing import (
+from sim.spec.roster import Roster, Shift
+from sim.studies.schedule import evaluate_roster
+from sim.studies.staffing import (
     ServiceTarget,
     parse_channel_fractions,
     parse_target,
@@ -75,7 +75,7 @@ def test_staff_command_rejects_bad_options_with_exit_2(argv: list[str], fragment
 
 
 # ---------------------------------------------------------------------------
-# The simulation side agrees with sim.metrics
+# The simulation side agrees with sim.analysis.metrics
 
 
 def test_pooled_counts_match_the_metrics_definitions() -> None:

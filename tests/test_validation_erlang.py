@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 import sim
-from sim.erlang import erlang_a_metrics, erlang_c_metrics
+from sim.analysis.erlang import erlang_a_metrics, erlang_c_metrics
 
 from .conftest import queue_scenario
 

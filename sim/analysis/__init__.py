@@ -1,0 +1,1 @@
+"""Analysis of simulated records and queueing theory: KPIs, Erlang formulas, estimators, costs."""

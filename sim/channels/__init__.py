@@ -1,1 +1,0 @@
-"""Channel mechanics: the queues contacts wait in and the agents that serve them."""

@@ -1,0 +1,134 @@
+"""``ccsim schedule``: least-cost shifts covering a staffing requirement, then evaluated by simulation."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.table import Table
+
+from contextlib import nullcontext as _null
+
+from sim.cli.console import console
+from sim.spec.roster import COVERAGE_RULES, read_requirements, read_shift_types
+from sim.spec.scenario import load_scenario
+from sim.cli.commands.evaluate import print_report, write_report
+from sim.cli.commands.staff import add_run_options, add_target_options, check_replications, out_dir, targets_from_args, workers_from_args
+
+HELP = """\
+Choose how many agents to put on each allowed shift so that every interval's
+requirement is covered at least cost (an integer program solved with
+scipy.optimize.milp, one per team), then simulate SCENARIO with the resulting
+roster and report where it misses the targets.
+
+REQ.csv: the staffing.csv written by `ccsim staff` (its simulated_agents
+column) or a plain file with columns interval,channel,agents (interval as
+HH:MM). Rows of several days fold onto one day (largest value per time).
+
+SHIFTS.yaml:
+
+  shifts:
+    - name: early            # unique name
+      starts: {from: "06:00", to: "09:00", every_min: 30}   # or ["06:00", "06:30"]
+      length_min: 480         # paid minutes, breaks included
+      breaks: "120+15;240+30;390+15"   # OFFSET+LENGTH minutes from the start
+      cost: 8.0               # per shift (default: paid hours)
+      teams: [phone, chat]    # optional: who may work it (default: every team)
+      max_count: 40           # optional: most agents per start time
+
+After solving, the roster is simulated. Covering every interval does not by
+itself guarantee the targets (surplus agents move waiting around, and a
+requirement is an estimate), so with --repair N (default 2) every interval
+that misses gets one more agent of requirement and the program is solved
+and simulated again, up to N times. --repair 0 reports the plain solution.
+
+An agent counts in an interval under --rule (majority: present more than
+half of it; minimum: present all of it); the same rule is used for the
+coverage constraints and for the evaluation.
+
+Writes OUT/schedule.csv (chosen shifts and cost), OUT/roster.csv (readable by
+`ccsim evaluate --roster`), OUT/coverage.csv and .png, OUT/evaluation.csv and
+OUT/service_level.png.
+
+examples:
+  ccsim schedule scenarios/three-channel-day.yaml --requirements out/staff/staffing.csv \\
+      --shifts experiments/workforce/shifts.yaml --target phone=80/20 --target chat=80/60 \\
+      --target social=90/3600 --out out/schedule
+  ccsim schedule scenarios/three-channel-day.yaml --requirements experiments/workforce/requirements.csv \\
+      --shifts experiments/workforce/shifts.yaml --no-evaluate
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``schedule``."""
+    p = sub.add_parser("schedule", help="least-cost shifts covering a requirement (integer program), then simulated",
+                       description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    p.add_argument("--requirements", required=True, metavar="REQ.csv", help="agents needed per interval and channel")
+    p.add_argument("--shifts", required=True, metavar="SHIFTS.yaml", help="allowed shift types")
+    add_target_options(p)
+    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority", help="how breaks and shift edges round to agents per interval")
+    p.add_argument("--no-evaluate", action="store_true", help="only solve the schedule, do not simulate it")
+    p.add_argument("--repair", type=int, default=2, metavar="N",
+                   help="rounds of adding agents where the simulated roster misses, re-solving each time (default 2)")
+    p.add_argument("--out", metavar="DIR", help="folder for schedule.csv, roster.csv, coverage and evaluation files")
+    add_run_options(p, "default: the scenario's")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Solve, print, evaluate."""
+    from sim.errors import InputError
+    from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule
+    from sim.report.staffing_plots import plot_coverage
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    check_replications(args)
+    targets, limits = targets_from_args(args)
+    minutes = int(scenario.horizon.interval_minutes)
+    requirements = read_requirements(args.requirements, minutes, channels=scenario.channels)
+    types = read_shift_types(args.shifts)
+    if args.repair < 0:
+        raise InputError("--repair", None, "must be at least 0")
+    out = out_dir(args.out)
+    report = None
+    if args.no_evaluate:
+        plan = solve_schedule(requirements, types, rule=args.rule, source=args.shifts)
+        roster = schedule_roster(plan, types, source="schedule")
+    else:
+        reps = args.replications or scenario.replications
+        with console(stderr=True).status(f"solving and simulating ({reps} replications per round)") if not args.quiet else _null():
+            plan, roster, report = plan_roster(scenario, requirements, types, targets, rule=args.rule, max_abandon=limits or None,
+                                               repair_rounds=args.repair, replications=reps, seed=args.seed,
+                                               workers=workers_from_args(args), source=args.shifts)
+    cover = coverage(requirements, roster, minutes, args.rule)
+    c = console()
+    t = Table(title=f"Schedule: total cost {plan.attrs['total_cost']:,.2f}", title_justify="left", header_style="bold")
+    for col in ("team", "shift", "start", "length_min", "breaks", "headcount", "cost"):
+        t.add_column(col, justify="right" if col in ("length_min", "headcount", "cost") else "left")
+    for r in plan.itertuples(index=False):
+        t.add_row(r.team, r.shift, r.start, str(r.length_min), r.breaks or "-", str(r.headcount), f"{r.cost:,.2f}")
+    c.print(t)
+    for team, ok in plan.attrs["optimal"].items():
+        if not ok:
+            c.print(f"[yellow]{team}: the solver stopped at its time limit; the schedule is feasible but not proven optimal[/]")
+    t = Table(title="Coverage per channel (agent-intervals over the day)", title_justify="left", header_style="bold")
+    for col in ("channel", "required", "scheduled", "surplus", "uncovered intervals"):
+        t.add_column(col, justify="left" if col == "channel" else "right")
+    for name, g in cover.groupby("channel", sort=False):
+        t.add_row(name, str(g["required"].sum()), str(g["scheduled"].sum()), str(g["surplus"].sum()), str(int((g["surplus"] < 0).sum())))
+    c.print(t)
+    if out is not None:
+        plan.to_csv(out / "schedule.csv", index=False)
+        roster.write_csv(out / "roster.csv")
+        cover.to_csv(out / "coverage.csv", index=False)
+        plot_coverage(cover, out / "coverage.png")
+    if report is not None:
+        rounds = report.attrs["repair_rounds_used"]
+        c.print(f"[bold]Simulated with this roster[/] ({report.attrs['replications']} replications, seed {report.attrs['seed']}; "
+                f"{rounds} repair round{'s' if rounds != 1 else ''})")
+        print_report(c, report)
+        if out is not None:
+            write_report(report, out, title="Scheduled roster: service level through the day")
+    if out is not None:
+        c.print(f"wrote {out}/schedule.csv, roster.csv, coverage.csv/.png" + ("" if args.no_evaluate else ", evaluation.csv, service_level.png"))
+    return 0

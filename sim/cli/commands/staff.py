@@ -1,0 +1,190 @@
+"""``ccsim staff``: agents needed per interval and channel, by Erlang C, Erlang A and simulation."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+from rich.table import Table
+
+from sim.cli.console import console, format_value, progress_bar
+from sim.errors import InputError
+from sim.spec.scenario import Scenario, load_scenario
+
+HELP = """\
+Find, for every planning interval and channel of SCENARIO, the fewest agents
+that meet the service targets, by simulation. The search starts from the
+Erlang A answer (channels with patience) or the Erlang C answer, simulates
+the whole horizon (queues carry over between intervals) with --replications
+runs on common random numbers, raises intervals that miss and lowers
+intervals with slack until no interval can change. Service level is
+answered within T / offered, pooled over the replications.
+
+Targets: --target CHANNEL=PERCENT/SECONDS (repeatable), e.g. phone=80/20,
+chat=80/60, social=90/3600 (or 90/1h). Channels without --target use the
+scenario's sl_target and sl_threshold_s. --max-abandon CHANNEL=FRACTION adds
+a ceiling on the abandon rate. --shrinkage (FRACTION for every channel, or
+CHANNEL=FRACTION, repeatable) converts agents into paid FTE:
+required_fte = agents / (1 - shrinkage).
+
+--stationary instead solves every interval alone, its rate held constant
+for 8 hours: no queue carries over, which is what Erlang C and A assume.
+
+Writes OUT/staffing.csv (one row per interval and channel: interval_start,
+channel, offered_per_hour, erlang_c_agents, erlang_a_agents (empty without
+patience), simulated_agents, service_level, abandon_rate and asa_s as
+simulated at that staffing, meets_target, shrinkage, required_fte, ...),
+OUT/staffing.png and OUT/search.json. `ccsim schedule --requirements
+OUT/staffing.csv` turns it into shifts.
+
+examples:
+  ccsim staff scenarios/three-channel-day.yaml --target phone=80/20 \\
+      --target chat=80/60 --target social=90/3600 --shrinkage 0.3 --out out/staff
+  ccsim staff scenarios/phone-day.yaml --target phone=80/20 --max-abandon phone=0.05 \\
+      --replications 20 --workers 2 --out out/phone
+"""
+
+
+def add_target_options(p: argparse.ArgumentParser) -> None:
+    """The --target and --max-abandon options shared by the workforce commands."""
+    p.add_argument("--target", action="append", default=[], metavar="CH=PCT/SEC",
+                   help="service target of a channel, e.g. phone=80/20 (repeatable; default: the scenario's)")
+    p.add_argument("--max-abandon", action="append", default=[], metavar="CH=FRACTION",
+                   help="highest acceptable abandon rate, e.g. phone=0.05 (repeatable)")
+
+
+def add_run_options(p: argparse.ArgumentParser, default_replications: str) -> None:
+    """Scenario overrides, replications, seed, workers and quiet, shared by the workforce commands."""
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario value by its dotted path (repeatable)")
+    p.add_argument("--replications", "-r", type=int, metavar="N", help=f"replications per simulation ({default_replications})")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (results do not depend on it; 0 = one per core)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def targets_from_args(args: argparse.Namespace):
+    """Parsed (targets, max_abandon) from --target/--max-abandon."""
+    from sim.studies.staffing import parse_channel_fractions, parse_target
+
+    targets = [parse_target(t) for t in args.target]
+    limits = parse_channel_fractions(args.max_abandon, "--max-abandon")
+    return targets, limits
+
+
+def workers_from_args(args: argparse.Namespace) -> int:
+    """--workers with 0 meaning one per core."""
+    return args.workers if args.workers > 0 else (os.cpu_count() or 1)
+
+
+def check_replications(args: argparse.Namespace) -> None:
+    """Reject --replications below 1."""
+    if args.replications is not None and args.replications < 1:
+        raise InputError("--replications", None, "must be at least 1")
+
+
+def out_dir(path: str | None) -> Path | None:
+    """Create the output folder (InputError when it cannot be)."""
+    if path is None:
+        return None
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", path, "exists and is not a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("--out", path, f"cannot be created ({exc})") from None
+    return out
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``staff``."""
+    p = sub.add_parser("staff", help="agents needed per interval (Erlang C, Erlang A, simulation)", description=HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
+    add_target_options(p)
+    p.add_argument("--shrinkage", action="append", default=[], metavar="FRACTION|CH=FRACTION",
+                   help="share of paid time not on contacts, for required_fte (repeatable per channel; default 0)")
+    p.add_argument("--min-agents", type=int, default=0, metavar="N", help="agents in intervals without arrivals (default 0)")
+    p.add_argument("--max-evaluations", type=int, default=60, metavar="N",
+                   help="cap on simulations of the horizon in the search (default 60)")
+    p.add_argument("--stationary", action="store_true",
+                   help="solve each interval on its own with its rate held constant (no carry-over; the simulated "
+                        "counterpart of Erlang C/A) instead of simulating the whole horizon")
+    p.add_argument("--intervals", action="store_true", help="print every interval, not only the totals")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for staffing.csv, staffing.png and search.json")
+    add_run_options(p, "default 10")
+    p.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Search the staffing, write the table and figure, print a summary."""
+    from sim.studies.staffing import parse_channel_fractions, required_agents
+    from sim.report.staffing_plots import plot_staffing
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    check_replications(args)
+    targets, limits = targets_from_args(args)
+    shrinkage = parse_channel_fractions(args.shrinkage, "--shrinkage") or 0.0
+    if args.min_agents < 0:
+        raise InputError("--min-agents", None, "must be at least 0")
+    if args.max_evaluations < 1:
+        raise InputError("--max-evaluations", None, "must be at least 1")
+    out = out_dir(args.out)
+    reps = args.replications or 10
+    with progress_bar("staffing search (simulations)", args.max_evaluations, quiet=args.quiet) as update:
+        table = required_agents(scenario, targets, max_abandon=limits or None, shrinkage=shrinkage, replications=reps,
+                                seed=args.seed, min_agents=args.min_agents, max_evaluations=args.max_evaluations,
+                                workers=workers_from_args(args), progress=update, stationary=args.stationary)
+    assert out is not None
+    table.to_csv(out / "staffing.csv", index=False, float_format="%.6g")
+    plot_staffing(table, out / "staffing.png", title=f"Required agents: {scenario.name or args.scenario}")
+    search = table.attrs["search"]
+    (out / "search.json").write_text(json.dumps(search, indent=2, default=str) + "\n", encoding="utf-8")
+    show(console(), scenario, table, args.intervals)
+    c = console()
+    state = "converged" if search["converged"] else "[yellow]did not converge (raise --max-evaluations)[/]"
+    c.print(f"search: {search['evaluations']} simulations of the horizon x {reps} replications, {state}")
+    c.print(f"wrote {out / 'staffing.csv'}, {out / 'staffing.png'}")
+    return 0
+
+
+def show(out, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
+    """Print the totals per channel (and every interval with ``intervals``)."""
+    from sim.studies.staffing import staffing_totals
+
+    totals = staffing_totals(table)
+    t = Table(title=f"{scenario.name}: staffing per channel (agent-hours over the horizon)", title_justify="left", header_style="bold")
+    for col in ("channel", "target", "Erlang C", "Erlang A", "simulated", "paid FTE-hours", "peak agents", "intervals missing"):
+        t.add_column(col, justify="left" if col in ("channel", "target") else "right")
+    for row in totals.itertuples(index=False):
+        first = table[table["channel"] == row.channel].iloc[0]
+        target = f"{100 * first['sl_target']:g} % in {first['sl_threshold_s']:g} s"
+        if pd.notna(first["max_abandon"]):
+            target += f", aband. <= {100 * first['max_abandon']:g} %"
+        a = "-" if pd.isna(row.erlang_a_agent_hours) else f"{row.erlang_a_agent_hours:,.1f}"
+        t.add_row(row.channel, target, f"{row.erlang_c_agent_hours:,.1f}", a, f"{row.simulated_agent_hours:,.1f}",
+                  f"{row.fte_hours:,.1f}", str(row.peak_agents), str(row.intervals_missing_target))
+    out.print(t)
+    if not intervals:
+        return
+    channels = list(dict.fromkeys(table["channel"]))
+    t = Table(title="Per interval: agents by Erlang C / Erlang A / simulation, and simulated service level",
+              title_justify="left", header_style="bold")
+    t.add_column("start")
+    for name in channels:
+        t.add_column(f"{name} C/A/sim", justify="right")
+        t.add_column(f"{name} SL", justify="right")
+    wide = {name: table[table["channel"] == name].set_index("interval") for name in channels}
+    for k in wide[channels[0]].index:
+        cells = [str(wide[channels[0]].loc[k, "interval_start"])]
+        for name in channels:
+            r = wide[name].loc[k]
+            a = "-" if pd.isna(r["erlang_a_agents"]) else str(int(r["erlang_a_agents"]))
+            mark = "" if r["meets_target"] else " !"
+            cells += [f"{int(r['erlang_c_agents'])}/{a}/{int(r['simulated_agents'])}", format_value("service_level", r["service_level"]) + mark]
+        t.add_row(*cells)
+    out.print(t)

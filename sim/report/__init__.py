@@ -1,0 +1,1 @@
+"""Figures and the HTML report: what studies produce, drawn for people."""

@@ -1,0 +1,449 @@
+"""Rosters, shift types and staffing requirements: files read into typed objects.
+
+Three planning files feed the workforce commands (formats documented in
+``experiments/workforce/README.md``):
+
+- a **roster** CSV (``team,start,length_min,breaks,headcount``): the shifts
+  actually worked, e.g. ``phone,08:00,480,120+15;240+30;360+15,12``;
+- a **shift types** YAML: the shifts a schedule may use, with allowed start
+  times, length, break pattern and cost;
+- a **requirements** CSV: agents needed per interval and channel (the
+  ``staffing.csv`` written by ``ccsim staff`` or a plain
+  ``interval,channel,agents`` file).
+
+A roster describes one day that repeats. Breaks are ``OFFSET+LENGTH`` in
+minutes from the shift start, separated by ``;``. Every problem raises
+:class:`~sim.errors.InputError` naming the file and the row or key.
+
+How a roster becomes agents per interval (the engine changes staffing only at
+interval boundaries) is set by a *rule*, applied to each agent separately:
+
+- ``majority`` (default): an agent counts in an interval when present for more
+  than half of it, so a 15-minute break straddling two 15-minute intervals
+  removes the agent from the one it covers most; agent-time is kept on average;
+- ``minimum``: an agent counts only when present for the whole interval, so a
+  break or a shift edge anywhere in the interval removes the agent from it
+  (conservative: the count never exceeds the agents on duty at any moment).
+
+Applying the rule per agent keeps coverage linear in shift counts, which is
+what lets the schedule integer program use exactly the same rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.spec.scenario import read_yaml_mapping
+
+DAY_MIN = 1440
+"""Minutes in the repeating roster day."""
+
+CoverageRule = Literal["majority", "minimum"]
+COVERAGE_RULES: tuple[str, ...] = ("majority", "minimum")
+"""How an agent's presence inside an interval is rounded (see module docstring)."""
+
+ROSTER_COLUMNS = ("team", "start", "length_min", "breaks", "headcount")
+"""Columns of a roster CSV, in the order they are written."""
+
+
+class PlanningFileError(InputError):
+    """A roster, shift-types or requirements file (or a --target) that cannot be used."""
+
+
+# ---------------------------------------------------------------------------
+# Small parsers
+
+
+_CLOCK = re.compile(r"^\s*(?:d(?P<day>\d+)\s+)?(?P<h>\d{1,2}):(?P<m>\d{2})\s*$")
+
+
+def parse_clock(text: Any, source: str, key: str) -> tuple[int, int]:
+    """``"HH:MM"`` or ``"dN HH:MM"`` -> ``(day index from 0, minute of day)``."""
+    match = _CLOCK.match(str(text))
+    if not match:
+        raise PlanningFileError(source, key, f"expected a time like 08:30 (or d2 08:30), got {text!r}")
+    hours, minutes = int(match["h"]), int(match["m"])
+    if hours > 23 or minutes > 59:
+        raise PlanningFileError(source, key, f"expected a time between 00:00 and 23:59, got {text!r}")
+    day = int(match["day"]) - 1 if match["day"] else 0
+    if day < 0:
+        raise PlanningFileError(source, key, f"days are numbered from d1, got {text!r}")
+    return day, hours * 60 + minutes
+
+
+def format_clock(minute_of_day: float) -> str:
+    """Minutes after midnight -> ``"HH:MM"``."""
+    m = int(round(minute_of_day)) % DAY_MIN
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _whole_minutes(value: Any, source: str, key: str, low: float, high: float) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PlanningFileError(source, key, f"expected a number of minutes, got {value!r}") from None
+    if not math.isfinite(number) or number != int(number):
+        raise PlanningFileError(source, key, f"expected whole minutes, got {value!r}")
+    if not low <= number <= high:
+        raise PlanningFileError(source, key, f"expected between {low:g} and {high:g} minutes, got {value!r}")
+    return int(number)
+
+
+@dataclass(frozen=True)
+class Break:
+    """An absence inside a shift: ``offset_min`` after its start, ``length_min`` long."""
+
+    offset_min: int
+    length_min: int
+
+    def __str__(self) -> str:
+        return f"{self.offset_min}+{self.length_min}"
+
+
+def parse_breaks(text: Any, length_min: int, source: str, key: str) -> tuple[Break, ...]:
+    """``"120+15;240+30"`` -> breaks, checked to lie inside the shift and not overlap."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ()
+    if isinstance(text, (list, tuple)):
+        parts = [str(p) for p in text]
+    else:
+        raw = str(text).strip()
+        if raw in ("", "-", "none"):
+            return ()
+        parts = raw.split(";")
+    breaks: list[Break] = []
+    for part in parts:
+        offset, plus, length = part.strip().partition("+")
+        if not plus:
+            raise PlanningFileError(source, key, f"expected breaks like 120+15;240+30 (offset+length in minutes), got {part.strip()!r}")
+        b = Break(_whole_minutes(offset.strip(), source, key, 0, length_min),
+                  _whole_minutes(length.strip(), source, key, 1, length_min))
+        if b.offset_min + b.length_min > length_min:
+            raise PlanningFileError(source, key, f"break {b} ends after the {length_min}-minute shift")
+        breaks.append(b)
+    breaks.sort(key=lambda b: b.offset_min)
+    for a, b in zip(breaks, breaks[1:]):
+        if b.offset_min < a.offset_min + a.length_min:
+            raise PlanningFileError(source, key, f"breaks {a} and {b} overlap")
+    return tuple(breaks)
+
+
+def format_breaks(breaks: Iterable[Break]) -> str:
+    """Breaks back to the ``120+15;240+30`` form."""
+    return ";".join(str(b) for b in breaks)
+
+
+# ---------------------------------------------------------------------------
+# Shifts and rosters
+
+
+def shift_presence(start_min: int, length_min: int, breaks: tuple[Break, ...]) -> np.ndarray:
+    """Minute-by-minute presence (0/1, length 1440) of one agent; wraps at midnight."""
+    minutes = np.zeros(DAY_MIN, dtype=np.int8)
+    offsets = np.arange(length_min)
+    on = np.ones(length_min, dtype=bool)
+    for b in breaks:
+        on[b.offset_min:b.offset_min + b.length_min] = False
+    # a shift longer than a day would overlap itself; lengths are capped at a day
+    minutes[(start_min + offsets[on]) % DAY_MIN] = 1
+    return minutes
+
+
+def interval_presence(minutes: np.ndarray, interval_minutes: int, rule: CoverageRule = "majority") -> np.ndarray:
+    """Per-interval presence (0/1) of one agent from its minute-by-minute presence."""
+    if rule not in COVERAGE_RULES:
+        raise ValueError(f"rule must be one of {COVERAGE_RULES}, got {rule!r}")
+    if DAY_MIN % interval_minutes:
+        raise ValueError("interval_minutes must divide a day")
+    present = minutes.reshape(-1, interval_minutes).sum(axis=1)
+    if rule == "minimum":
+        return (present == interval_minutes).astype(np.int64)
+    return (2 * present > interval_minutes).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """``headcount`` agents of ``team`` working from ``start_min`` for ``length_min``."""
+
+    team: str
+    start_min: int
+    length_min: int
+    breaks: tuple[Break, ...] = ()
+    headcount: int = 1
+
+    def presence(self, interval_minutes: int, rule: CoverageRule = "majority") -> np.ndarray:
+        """Per-interval presence of one agent of this shift over the day (0/1)."""
+        return interval_presence(shift_presence(self.start_min, self.length_min, self.breaks), interval_minutes, rule)
+
+    @property
+    def paid_minutes(self) -> int:
+        """Shift length (breaks included): what the agent is paid for."""
+        return self.length_min
+
+    @property
+    def worked_minutes(self) -> int:
+        """Shift length minus breaks."""
+        return self.length_min - sum(b.length_min for b in self.breaks)
+
+
+@dataclass
+class Roster:
+    """The shifts worked on a repeating day, from a roster file or a schedule."""
+
+    shifts: list[Shift]
+    source: str = "<roster>"
+
+    @property
+    def teams(self) -> list[str]:
+        """Teams in order of first appearance."""
+        return list(dict.fromkeys(s.team for s in self.shifts))
+
+    def agents_per_interval(self, team: str, interval_minutes: int, rule: CoverageRule = "majority") -> np.ndarray:
+        """Agents of ``team`` counted in each interval of the day under ``rule``."""
+        total = np.zeros(DAY_MIN // interval_minutes, dtype=np.int64)
+        for s in self.shifts:
+            if s.team == team and s.headcount:
+                total += s.headcount * s.presence(interval_minutes, rule)
+        return total
+
+    def to_frame(self) -> pd.DataFrame:
+        """The roster as a table with the CSV columns."""
+        rows = [(s.team, format_clock(s.start_min), s.length_min, format_breaks(s.breaks), s.headcount) for s in self.shifts]
+        return pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+
+    def write_csv(self, path: str | Path) -> None:
+        """Write the roster in the format :func:`read_roster` reads."""
+        self.to_frame().to_csv(path, index=False)
+
+
+def _read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Rows of a CSV file as dicts with their line numbers; checks the header."""
+    source = str(path)
+    if not path.exists():
+        raise PlanningFileError(source, None, "file not found")
+    if path.is_dir():
+        raise PlanningFileError(source, None, "is a directory; expected a CSV file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanningFileError(source, None, f"cannot be read ({exc})") from None
+    lines = [line for line in text.splitlines()]
+    reader = csv.reader(lines)
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for number, cells in enumerate(reader, start=1):
+        if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = [c.strip() for c in cells]
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise PlanningFileError(source, "header", f"missing column(s) {', '.join(missing)}; expected {','.join(required)}")
+            continue
+        if len(cells) > len(header):
+            raise PlanningFileError(source, f"row {number}", f"has {len(cells)} cells but the header has {len(header)} columns")
+        rows.append((number, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
+    if header is None:
+        raise PlanningFileError(source, None, f"is empty; expected a header {','.join(required)}")
+    return header, rows
+
+
+def _count(value: str, source: str, key: str) -> int:
+    try:
+        number = float(value)
+    except ValueError:
+        raise PlanningFileError(source, key, f"expected a whole number, got {value!r}") from None
+    if not math.isfinite(number) or number != int(number) or number < 0:
+        raise PlanningFileError(source, key, f"expected a whole number >= 0, got {value!r}")
+    return int(number)
+
+
+def read_roster(path: str | Path, teams: Iterable[str] | None = None) -> Roster:
+    """Read a roster CSV (``team,start,length_min,breaks,headcount``).
+
+    ``teams``, when given, lists the valid team names (the scenario's channels).
+    """
+    path = Path(path)
+    source = str(path)
+    _, rows = _read_csv_rows(path, ("team", "start", "length_min", "headcount"))
+    known = list(teams) if teams is not None else None
+    shifts: list[Shift] = []
+    for number, row in rows:
+        where = f"row {number}"
+        team = row["team"]
+        if not team:
+            raise PlanningFileError(source, f"{where} team", "is empty; expected a channel name")
+        if known is not None and team not in known:
+            raise PlanningFileError(source, f"{where} team", f"unknown team {team!r}; the scenario's channels are {', '.join(known)}")
+        _, start = parse_clock(row["start"], source, f"{where} start")
+        length = _whole_minutes(row["length_min"], source, f"{where} length_min", 1, DAY_MIN)
+        breaks = parse_breaks(row.get("breaks", ""), length, source, f"{where} breaks")
+        headcount = _count(row["headcount"], source, f"{where} headcount")
+        shifts.append(Shift(team, start, length, breaks, headcount))
+    if not shifts:
+        raise PlanningFileError(source, None, "has no shifts; expected at least one row after the header")
+    return Roster(shifts, source)
+
+
+# ---------------------------------------------------------------------------
+# Shift types (what a schedule may use)
+
+
+@dataclass(frozen=True)
+class ShiftType:
+    """A shift a schedule may staff: allowed starts, length, breaks and cost per shift."""
+
+    name: str
+    starts_min: tuple[int, ...]
+    length_min: int
+    breaks: tuple[Break, ...] = ()
+    cost: float = 1.0
+    teams: tuple[str, ...] | None = None
+    max_count: int | None = None
+
+    def for_team(self, team: str) -> bool:
+        """Whether agents of ``team`` may work this shift."""
+        return self.teams is None or team in self.teams
+
+    def shift(self, team: str, start_min: int, headcount: int = 1) -> Shift:
+        """The concrete :class:`Shift` starting at ``start_min``."""
+        return Shift(team, start_min, self.length_min, self.breaks, headcount)
+
+
+_SHIFT_KEYS = {"name", "starts", "length_min", "breaks", "cost", "teams", "max_count"}
+
+
+def _starts(value: Any, source: str, key: str) -> tuple[int, ...]:
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if isinstance(value, list):
+        if not value:
+            raise PlanningFileError(source, key, "is empty; expected at least one start time")
+        return tuple(sorted({parse_clock(v, source, f"{key}[{i}]")[1] for i, v in enumerate(value)}))
+    if isinstance(value, dict):
+        extra = set(value) - {"from", "to", "every_min"}
+        if extra:
+            raise PlanningFileError(source, f"{key}.{sorted(extra)[0]}", "unknown key; expected from, to, every_min")
+        for needed in ("from", "to", "every_min"):
+            if needed not in value:
+                raise PlanningFileError(source, f"{key}.{needed}", "is required but missing")
+        _, first = parse_clock(value["from"], source, f"{key}.from")
+        _, last = parse_clock(value["to"], source, f"{key}.to")
+        step = _whole_minutes(value["every_min"], source, f"{key}.every_min", 1, DAY_MIN)
+        if last < first:
+            last += DAY_MIN
+        return tuple(sorted({m % DAY_MIN for m in range(first, last + 1, step)}))
+    raise PlanningFileError(source, key, "expected a list of times or {from: HH:MM, to: HH:MM, every_min: N}")
+
+
+def read_shift_types(path: str | Path) -> list[ShiftType]:
+    """Read a shift-types YAML file (a ``shifts:`` list; see the module docstring)."""
+    path = Path(path)
+    source = str(path)
+    data = read_yaml_mapping(path, PlanningFileError)
+    extra = set(data) - {"shifts"}
+    if extra:
+        raise PlanningFileError(source, sorted(extra)[0], "unknown key; expected shifts")
+    items = data.get("shifts")
+    if not isinstance(items, list) or not items:
+        raise PlanningFileError(source, "shifts", "expected a non-empty list of shift types")
+    types: list[ShiftType] = []
+    names: set[str] = set()
+    for i, item in enumerate(items):
+        key = f"shifts[{i}]"
+        if not isinstance(item, dict):
+            raise PlanningFileError(source, key, "expected a mapping with name, starts, length_min, breaks, cost")
+        unknown = set(item) - _SHIFT_KEYS
+        if unknown:
+            raise PlanningFileError(source, f"{key}.{sorted(unknown)[0]}", f"unknown key; allowed: {', '.join(sorted(_SHIFT_KEYS))}")
+        for needed in ("starts", "length_min"):
+            if needed not in item:
+                raise PlanningFileError(source, f"{key}.{needed}", "is required but missing")
+        name = str(item.get("name", f"shift{i + 1}"))
+        if name in names:
+            raise PlanningFileError(source, f"{key}.name", f"duplicate shift name {name!r}")
+        names.add(name)
+        length = _whole_minutes(item["length_min"], source, f"{key}.length_min", 1, DAY_MIN)
+        cost = item.get("cost", length / 60.0)
+        if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not math.isfinite(cost) or cost < 0:
+            raise PlanningFileError(source, f"{key}.cost", f"expected a number >= 0, got {cost!r}")
+        teams = item.get("teams")
+        if teams is not None:
+            if isinstance(teams, str):
+                teams = [teams]
+            if not isinstance(teams, list) or not teams or not all(isinstance(t, str) for t in teams):
+                raise PlanningFileError(source, f"{key}.teams", "expected a list of team (channel) names")
+            teams = tuple(teams)
+        max_count = item.get("max_count")
+        if max_count is not None and (isinstance(max_count, bool) or not isinstance(max_count, int) or max_count < 0):
+            raise PlanningFileError(source, f"{key}.max_count", f"expected a whole number >= 0, got {max_count!r}")
+        types.append(ShiftType(
+            name=name,
+            starts_min=_starts(item["starts"], source, f"{key}.starts"),
+            length_min=length,
+            breaks=parse_breaks(item.get("breaks"), length, source, f"{key}.breaks"),
+            cost=float(cost),
+            teams=teams,
+            max_count=max_count,
+        ))
+    return types
+
+
+# ---------------------------------------------------------------------------
+# Requirements
+
+
+@dataclass
+class Requirements:
+    """Agents needed per channel and interval of the (repeating) day."""
+
+    interval_minutes: int
+    agents: dict[str, np.ndarray] = field(default_factory=dict)
+    source: str = "<requirements>"
+
+
+def read_requirements(path: str | Path, interval_minutes: int, channels: Iterable[str] | None = None) -> Requirements:
+    """Read agents needed per interval and channel.
+
+    Accepts the ``staffing.csv`` written by ``ccsim staff`` (its
+    ``simulated_agents`` column) or a plain file with columns
+    ``interval,channel,agents`` (``interval`` or ``interval_start`` as HH:MM or
+    ``dN HH:MM``). Rows of several days are folded onto one day by taking the
+    largest requirement per time of day. Times must fall on interval starts.
+    """
+    path = Path(path)
+    source = str(path)
+    header, rows = _read_csv_rows(path, ("channel",))
+    time_col = "interval_start" if "interval_start" in header else "interval" if "interval" in header else None
+    agents_col = "simulated_agents" if "simulated_agents" in header else "agents" if "agents" in header else None
+    if time_col is None or agents_col is None:
+        raise PlanningFileError(source, "header", "expected columns interval (or interval_start), channel and agents (or simulated_agents)")
+    known = list(channels) if channels is not None else None
+    n = DAY_MIN // interval_minutes
+    needed: dict[str, np.ndarray] = {}
+    for number, row in rows:
+        where = f"row {number}"
+        channel = row["channel"]
+        if not channel:
+            raise PlanningFileError(source, f"{where} channel", "is empty")
+        if known is not None and channel not in known:
+            raise PlanningFileError(source, f"{where} channel", f"unknown channel {channel!r}; the scenario's channels are {', '.join(known)}")
+        _, minute = parse_clock(row[time_col], source, f"{where} {time_col}")
+        if minute % interval_minutes:
+            raise PlanningFileError(source, f"{where} {time_col}", f"{row[time_col]} is not the start of a {interval_minutes}-minute interval")
+        count = _count(row[agents_col], source, f"{where} {agents_col}")
+        column = needed.setdefault(channel, np.zeros(n, dtype=np.int64))
+        k = minute // interval_minutes
+        column[k] = max(column[k], count)
+    if not needed:
+        raise PlanningFileError(source, None, "has no rows after the header")
+    return Requirements(interval_minutes, needed, source)

@@ -1,0 +1,670 @@
+"""The scenario: a typed, validated description of one contact center.
+
+A scenario file is YAML. :func:`load_scenario` reads it, applies dotted
+``--set`` overrides, validates it with pydantic and returns a
+:class:`Scenario`. Every problem becomes one :class:`~sim.errors.ScenarioError`
+naming the file, the dotted key and what is expected; unknown keys get a
+"did you mean" suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import typing
+from pathlib import Path
+from typing import Any, Literal, Mapping, Sequence
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sim.spec.distributions import DIST_NAMES, Distribution, default_exponential
+from sim.errors import ScenarioError
+from sim.spec.journey import CHANNEL_KINDS, Community, Journey, Placement, Sentiment, Team
+
+Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = typing.Annotated[float, Field(ge=0.0)]
+TimeDist = typing.Annotated[Distribution, BeforeValidator(default_exponential)]
+Hour = typing.Annotated[float, Field(ge=0, le=24)]
+Weekday = typing.Annotated[int, Field(ge=0, le=6)]
+
+DEFAULT_OFFICE_HOURS: tuple[float, float] = (8.0, 20.0)
+"""Office hours when a scenario does not set ``office_hours``: 08:00 to 20:00."""
+DEFAULT_OFFICE_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4)
+"""Office days when a scenario does not set ``office_days``: Monday to Friday."""
+_OPENING_EXPECTED = "expected 24/7, office or [start_hour, end_hour] with hours from 0 to 24"
+
+
+def _opening_hours(value: Any) -> Any:
+    """Normalise a channel's ``opening_hours``: ``24/7``, ``office`` or ``[start_hour, end_hour]``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("24/7", "office"):
+            return text
+        raise ValueError(_OPENING_EXPECTED)
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(h, (int, float)) and not isinstance(h, bool) for h in value
+    ):
+        hours = (float(value[0]), float(value[1]))
+        if all(math.isfinite(h) and 0.0 <= h <= 24.0 for h in hours):
+            return hours
+    raise ValueError(f"{_OPENING_EXPECTED} (got {value!r})" if isinstance(value, (list, tuple)) else _OPENING_EXPECTED)
+
+
+OpeningHours = typing.Annotated[Literal["24/7", "office"] | tuple[float, float], BeforeValidator(_opening_hours)]
+"""``24/7`` (around the clock), ``office`` (the scenario's office hours) or ``[start_hour, end_hour]``."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Horizon(_Model):
+    """How long to simulate, what to discard, and the planning interval."""
+
+    hours: float = Field(24.0, gt=0, description="simulated time after which no new contact arrives")
+    warmup_hours: NonNegative = Field(0.0, description="initial period whose contacts are not counted")
+    interval_minutes: Literal[15, 30, 60] = Field(30, description="planning interval for rates, staffing and KPIs")
+    drain: bool = Field(True, description="keep serving after the horizon until every counted contact has an outcome")
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> "Horizon":
+        if self.warmup_hours >= self.hours:
+            raise ValueError(f"warmup_hours ({self.warmup_hours}) must be less than hours ({self.hours})")
+        return self
+
+    @property
+    def interval_s(self) -> float:
+        """Length of one planning interval in seconds."""
+        return self.interval_minutes * 60.0
+
+
+class ArrivalStream(_Model):
+    """Poisson arrivals of contacts to one channel, piecewise constant per interval.
+
+    The rate in interval ``k`` is ``rate_per_hour * profile[k % len(profile)]``:
+    ``profile`` is a list of multipliers (for instance 48 values for a day of
+    30-minute intervals) that repeats over the horizon.
+    """
+
+    rate_per_hour: NonNegative
+    profile: list[NonNegative] | None = Field(None, min_length=1)
+
+
+_KIND_FIELDS = {
+    "lines": "phone",
+    "concurrency": "chat",
+    "concurrency_stretch": "chat",
+    "response_coverage": "social",
+    "sentiment": "social",
+    "escalation_probability": "social",
+    "community": "forum",
+    "moderation_after_s": "forum",
+}
+
+
+class Channel(_Model):
+    """One channel: its queue, handling time, patience, hours and service target.
+
+    ``kind`` says how contacts behave (phone and chat queue and abandon, social
+    posts are public and may escalate, forum posts are answered by peers first);
+    it defaults to the channel's name when that is a known kind, else ``phone``.
+    Kind-specific settings are refused on other kinds.
+    """
+
+    kind: Literal["phone", "chat", "social", "forum"] | None = Field(None, description="phone, chat, social or forum")
+    agents: typing.Annotated[int, Field(ge=0)] | list[typing.Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="agents on duty: one number, or one per interval (repeats); or use teams"
+    )
+    aht: TimeDist = Field(description="handling time distribution")
+    patience: TimeDist | None = Field(None, description="time a waiting customer stays before abandoning; absent = infinite")
+    sl_threshold_s: NonNegative = Field(20.0, description="service level counts contacts answered within this many seconds")
+    sl_target: Probability = Field(0.8, description="service level the center aims for (reporting only)")
+    open_hours: tuple[Hour, Hour] | None = Field(
+        None, description="[start_hour, end_hour) each open day; absent = around the clock (older spelling of opening_hours)"
+    )
+    open_days: list[Weekday] | None = Field(
+        None, description="open weekdays, 0 = Monday (day 0 of the horizon); absent = every day (office: office_days)"
+    )
+    opening_hours: OpeningHours | None = Field(
+        None, description="24/7, office (the scenario's office_hours on office_days) or [start_hour, end_hour]"
+    )
+    fcr_multiplier: typing.Annotated[float, Field(ge=0.0)] = Field(1.0, description="scales the issue type's FCR here")
+    lines: typing.Annotated[int, Field(ge=1)] | None = Field(None, description="phone: lines; callers beyond get a busy signal")
+    concurrency: typing.Annotated[int, Field(ge=1)] = Field(1, description="chat: chats one agent holds at once")
+    concurrency_stretch: NonNegative = Field(
+        0.0, description="chat: handling time x (1 + stretch x (chats held - 1))"
+    )
+    response_coverage: Probability = Field(1.0, description="social: share of posts the center answers at all")
+    sentiment: Sentiment = Field(default_factory=Sentiment, description="social: shares of post sentiment")
+    escalation_probability: Probability = Field(
+        0.5, description="social: a negative post unanswered past the customer's patience becomes a phone call"
+    )
+    community: Community | None = Field(None, description="forum: the peers who answer posts")
+    moderation_after_s: NonNegative = Field(86400.0, description="forum: a post no peer answered goes to moderators")
+    _office_hours: tuple[float, float] = PrivateAttr(DEFAULT_OFFICE_HOURS)
+    _office_days: tuple[int, ...] = PrivateAttr(DEFAULT_OFFICE_DAYS)
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _one_spelling(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("open_hours") is not None:
+            raise ValueError("give either opening_hours or open_hours (its older spelling), not both")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Channel":
+        if isinstance(self.agents, list) and not self.agents:
+            raise ValueError("agents list must not be empty")
+        return self
+
+    def with_office(self, hours: tuple[float, float], days: Sequence[int]) -> "Channel":
+        """This channel with ``opening_hours: office`` meaning ``hours`` on weekdays ``days``."""
+        channel = self.model_copy()
+        channel._office_hours = (float(hours[0]), float(hours[1]))
+        channel._office_days = tuple(int(d) for d in days)
+        return channel
+
+    @property
+    def hours_open(self) -> tuple[float, float] | None:
+        """Daily opening hours ``(start_hour, end_hour)`` in force; None = around the clock."""
+        if self.opening_hours is None:
+            return self.open_hours
+        if self.opening_hours == "24/7":
+            return None
+        if self.opening_hours == "office":
+            return self._office_hours
+        return self.opening_hours
+
+    @property
+    def days_open(self) -> tuple[int, ...] | None:
+        """Open weekdays (0 = Monday); None = every day. ``open_days`` decides when given."""
+        if self.open_days is not None:
+            return tuple(self.open_days)
+        if self.opening_hours == "office":
+            return self._office_days
+        return None
+
+    def kind_for(self, name: str) -> str:
+        """The channel kind, defaulting to the name when it is a known kind."""
+        if self.kind is not None:
+            return self.kind
+        return name if name in CHANNEL_KINDS else "phone"
+
+    def agents_in_interval(self, k: int) -> int:
+        """Agents on duty in interval ``k`` (0 when the channel uses teams)."""
+        if isinstance(self.agents, list):
+            return self.agents[k % len(self.agents)]
+        return self.agents or 0
+
+    def open_at(self, t_s: float) -> bool:
+        """Whether the channel is open at time ``t_s`` (day 0 is a Monday)."""
+        day = int(t_s // 86400.0)
+        days = self.days_open
+        if days is not None and day % 7 not in days:
+            return False
+        hours = self.hours_open
+        if hours is None:
+            return True
+        hour = (t_s - day * 86400.0) / 3600.0
+        start, end = hours
+        return start <= hour < end if start <= end else (hour >= start or hour < end)
+
+
+class Forum(_Model):
+    """Where the community forum sits in the customer journey.
+
+    ``placement`` is the same setting as ``journey.self_service.placement``
+    (give it once): ``before_login`` (public, found by search engines and the
+    help pages), ``after_login`` (in the customer's account) or ``none``.
+    """
+
+    placement: Placement | None = Field(None, description="before_login, after_login or none")
+
+
+class Scenario(_Model):
+    """A whole contact center: horizon, arrival streams and channels."""
+
+    name: str = ""
+    description: str = ""
+    seed: int = Field(1, ge=0, description="default seed for replications")
+    replications: int = Field(10, ge=1, description="default number of independent replications")
+    horizon: Horizon = Horizon()
+    arrivals: dict[str, ArrivalStream] = Field(default_factory=dict, description="contacts arriving straight to a channel")
+    channels: dict[str, Channel]
+    office_hours: tuple[Hour, Hour] = Field(
+        DEFAULT_OFFICE_HOURS, description="[start_hour, end_hour) of channels with opening_hours: office"
+    )
+    office_days: list[Weekday] = Field(
+        list(DEFAULT_OFFICE_DAYS), min_length=1, description="weekdays (0 = Monday) of channels with opening_hours: office"
+    )
+    journey: Journey | None = Field(None, description="customer issues, segments, self-service (omnichannel model)")
+    teams: dict[str, Team] | None = Field(None, description="agents with skills; replaces per-channel agents")
+    forum: Forum | None = Field(None, description="the forum's placement (same as journey.self_service.placement)")
+    costs: dict[str, Any] | None = Field(None, description="cost model; validated by the ROI study (sim.analysis.costs)")
+    roi: dict[str, Any] | None = Field(None, description="ROI horizon and arms; validated by the ROI study (sim.studies.roi)")
+    uncertain: dict[str, Any] | None = Field(
+        None, description="dotted scenario path -> distribution of that number; validated by sim.spec.uncertainty"
+    )
+
+    @model_validator(mode="after")
+    def _streams_match_channels(self) -> "Scenario":
+        for name in self.arrivals:
+            if name not in self.channels:
+                raise ValueError(f"arrivals.{name} has no channel; channels are: {', '.join(self.channels) or 'none'}")
+        if not self.channels:
+            raise ValueError("at least one channel is needed")
+        return self
+
+    @model_validator(mode="after")
+    def _resolve_office_and_forum(self) -> "Scenario":
+        """Give ``office`` channels the scenario's office hours; apply ``forum.placement`` to the journey."""
+        for name, channel in self.channels.items():
+            if channel.opening_hours == "office":
+                self.channels[name] = channel.with_office(self.office_hours, self.office_days)
+        placement = self.forum.placement if self.forum is not None else None
+        if placement is not None and self.journey is not None and self.journey.self_service.placement != placement:
+            self_service = self.journey.self_service.model_copy(update={"placement": placement})
+            self.journey = self.journey.model_copy(update={"self_service": self_service})
+        return self
+
+
+# ---------------------------------------------------------------------------
+# Loading and overrides
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
+    """Read, override and validate the scenario file at ``path``.
+
+    ``overrides`` are ``"dotted.path=value"`` strings (values parsed as YAML)
+    or a mapping of dotted paths to values. Raises :class:`ScenarioError`.
+    """
+    source = str(path)
+    data = read_yaml_mapping(Path(path), ScenarioError)
+    data = apply_overrides(data, overrides, source)
+    return scenario_from_dict(data, source=source, base_dir=Path(path).parent)
+
+
+def read_yaml_mapping(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping; any problem raises ``error``."""
+    source = str(path)
+    if not path.exists():
+        raise error(source, None, "file not found")
+    if path.is_dir():
+        raise error(source, None, "is a directory; expected a YAML file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(source, None, f"cannot be read ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise error(source, None, f"is not valid YAML{where}: {problem}") from None
+    if data is None:
+        raise error(source, None, "is empty; expected a YAML mapping of settings")
+    if not isinstance(data, dict):
+        raise error(source, None, f"expected a YAML mapping at the top level, found {type(data).__name__}")
+    return data
+
+
+def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
+    """Validate a plain mapping into a :class:`Scenario` (raises ScenarioError)."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, None, f"expected a mapping at the top level, found {type(data).__name__}")
+    _check_one_placement(data, source)
+    try:
+        scenario = Scenario.model_validate(dict(data), context={"base_dir": str(base_dir or Path("."))})
+    except ValidationError as exc:
+        raise validation_to_error(exc, data, Scenario, source, ScenarioError) from None
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ScenarioError(source, None, f"cannot be read as a scenario ({exc})") from None
+    check_references(scenario, source)
+    return scenario
+
+
+def _check_one_placement(data: Mapping[str, Any], source: str) -> None:
+    """``forum.placement`` and ``journey.self_service.placement`` are one setting: refuse two different values."""
+    forum, journey = data.get("forum"), data.get("journey")
+    self_service = journey.get("self_service") if isinstance(journey, Mapping) else None
+    if not isinstance(forum, Mapping) or not isinstance(self_service, Mapping):
+        return
+    short, long = forum.get("placement"), self_service.get("placement")
+    if short is not None and long is not None and short != long:
+        raise ScenarioError(
+            source, "forum.placement",
+            f"is {short!r} but journey.self_service.placement is {long!r}; they are the same setting, give it once",
+        )
+
+
+def check_references(scenario: Scenario, source: str) -> None:
+    """Cross-checks pydantic cannot express: names that must refer to channels, kinds, agents."""
+    channels = scenario.channels
+    known = ", ".join(channels)
+    for name, channel in channels.items():
+        kind = channel.kind_for(name)
+        for field in sorted(channel.model_fields_set):
+            wanted = _KIND_FIELDS.get(field)
+            if wanted is not None and wanted != kind:
+                raise ScenarioError(source, f"channels.{name}.{field}", f"applies to {wanted} channels only; this channel is {kind}")
+        if kind == "forum" and channel.community is None:
+            raise ScenarioError(source, f"channels.{name}.community", "a forum needs its community (members, active_share, ...)")
+    served = {skill for team in (scenario.teams or {}).values() for skill in team.skills}
+    for team_name, team in (scenario.teams or {}).items():
+        for i, skill in enumerate(team.skills):
+            if skill not in channels:
+                raise ScenarioError(source, f"teams.{team_name}.skills.{i}", f"'{skill}' is not a channel; channels are: {known}")
+    for name, channel in channels.items():
+        if channel.agents is None and name not in served and channel.kind_for(name) != "forum":
+            raise ScenarioError(source, f"channels.{name}.agents", "is required (or give the channel to a team under teams)")
+    placement = scenario.forum.placement if scenario.forum is not None else None
+    if placement is not None and scenario.journey is None:
+        raise ScenarioError(source, "forum.placement", "needs a journey section: the forum is where customers with issues search first")
+    if placement not in (None, "none") and not any(c.kind_for(n) == "forum" for n, c in channels.items()):
+        raise ScenarioError(
+            source, "forum.placement",
+            f"the scenario has no forum channel (channels are: {known}); add one with kind: forum, or use none",
+        )
+    if scenario.journey is not None:
+        for section in ("segments", "issue_types"):
+            for entry_name, entry in getattr(scenario.journey, section).items():
+                for channel_name in entry.channels:
+                    if channel_name not in channels:
+                        raise ScenarioError(
+                            source, f"journey.{section}.{entry_name}.channels.{channel_name}", f"is not a channel; channels are: {known}"
+                        )
+
+
+def uses_journey_engine(scenario: Scenario) -> bool:
+    """Whether the scenario needs the omnichannel engine rather than the plain queue engine.
+
+    Plain scenarios (contacts arriving straight to independent queues with
+    their own agents) keep the fast queue engine; anything that needs
+    customers, teams, kinds, lines or opening hours runs the journey engine.
+    """
+    if scenario.journey is not None or scenario.teams is not None:
+        return True
+    journey_fields = set(_KIND_FIELDS) | {"kind", "open_hours", "open_days", "fcr_multiplier"}
+    return any(
+        channel.model_fields_set & journey_fields or channel.opening_hours not in (None, "24/7")
+        for channel in scenario.channels.values()
+    )
+
+
+def parse_override(text: str, source: str) -> tuple[str, Any]:
+    """Split ``"a.b.c=value"`` into the dotted path and its YAML-parsed value."""
+    if "=" not in text:
+        raise ScenarioError(source, text, "an override must look like dotted.path=value")
+    key, _, raw = text.partition("=")
+    key = key.strip()
+    try:
+        parts = split_key(key)
+    except ValueError:
+        parts = []
+    if not key or not parts or any(not part for part in parts):
+        raise ScenarioError(source, key or text, "an override needs a dotted path before '=' (a key with dots in [brackets])")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("forum.placement", "journey.self_service.placement"),
+    ("channels.*.opening_hours", "channels.*.open_hours"),
+)
+"""Pairs of dotted paths that spell the same setting (``*`` is any one key).
+
+A file gives one of them; an override of either removes the other, so the
+override wins whichever spelling the file used.
+"""
+
+
+_KEY_PART = r"(?:\[[^\[\]]*\]|[^.\[\]]+)"
+_DOTTED_KEY = re.compile(rf"{_KEY_PART}(?:\.?\[[^\[\]]*\]|\.{_KEY_PART})*")
+_KEY_PARTS = re.compile(r"\[([^\[\]]*)\]|([^.\[\]]+)")
+
+
+def split_key(key: str) -> list[str]:
+    """The parts of a dotted path; a part in brackets is one key even if it holds dots.
+
+    ``uncertain[costs.programme.setup_cost].high`` is ``["uncertain",
+    "costs.programme.setup_cost", "high"]``: the way to reach entries whose
+    names are themselves dotted paths (the ``uncertain`` section). Raises
+    ValueError for empty parts and unbalanced brackets.
+    """
+    if not _DOTTED_KEY.fullmatch(key):
+        raise ValueError(f"{key!r} is not a dotted path")
+    return [bracketed or plain for bracketed, plain in _KEY_PARTS.findall(key)]
+
+
+def _existing_key(node: Any, parts: list[str]) -> int:
+    """How many of ``parts`` make up the longest dotted key already in ``node`` (at least 1)."""
+    if isinstance(node, dict):
+        for n in range(len(parts), 1, -1):
+            if ".".join(parts[:n]) in node:
+                return n
+    return 1
+
+
+def _synonym_of(parts: list[str]) -> list[str] | None:
+    """The other spelling of the setting at ``parts``, or None."""
+    for pair in SYNONYMS:
+        for this, other in (pair, pair[::-1]):
+            pattern = this.split(".")
+            if len(pattern) == len(parts) and all(p in ("*", k) for p, k in zip(pattern, parts)):
+                return [k if p == "*" else p for p, k in zip(other.split("."), parts)] if "*" in other else other.split(".")
+    return None
+
+
+def _remove_path(data: dict[str, Any], parts: list[str]) -> None:
+    node: Any = data
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(parts[-1], None)
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any], source: str) -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted-path overrides applied.
+
+    Missing intermediate mappings are created so that, for example,
+    ``channels.phone.patience.mean_s=300`` adds patience to a scenario that
+    had none; validation then checks the result. A setting of a channel the
+    scenario does not have (``channels.social.opening_hours`` on a
+    phone-and-chat scenario) is refused with an error naming the key. An
+    override of a setting with two spellings (:data:`SYNONYMS`) replaces both.
+    """
+    import copy
+
+    result = copy.deepcopy(data)
+    items = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o, source) for o in overrides)
+    for key, value in items:
+        try:
+            parts = split_key(key)
+        except ValueError as exc:
+            raise ScenarioError(source, key, "a dotted path (a key with dots in [brackets])") from exc
+        channels = result.get("channels")
+        if len(parts) > 2 and parts[0] == "channels" and isinstance(channels, dict) and parts[1] not in channels:
+            known = ", ".join(map(str, channels)) or "none"
+            raise ScenarioError(
+                source, key, f"the scenario has no channel '{parts[1]}' (its channels are: {known}), so this cannot be set"
+            )
+        other = _synonym_of(parts)
+        if other is not None:
+            _remove_path(result, other)
+        node: Any = result
+        depth = 0
+        while True:
+            # an existing key that is itself a dotted path (``uncertain.costs.programme.setup_cost.high``) is one step
+            width = _existing_key(node, parts[depth:])
+            part = ".".join(parts[depth : depth + width])
+            if depth + width == len(parts):
+                node[part] = value
+                break
+            child = node.get(part)
+            if child is None:
+                child = {}
+                node[part] = child
+            elif not isinstance(child, dict):
+                raise ScenarioError(source, ".".join(parts[: depth + width]), f"is {child!r}, not a mapping, so {key} cannot be set")
+            node = child
+            depth += width
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Turning pydantic's errors into one readable message
+
+
+def validation_to_error(
+    exc: ValidationError, data: Any, root: type[BaseModel], source: str, error: type[ScenarioError]
+) -> ScenarioError:
+    """Convert the first pydantic error into ``error`` with a dotted key."""
+    errors = sorted(exc.errors(include_url=False), key=_priority)
+    first = errors[0]
+    path = _data_path(first["loc"], data)
+    key = ".".join(str(p) for p in path) or None
+    message = _expectation(first, path, data, root)
+    more = len({tuple(_data_path(e["loc"], data)) for e in errors}) - 1
+    if more:
+        message += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return error(source, key, message)
+
+
+def _priority(err: Mapping[str, Any]) -> int:
+    """Order errors so the most telling one is reported first."""
+    kind = str(err["type"])
+    if kind == "extra_forbidden":
+        return 0
+    if kind == "union_tag_invalid":
+        return 1
+    if kind.endswith(("_type", "_parsing")) or kind == "model_type":
+        return 3
+    if kind == "missing":
+        return 2
+    return 1
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and (part in DIST_NAMES or any(ch in part for ch in "[-"))
+
+
+def _data_path(loc: Sequence[Any], data: Any) -> list[Any]:
+    """Drop the union tags pydantic inserts into error locations."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict):
+            if part in node:
+                path.append(part)
+                node = node[part]
+                continue
+            if _is_union_tag(part):
+                continue
+            path.append(part)
+            node = None
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(part, str) and (node is not None or _is_union_tag(part)):
+            continue
+        else:
+            path.append(part)
+            node = None
+    return path
+
+
+def _expectation(err: Mapping[str, Any], path: list[Any], data: Any, root: type[BaseModel]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(root, path[:-1], data)
+        name = str(path[-1]) if path else ""
+        hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.5)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        listing = f" Allowed keys here: {', '.join(sorted(allowed))}." if allowed else ""
+        return f"unknown key{suggestion}{listing}"
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution; expected dist to be one of: {', '.join(DIST_NAMES)}"
+    got = err.get("input")
+    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{msg[0].lower()}{msg[1:]}{shown}" if msg else f"invalid value{shown}"
+
+
+def _allowed_keys(root: type[BaseModel], path: Sequence[Any], data: Any) -> list[str]:
+    """Field names of the model found at ``path`` below ``root`` (best effort)."""
+    annotation: Any = root
+    node = data
+    for part in path:
+        annotation = _unwrap(annotation, node)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return []
+            annotation = field.annotation
+        else:
+            origin = typing.get_origin(annotation)
+            args = typing.get_args(annotation)
+            if origin in (dict, Mapping) and len(args) == 2:
+                annotation = args[1]
+            elif origin is list and args:
+                annotation = args[0]
+            else:
+                return []
+        node = node.get(part) if isinstance(node, dict) else (node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+    annotation = _unwrap(annotation, node)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Strip Annotated/Optional; pick the union member that matches ``node``."""
+    for _ in range(10):
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            if models and isinstance(node, dict):
+                tag = node.get("dist", "exponential")
+                for m in models:
+                    field = m.model_fields.get("dist")
+                    if field is not None and tag in typing.get_args(field.annotation):
+                        return m
+                return models[0]
+            annotation = members[0] if len(members) == 1 else next(
+                (m for m in members if typing.get_origin(m) in (dict, list) or (isinstance(m, type) and issubclass(m, BaseModel))),
+                members[0],
+            )
+            continue
+        return annotation
+    return annotation
+
+
+def interval_count(horizon_s: float, interval_s: float) -> int:
+    """Number of (possibly partial) planning intervals covering ``horizon_s``."""
+    return max(1, math.ceil(horizon_s / interval_s - 1e-9))

@@ -1,0 +1,1 @@
+"""Studies built from many simulations: replications, staffing, scheduling, calibration, sweeps, sensitivity, ROI."""
