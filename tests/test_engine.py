@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.analysis.metrics import busy_integral, channel_kpis, staffed_integral
+from sim.analysis.integrals import busy_integral, staffed_integral
+from sim.analysis.metrics import channel_kpis
 from sim.engine.records import ABANDONED, ANSWERED, WAITING
 
 from .conftest import queue_scenario

@@ -29,7 +29,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.analysis.metrics import busy_integral, staffed_integral
+from sim.analysis.integrals import busy_integral, staffed_integral
 from sim.engine.records import (
     ANSWERED, BY_AGENT, BY_PEER, REASON_REPEAT, REASON_RETRY, REASON_SWITCH, SENTIMENTS, JourneyRecords, RunRecords,
 )

@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.integrals import busy_integral, staffed_integral
+from sim.analysis.journey_metrics import journey_rows, journey_table
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, WAITING, ChannelRecords, RunRecords
 
 KPI_NAMES = (
@@ -47,31 +49,6 @@ KPI_NAMES = (
     "line_minutes",
 )
 """The per-channel KPIs every run reports, in display order."""
-
-
-def busy_integral(start_s: np.ndarray, end_s: np.ndarray, at_s: np.ndarray) -> np.ndarray:
-    """Total busy time in ``[0, t]`` for each ``t`` in ``at_s``.
-
-    ``start_s``/``end_s`` are the service periods. Uses sorted prefix sums:
-    sum over starts before t of (t - start) minus sum over ends before t of
-    (t - end), so it costs O((n + m) log n).
-    """
-    starts = np.sort(start_s)
-    ends = np.sort(end_s)
-    cum_s = np.concatenate(([0.0], np.cumsum(starts)))
-    cum_e = np.concatenate(([0.0], np.cumsum(ends)))
-    i = np.searchsorted(starts, at_s, side="left")
-    j = np.searchsorted(ends, at_s, side="left")
-    return (at_s * i - cum_s[i]) - (at_s * j - cum_e[j])
-
-
-def staffed_integral(staff_t_s: np.ndarray, staff_n: np.ndarray, at_s: np.ndarray) -> np.ndarray:
-    """Agent-seconds on duty in ``[0, t]`` for each ``t``, from a step function."""
-    widths = np.diff(staff_t_s)
-    area = np.concatenate(([0.0], np.cumsum(widths * staff_n[:-1])))
-    j = np.searchsorted(staff_t_s, at_s, side="right") - 1
-    j = np.clip(j, 0, len(staff_t_s) - 1)
-    return area[j] + staff_n[j] * (at_s - staff_t_s[j])
 
 
 def _service_periods(rec: ChannelRecords) -> tuple[np.ndarray, np.ndarray]:
@@ -182,8 +159,6 @@ def run_kpis(records: RunRecords) -> pd.DataFrame:
         for kpi, value in channel_kpis(rec, records.warmup_s, records.horizon_s).items():
             values[(name, kpi)] = value
     if records.journey is not None:
-        from sim.analysis.journey_metrics import journey_rows
-
         for channel, kpi, value in journey_rows(records, records.warmup_s, records.horizon_s):
             values[(channel, kpi)] = value
     rows = [(records.replication, channel, kpi, value) for (channel, kpi), value in values.items()]
@@ -202,8 +177,6 @@ def run_interval_kpis(records: RunRecords, period_s: float | None = None) -> pd.
     first, edges = period_edges(records.warmup_s, records.horizon_s, period)
     blocks = {name: _interval_columns(rec, first, edges, period) for name, rec in records.channels.items()}
     if records.journey is not None:
-        from sim.analysis.journey_metrics import journey_table
-
         journey: dict[str, dict[str, np.ndarray]] = {}
         for (channel, kpi), values in journey_table(records, edges).items():
             journey.setdefault(channel, {})[kpi] = values
