@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +13,11 @@ from hypothesis import strategies as st
 import sim
 from sim.analysis.integrals import busy_integral, staffed_integral
 from sim.analysis.metrics import channel_kpis
-from sim.engine.records import ABANDONED, ANSWERED, WAITING
+from sim.engine.records import ABANDONED, ANSWERED, WAITING, RunRecords
 
 from .conftest import queue_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def kpis_of(records):
@@ -184,3 +187,33 @@ def test_interval_kpis_match_a_direct_count_of_each_interval(rate, agents, patie
         else:
             assert math.isnan(row.asa_s) and math.isnan(row.aht_s)
     assert table["offered"].sum() == ((rec.arrival_s >= warmup * 3600.0) & (rec.arrival_s < records.horizon_s)).sum()
+
+
+def _records_equal(a: RunRecords, b: RunRecords) -> bool:
+    """Whether two runs left the same per-contact records in every channel, bit for bit."""
+    if a.channels.keys() != b.channels.keys() or a.end_s != b.end_s:
+        return False
+    fields = ("arrival_s", "wait_s", "service_s", "outcome", "staff_t_s", "staff_n", "snap_queue", "snap_busy")
+    return all(
+        np.array_equal(getattr(a.channels[c], f), getattr(b.channels[c], f)) for c in a.channels for f in fields
+    )
+
+
+@pytest.mark.parametrize(
+    "spelled_out",
+    [
+        ["channels.phone.kind=phone"],
+        ["channels.phone.kind=phone", "channels.phone.opening_hours=24/7", "channels.phone.fcr_multiplier=1.0"],
+        ["channels.phone.agents=null", "teams={phone: {skills: [phone], agents: 50}}"],
+    ],
+    ids=["kind", "kind, hours and FCR", "a team instead of channel agents"],
+)
+def test_spelling_out_a_default_changes_nothing(spelled_out: list[str]) -> None:
+    """One engine: the records of a scenario do not depend on which optional fields it spells out."""
+    plain = sim.load_scenario(ROOT / "scenarios" / "erlang-a.yaml", ["horizon.hours=6"])
+    explicit = sim.load_scenario(ROOT / "scenarios" / "erlang-a.yaml", ["horizon.hours=6", *spelled_out])
+    assert _records_equal(sim.run(plain, seed=1), sim.run(explicit, seed=1))
+    kpis = sim.simulate(plain, replications=2, seed=1).kpis
+    kpis_explicit = sim.simulate(explicit, replications=2, seed=1).kpis
+    phone = kpis[kpis["channel"] == "phone"].reset_index(drop=True)
+    assert phone.equals(kpis_explicit[kpis_explicit["channel"] == "phone"].reset_index(drop=True))

@@ -15,11 +15,12 @@ from hypothesis import strategies as st
 
 import sim
 from sim.engine.agents import ChannelRouting, Dispatcher, Work
-from sim.analysis.erlang import erlang_a_metrics, erlang_c_metrics
+from sim.analysis.erlang_a import erlang_a_metrics
+from sim.analysis.erlang_c import erlang_c_metrics
 from sim.spec.journey import Knowledge, Team
 from sim.engine.knowledge import KnowledgeBase
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, ISSUE_STATES, WAITING
-from sim.spec.scenario import ScenarioError, scenario_from_dict, uses_journey_engine
+from sim.spec.scenario import ScenarioError, scenario_from_dict
 
 from .conftest import SCENARIOS, queue_scenario
 
@@ -163,7 +164,6 @@ def phone_only_journey(rate: float, aht_s: float, agents: int, patience_s: float
 def test_journey_without_digital_channels_matches_queueing_theory(rate: float, agents: int, patience_s: float | None) -> None:
     aht_s = 180.0
     scenario = scenario_from_dict(phone_only_journey(rate, aht_s, agents, patience_s, hours=24))
-    assert uses_journey_engine(scenario)
     journey = sim.simulate(scenario, replications=10, seed=2024, workers=2).summary(0.99)
     journey = journey[journey["channel"] == "phone"].set_index("kpi")
     if patience_s is None:

@@ -191,6 +191,8 @@ def _team_table(records: RunRecords, p: _Periods) -> dict[str, dict[str, np.ndar
     out = {}
     lengths = np.diff(p.edges)
     for name, team in records.journey.teams.items():
+        if not team.reported:
+            continue
         busy = p.integral(busy_integral(team.spell_start_s, team.spell_end_s, p.edges))
         staffed = p.integral(staffed_integral(team.staff_t_s, team.staff_n, p.edges))
         grid = np.arange(len(team.scheduled) + 1) * records.interval_s

@@ -47,8 +47,9 @@ KPI_NAMES = (
     "agents",
     "handled_hours",
     "line_minutes",
+    "backlog",
 )
-"""The per-channel KPIs every run reports, in display order."""
+"""The per-channel KPIs every run reports, in display order (``backlog``: contacts waiting at the window's end)."""
 
 
 def _service_periods(rec: ChannelRecords) -> tuple[np.ndarray, np.ndarray]:

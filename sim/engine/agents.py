@@ -344,6 +344,7 @@ class Dispatcher:
                 agent.spell_ch = c
             agent.chats += 1
             duration *= 1.0 + self.stretch[c] * (agent.chats - 1)
+            work.service_s = duration  # the handling time the chat really takes
         else:
             agent.busy = True
             agent.spell_start_s = now

@@ -202,7 +202,7 @@ class JourneyModel:
         self.customer_open = [True] * len(self.names)
         self.contacts: list[tuple] = []
         self.started: list[Work] = []  # contacts that went into progress, in order; ``closed`` once logged
-        self.snaps: list[tuple[float, list[int], list[float]]] = []
+        self.snaps: list[tuple[float, list[int], list[float], list[float]]] = []
         self.moments: list[float] = []
         # the callbacks of the customer's story, bound once (binding a method per event costs an allocation)
         self._on_searched: Callable[[int], None] = self._searched
@@ -434,7 +434,10 @@ class JourneyModel:
             self.issue_contacts[i] = contacts + 1
         kind = self._post_kind[c]
         if kind == _QUEUED:
-            self._queued(i, c, reason, first)
+            if first:
+                self._queued(i, c, reason, first, self.first_service[c][i], self.first_patience[c][i])
+            else:
+                self._queued(i, c, reason, first, self._service(c, i, first), self._patience(c, i, first))
         elif kind == _SOCIAL:
             self._social_post(i, c, reason, first)
         else:
@@ -488,8 +491,8 @@ class JourneyModel:
             self.issue_resolution[i] = self.loop.now - self.issue_start[i]
 
     # -- phone and chat: queue, patience, lines -----------------------------------
-    def _queued(self, i: int, c: int, reason: int, first: bool) -> None:
-        service_s = self.first_service[c][i] if first else self._service(c, i, first)
+    def _queued(self, i: int, c: int, reason: int, first: bool, service_s: float, patience_s: float) -> None:
+        """A call or chat arrives at queue ``c``: refused when every line is busy, else queued until served or patience ends."""
         work = Work(self.names[c], self.loop.now, service_s, i, reason, first, c)
         lines = self.lines[c]
         dispatcher = self.dispatcher
@@ -500,10 +503,8 @@ class JourneyModel:
         work.on_done = self._on_queued_done
         self.started.append(work)
         dispatcher.submit(work)
-        if work.state == WAITING:
-            patience = self.first_patience[c][i] if first else self._patience(c, i, first)
-            if patience < math.inf:
-                self.loop.after(patience, self._on_queued_patience, work)
+        if work.state == WAITING and patience_s < math.inf:
+            self.loop.after(patience_s, self._on_queued_patience, work)
 
     def _queued_patience(self, work: Work) -> None:
         if self.dispatcher.withdraw(work):
@@ -519,8 +520,7 @@ class JourneyModel:
         else:  # as _resolves
             u = self.u_resolve[i] if work.first else self._uniform(i)
             resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.ch]
-        start_s = work.start_s
-        self._log(work, start_s - work.arrival_s, work.end_s - start_s, ANSWERED, BY_AGENT, resolved)
+        self._log(work, work.start_s - work.arrival_s, work.service_s, ANSWERED, BY_AGENT, resolved)
         self._handled(work, resolved)
 
     # -- public posts: social and forum ------------------------------------------------
@@ -632,8 +632,10 @@ class JourneyModel:
             self.knowledge.publish_articles(self.interval_s)
 
     def _snapshot(self) -> None:
-        backlog = list(self.dispatcher.waiting)  # channels in the order of ``names``
-        self.snaps.append((self.loop.now, backlog, self.knowledge.snapshot()))
+        dispatcher = self.dispatcher
+        backlog = list(dispatcher.waiting)  # channels in the order of ``names``
+        in_service = [float(s - w) for s, w in zip(dispatcher.in_system, dispatcher.waiting)]
+        self.snaps.append((self.loop.now, backlog, in_service, self.knowledge.snapshot()))
 
     def _clock_moments(self) -> list[float]:
         """Times of the interval starts and the snapshots, sorted."""
@@ -689,12 +691,52 @@ class JourneyModel:
         self._interval(k, publish=False)
         self.loop.after((k + 1) * self.interval_s - self.loop.now, self._on_drain_interval, k + 1)
 
-    def _direct(self, arg: tuple[list[float], int, int]) -> None:
-        """Contact ``j`` of a direct arrival stream to channel ``c`` (no issue behind it); then the stream's next one is due."""
-        at, c, j = arg
-        self._try(-1, c, REASON_DIRECT)
-        if j + 1 < len(at):
-            self.loop.after(at[j + 1] - self.loop.now, self._direct, (at, c, j + 1))
+    def _setup_direct(self) -> None:
+        """Contacts that arrive straight to a channel (``arrivals`` streams, no issue behind them).
+
+        Each stream's arrival times, handling times and patience are drawn up
+        front from streams named after the channel and the purpose, so a
+        contact keeps its numbers whatever else the model draws.
+        """
+        n_int = interval_count(self.horizon_s, self.interval_s)
+        self.direct_ch: list[int] = []
+        self.direct_service: list[float] = []
+        self.direct_patience: list[float] = []
+        times: list[np.ndarray] = [self.issue_arrival]
+        for name, stream in self.scenario.arrivals.items():
+            at = poisson_arrivals(rates_per_hour(stream, n_int), self.interval_s, self.horizon_s, self.streams(f"arrivals:{name}"))
+            n = len(at)
+            ch = self.scenario.channels[name]
+            times.append(at)
+            self.direct_ch += [self.index[name]] * n
+            self.direct_service += sample(ch.aht, self.streams(f"direct-aht:{name}"), n).tolist()
+            if ch.patience is None:
+                self.direct_patience += [math.inf] * n
+            else:
+                self.direct_patience += sample(ch.patience, self.streams(f"direct-patience:{name}"), n).tolist()
+        # one stream of arrivals for the event loop's feed: issues by number, direct contacts as -1 - j
+        n_issues = len(self.issue_arrival)
+        who = np.concatenate([np.arange(n_issues), -1 - np.arange(len(self.direct_ch))]).astype(np.int64)
+        at_all = np.concatenate(times)
+        order = np.argsort(at_all, kind="stable")
+        self.feed_at: list[float] = at_all[order].tolist()
+        self.feed_who: list[int] = who[order].tolist()
+
+    def _arrival(self, k: int) -> None:
+        """Arrival ``k`` of the feed: an issue, or a contact straight to a channel."""
+        who = self.feed_who[k]
+        if who >= 0:
+            self._arrive(who)
+            return
+        j = -1 - who
+        c = self.direct_ch[j]
+        kind = self._post_kind[c]
+        if kind == _QUEUED:
+            self._queued(-1, c, REASON_DIRECT, False, self.direct_service[j], self.direct_patience[j])
+        elif kind == _SOCIAL:
+            self._social_post(-1, c, REASON_DIRECT, False)
+        else:
+            self._forum_post(-1, c, REASON_DIRECT, False)
 
     # -- run -------------------------------------------------------------------
     def run(self, replication: int) -> RunRecords:
@@ -733,17 +775,8 @@ class JourneyModel:
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop
         self.moments = self._clock_moments()
-        self.issue_at = self.issue_arrival.tolist()
-        loop.feed(self.issue_at, self._arrive)
-        for name, stream in self.scenario.arrivals.items():
-            times = poisson_arrivals(
-                rates_per_hour(stream, interval_count(self.horizon_s, self.interval_s)),
-                self.interval_s,
-                self.horizon_s,
-                self.streams(f"arrivals:{name}"),
-            )
-            if len(times):
-                loop.after(float(times[0]), self._direct, (times.tolist(), self.index[name], 0))
+        self._setup_direct()
+        loop.feed(self.feed_at, self._arrival)
         self._tick(0)  # the clock's first moment (time 0) comes before any other event
         if self.scenario.horizon.drain:
             loop.run()
@@ -764,6 +797,10 @@ class JourneyModel:
         issue = table[:, 0].astype(np.int64)
         arrival, wait, service = table[:, 2].copy(), table[:, 3].copy(), table[:, 4].copy()
         chan, reason, outcome, by, resolved, sentiment, escalated = _unpack_codes(table[:, 1].astype(np.int64))
+        snap_t = np.array([s[0] for s in self.snaps], dtype=float)
+        backlog = np.array([s[1] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.names))
+        in_service = np.array([s[2] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.names))
+        coverage = np.array([s[3] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.types))
         teams_rec = self._team_records()
         channels: dict[str, ChannelRecords] = {}
         for c, name in enumerate(self.names):
@@ -778,10 +815,10 @@ class JourneyModel:
                 outcome=outcome[m],
                 staff_t_s=staff_t,
                 staff_n=staff_n,
+                snap_t_s=snap_t,
+                snap_queue=backlog[:, c],
+                snap_busy=in_service[:, c],
             )
-        snap_t = np.array([s[0] for s in self.snaps], dtype=float)
-        backlog = np.array([s[1] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.names))
-        coverage = np.array([s[2] for s in self.snaps], dtype=float).reshape(len(self.snaps), len(self.types))
         state = np.asarray(self.issue_state, dtype=np.int8)
         journey = JourneyRecords(
             segments=self.segments,
@@ -840,13 +877,14 @@ class JourneyModel:
                 spell_start_s=np.asarray(state.spell_start_s, dtype=float),
                 spell_end_s=np.asarray(state.spell_end_s, dtype=float),
                 spell_channel=names[np.asarray(state.spell_ch, dtype=np.int64)],
+                reported=state.name in (self.scenario.teams or {}),
             )
         return out
 
     def _channel_staff(self, name: str, teams: dict[str, TeamRecords]) -> tuple[np.ndarray, np.ndarray]:
         """Staffing of a channel served by one dedicated team; none (occupancy n/a) otherwise."""
         serving = [t for t in teams.values() if name in t.skills]
-        if len(serving) == 1 and serving[0].skills == [name] and self.kinds[name] != "chat":
+        if len(serving) == 1 and serving[0].skills == [name] and (self.kinds[name] != "chat" or self.specs[self.index[name]].concurrency == 1):
             return serving[0].staff_t_s, serving[0].staff_n
         return np.array([0.0]), np.array([0], dtype=np.int64)
 

@@ -102,6 +102,8 @@ class TeamRecords:
     spell_start_s: np.ndarray
     spell_end_s: np.ndarray
     spell_channel: np.ndarray
+    reported: bool = True
+    """False for the team a channel's own ``agents`` stand for: its KPIs are the channel's."""
 
 
 @dataclass
