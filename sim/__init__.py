@@ -16,9 +16,11 @@ from sim.engine_build import select_engine as _select_engine
 ENGINE = _select_engine(_Path(__file__).resolve().parent)
 """Which omnichannel engine this process runs: compiled (mypyc) or pure Python, and why."""
 
-from sim.analysis.erlang import (  # noqa: E402  (the engine is chosen before its modules are imported)
+from sim.analysis.erlang_a import (  # noqa: E402  (the engine is chosen before its modules are imported)
     erlang_a_agents_for_sl,
     erlang_a_metrics,
+)
+from sim.analysis.erlang_c import (  # noqa: E402
     erlang_b,
     erlang_c,
     erlang_c_agents_for_sl,

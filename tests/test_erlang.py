@@ -20,11 +20,9 @@ from hypothesis import strategies as st
 from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
 
-from sim.analysis.erlang import (
-    ErlangAResult,
+from sim.analysis.erlang_a import ErlangAResult, erlang_a_agents_for_sl, erlang_a_metrics
+from sim.analysis.erlang_c import (
     ErlangCResult,
-    erlang_a_agents_for_sl,
-    erlang_a_metrics,
     erlang_b,
     erlang_c,
     erlang_c_agents_for_sl,
@@ -339,7 +337,7 @@ def _stationary(lam: float, mu: float, theta: float, c: int, states: int) -> np.
 def test_series_branches_of_helpers(x: float) -> None:
     from decimal import Decimal, localcontext
 
-    from sim.analysis.erlang import _expm1_plus_x_over_theta, _u_minus_log1p_u
+    from sim.analysis.erlang_a import _expm1_plus_x_over_theta, _u_minus_log1p_u
 
     with localcontext() as ctx:
         ctx.prec = 60

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 import sim
-from sim.analysis.erlang import erlang_a_metrics, erlang_c_metrics
+from sim.analysis.erlang_a import erlang_a_metrics
+from sim.analysis.erlang_c import erlang_c_metrics
 
 from .conftest import queue_scenario
 

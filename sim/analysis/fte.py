@@ -22,7 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim.analysis.erlang import erlang_a_agents_for_sl
+from sim.analysis.erlang_a import erlang_a_agents_for_sl
 from sim.engine.records import ANSWERED, RunRecords
 from sim.spec.scenario import Scenario
 

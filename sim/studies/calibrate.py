@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sim.io.calllog import ABANDONED, DAY_TYPES, SERVED, WEEKDAY_NAMES, day_type, interval_index, queue_calls
-from sim.analysis.erlang import erlang_a_metrics
+from sim.analysis.erlang_a import erlang_a_metrics
 from sim.analysis.estimators import (
     CensoredFit,
     Fit,

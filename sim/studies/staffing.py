@@ -42,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.demand import rates_per_hour
-from sim.analysis.erlang import erlang_a_agents_for_sl, erlang_a_metrics, erlang_c_agents_for_sl, erlang_c_metrics
+from sim.analysis.erlang_a import erlang_a_agents_for_sl, erlang_a_metrics
+from sim.analysis.erlang_c import erlang_c_agents_for_sl, erlang_c_metrics
 from sim.errors import InputError
 from sim.engine.model import run
 from sim.engine.records import ABANDONED, ANSWERED

@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def analytic_values(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None, sl_threshold_s: float) -> dict[str, float]:
     """Erlang C or Erlang A values as a flat dict of KPI name to value."""
-    from sim.analysis.erlang import erlang_a_metrics, erlang_c_metrics
+    from sim.analysis.erlang_a import erlang_a_metrics
+    from sim.analysis.erlang_c import erlang_c_metrics
 
     if patience_s is None:
         c = erlang_c_metrics(rate_per_hour, aht_s, agents, sl_threshold_s)

@@ -1,23 +1,14 @@
-"""Analytic queueing formulas: Erlang B, Erlang C (M/M/c) and Erlang A (M/M/c+M).
+"""Erlang A (M/M/c+M, Palm): the Erlang C queue with exponential patience.
 
-These closed forms are the yardstick for the simulator: they give staffing
-answers in microseconds and the stationary values the engine must reproduce
-for Poisson arrivals, exponential handling and exponential patience.
-
-Every formula is evaluated without factorials or powers of large numbers so
-that it stays finite and accurate for thousands of agents and for loads at or
-above the number of agents:
-
-* Erlang B uses the recursion ``B(n) = a B(n-1) / (n + a B(n-1))`` in log
-  space (``B`` may be far below the smallest double for ``n >> a``).
-* Erlang A uses the integral representation of Mandelbaum & Zeltyn, "The
-  Palm/Erlang-A queue, with applications to call centers" (2007): with
-  ``g(t) = exp(-(c mu + theta) t + (lambda / theta)(1 - exp(-theta t)))`` the
-  stationary probability of the queue states, the density of the waits of
-  answered contacts and the mean queue length are all ``pi_c`` times an
-  integral of ``g`` (see :func:`erlang_a_metrics`). ``log g`` is concave, so
-  the integrals are taken numerically around its single peak and scaled by
-  the peak value in log space.
+Uses the integral representation of Mandelbaum & Zeltyn, "The Palm/Erlang-A
+queue, with applications to call centers" (2007): with
+``g(t) = exp(-(c mu + theta) t + (lambda / theta)(1 - exp(-theta t)))`` the
+stationary probability of the queue states, the density of the waits of
+answered contacts and the mean queue length are all ``pi_c`` times an
+integral of ``g`` (see :func:`erlang_a_metrics`). ``log g`` is concave, so
+the integrals are taken numerically around its single peak and scaled by the
+peak value in log space. Without patience (``patience_s`` None or inf) the
+values are those of :mod:`sim.analysis.erlang_c`.
 
 Units are in the names: ``_s`` seconds, ``_per_hour`` arrivals per hour,
 ``_erl`` Erlangs (offered load = arrival rate x mean handling time).
@@ -31,46 +22,24 @@ from typing import Callable
 
 from scipy import integrate
 
-__all__ = [
-    "ErlangAResult",
-    "ErlangCResult",
-    "erlang_a_agents_for_sl",
-    "erlang_a_metrics",
-    "erlang_b",
-    "erlang_c",
-    "erlang_c_agents_for_sl",
-    "erlang_c_metrics",
-]
+from sim.analysis.erlang_c import (
+    MAX_SEARCH_AGENTS,
+    SECONDS_PER_HOUR,
+    check_agents,
+    check_fraction,
+    check_nonneg,
+    check_positive,
+    erlang_c_agents_for_sl,
+    erlang_c_result,
+    log_erlang_b,
+)
 
-_SECONDS_PER_HOUR = 3600.0
 # Integrand cut-off: parts of exp(log g) below exp(-_LOG_CUTOFF) times its peak are ignored.
 _LOG_CUTOFF = 80.0
-# Upper bound on the agents the staffing searches will consider, as a safety net.
-_MAX_SEARCH_AGENTS = 10_000_000
 
 
 # ---------------------------------------------------------------------------
-# Input checks
-
-
-def _check_agents(agents: int) -> int:
-    if isinstance(agents, bool) or int(agents) != agents or agents < 0:
-        raise ValueError(f"agents must be a non-negative integer (got {agents!r})")
-    return int(agents)
-
-
-def _check_nonneg(name: str, value: float) -> float:
-    value = float(value)
-    if not (value >= 0.0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite non-negative number (got {value!r})")
-    return value
-
-
-def _check_positive(name: str, value: float) -> float:
-    value = float(value)
-    if not (value > 0.0 and math.isfinite(value)):
-        raise ValueError(f"{name} must be a finite positive number (got {value!r})")
-    return value
+# Erlang A
 
 
 def _check_patience(patience_s: float | None) -> float | None:
@@ -81,168 +50,6 @@ def _check_patience(patience_s: float | None) -> float | None:
     if math.isnan(patience_s) or patience_s < 0.0:
         raise ValueError(f"patience_s must be non-negative, inf or None (got {patience_s!r})")
     return None if math.isinf(patience_s) else patience_s
-
-
-def _check_fraction(name: str, value: float, *, allow_one: bool) -> float:
-    value = float(value)
-    ok = 0.0 <= value <= 1.0 if allow_one else 0.0 <= value < 1.0
-    if not ok:
-        raise ValueError(f"{name} must be in [0, 1{']' if allow_one else ')'} (got {value!r})")
-    return value
-
-
-# ---------------------------------------------------------------------------
-# Erlang B and C
-
-
-def _log_erlang_b(agents: int, load_erl: float) -> float:
-    """log B(agents, load) by the recursion B(n) = a B(n-1) / (n + a B(n-1)), B(0) = 1."""
-    if agents == 0:
-        return 0.0
-    if load_erl == 0.0:
-        return -math.inf
-    log_a = math.log(load_erl)
-    log_b = 0.0
-    for n in range(1, agents + 1):
-        # a * B(n-1) may underflow to 0 once B is astronomically small; log_b stays exact.
-        log_b = log_a + log_b - math.log(n + load_erl * math.exp(log_b))
-    return log_b
-
-
-def _log_erlang_b_step(log_b_prev: float, agents: int, load_erl: float) -> float:
-    """log B(agents) from log B(agents - 1), one step of the recursion."""
-    if load_erl == 0.0:
-        return -math.inf
-    return math.log(load_erl) + log_b_prev - math.log(agents + load_erl * math.exp(log_b_prev))
-
-
-def _erlang_c_from_b(b: float, agents: int, load_erl: float) -> float:
-    """Erlang C from Erlang B: C = B / (1 - rho (1 - B)), rho = load / agents < 1."""
-    rho = load_erl / agents
-    return min(1.0, b / (1.0 - rho * (1.0 - b)))
-
-
-def erlang_b(agents: int, offered_load_erl: float) -> float:
-    """Blocking probability of the M/M/c/c loss system (Erlang B formula).
-
-    The probability that an arriving contact finds all ``agents`` busy when
-    ``offered_load_erl`` Erlangs are offered and blocked contacts are lost.
-    Computed by the numerically stable recursion
-    ``1 / B(n) = 1 + n / (a B(n-1))``, so it is exact to rounding for any
-    number of agents (results below ~1e-308 underflow to 0).
-    """
-    agents = _check_agents(agents)
-    load = _check_nonneg("offered_load_erl", offered_load_erl)
-    return math.exp(_log_erlang_b(agents, load))
-
-
-def erlang_c(agents: int, offered_load_erl: float) -> float:
-    """Probability that a contact has to wait in M/M/c (Erlang C formula).
-
-    ``C = B / (1 - rho (1 - B))`` with ``B`` the Erlang B value and
-    ``rho = offered_load_erl / agents``. The queue is unstable when the load
-    reaches the number of agents; then every contact waits and 1.0 is
-    returned.
-    """
-    agents = _check_agents(agents)
-    load = _check_nonneg("offered_load_erl", offered_load_erl)
-    if load >= agents:
-        return 1.0
-    return _erlang_c_from_b(math.exp(_log_erlang_b(agents, load)), agents, load)
-
-
-@dataclass(frozen=True)
-class ErlangCResult:
-    """Stationary M/M/c (Erlang C) values for one interval.
-
-    ``p_wait`` probability of waiting at all, ``asa_s`` mean wait of all
-    contacts (all are answered) in seconds, ``service_level`` probability of
-    waiting at most the threshold, ``occupancy`` fraction of agent time busy,
-    ``offered_load_erl`` arrival rate x handling time, ``agents`` the agents.
-    """
-
-    p_wait: float
-    asa_s: float
-    service_level: float
-    occupancy: float
-    offered_load_erl: float
-    agents: int
-
-
-def _erlang_c_result(rate_per_hour: float, aht_s: float, agents: int, sl_threshold_s: float,
-                     log_b: float | None = None) -> ErlangCResult:
-    """Erlang C metrics; ``log_b`` (log Erlang B at ``agents``) may be passed in to save the recursion."""
-    lam = rate_per_hour / _SECONDS_PER_HOUR
-    load = rate_per_hour * aht_s / _SECONDS_PER_HOUR
-    if load == 0.0:
-        return ErlangCResult(0.0, 0.0, 1.0, 0.0, 0.0, agents)
-    if load >= agents:
-        return ErlangCResult(1.0, math.inf, 0.0, 1.0, load, agents)
-    if log_b is None:
-        log_b = _log_erlang_b(agents, load)
-    c = _erlang_c_from_b(math.exp(log_b), agents, load)
-    drain_per_s = agents / aht_s - lam  # c mu - lambda > 0
-    asa_s = c / drain_per_s
-    service_level = 1.0 - c * math.exp(-drain_per_s * sl_threshold_s)
-    return ErlangCResult(c, asa_s, min(1.0, max(0.0, service_level)), load / agents, load, agents)
-
-
-def erlang_c_metrics(rate_per_hour: float, aht_s: float, agents: int, sl_threshold_s: float = 20.0) -> ErlangCResult:
-    """Erlang C (M/M/c) probability of wait, ASA, service level and occupancy.
-
-    Poisson arrivals at ``rate_per_hour``, exponential handling with mean
-    ``aht_s`` seconds, ``agents`` agents, infinite patience. Service level is
-    ``P(wait <= sl_threshold_s) = 1 - C exp(-(c mu - lambda) T)`` and ASA is
-    ``C / (c mu - lambda)``. For a load at or above the agents (unstable)
-    the result is ``p_wait=1, asa_s=inf, service_level=0, occupancy=1``.
-    With no arrivals nothing waits: ``p_wait=0, asa_s=0, service_level=1,
-    occupancy=0`` whatever the agents.
-    """
-    rate = _check_nonneg("rate_per_hour", rate_per_hour)
-    aht = _check_positive("aht_s", aht_s)
-    agents = _check_agents(agents)
-    threshold = _check_nonneg("sl_threshold_s", sl_threshold_s)
-    return _erlang_c_result(rate, aht, agents, threshold)
-
-
-def erlang_c_agents_for_sl(rate_per_hour: float, aht_s: float, sl_target: float, sl_threshold_s: float,
-                           max_occupancy: float | None = None) -> int:
-    """Smallest number of agents whose Erlang C service level meets the target.
-
-    The smallest stable ``n`` (``n > offered load``) with
-    ``erlang_c_metrics(...).service_level >= sl_target`` and, if
-    ``max_occupancy`` is given, occupancy ``load / n <= max_occupancy``.
-    ``sl_target`` must be in [0, 1) (1 is never reached with arrivals).
-    Returns 0 when there are no arrivals. Walks up from the stability limit
-    with one Erlang B recursion step per agent, so it costs O(answer).
-    """
-    rate = _check_nonneg("rate_per_hour", rate_per_hour)
-    aht = _check_positive("aht_s", aht_s)
-    target = _check_fraction("sl_target", sl_target, allow_one=False)
-    threshold = _check_nonneg("sl_threshold_s", sl_threshold_s)
-    if max_occupancy is not None:
-        max_occupancy = float(max_occupancy)
-        if not 0.0 < max_occupancy <= 1.0:
-            raise ValueError(f"max_occupancy must be in (0, 1] (got {max_occupancy!r})")
-    load = rate * aht / _SECONDS_PER_HOUR
-    if load == 0.0:
-        return 0
-    n = math.floor(load) + 1
-    if max_occupancy is not None:
-        n = max(n, math.floor(load / max_occupancy) - 1, 1)
-    log_b = _log_erlang_b(n, load)
-    while True:
-        r = _erlang_c_result(rate, aht, n, threshold, log_b)
-        if load < n and r.service_level >= target and (max_occupancy is None or r.occupancy <= max_occupancy):
-            return n
-        if n >= _MAX_SEARCH_AGENTS:
-            raise ValueError("no agent count up to the search limit meets the target")
-        n += 1
-        log_b = _log_erlang_b_step(log_b, n, load)
-
-
-# ---------------------------------------------------------------------------
-# Erlang A
 
 
 @dataclass(frozen=True)
@@ -352,14 +159,14 @@ def _log(x: float) -> float:
 def _erlang_a_result(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None,
                      sl_threshold_s: float) -> ErlangAResult:
     """Erlang A metrics from checked inputs."""
-    lam = rate_per_hour / _SECONDS_PER_HOUR
-    load = rate_per_hour * aht_s / _SECONDS_PER_HOUR
+    lam = rate_per_hour / SECONDS_PER_HOUR
+    load = rate_per_hour * aht_s / SECONDS_PER_HOUR
     if load == 0.0:
         return ErlangAResult(0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, agents)
     if patience_s is None:
-        c = _erlang_c_result(rate_per_hour, aht_s, agents, sl_threshold_s)
+        c = erlang_c_result(rate_per_hour, aht_s, agents, sl_threshold_s)
         return ErlangAResult(c.p_wait, 0.0, c.asa_s, c.service_level, c.occupancy, c.asa_s, load, agents)
-    log_b = _log_erlang_b(agents, load)
+    log_b = log_erlang_b(agents, load)
     b = math.exp(log_b)
     if patience_s == 0.0:
         # Contacts that find all agents busy leave at once: the Erlang B loss system.
@@ -430,11 +237,11 @@ class _ErlangALaw:
 def _erlang_a_meets(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None, sl_threshold_s: float,
                     sl_target: float, max_abandon: float | None) -> bool:
     """Whether ``agents`` meet the service-level target (and the abandonment cap), computing only those two."""
-    load = rate_per_hour * aht_s / _SECONDS_PER_HOUR
+    load = rate_per_hour * aht_s / SECONDS_PER_HOUR
     if patience_s is None or patience_s == 0.0 or agents == 0 or load == 0.0:
         r = _erlang_a_result(rate_per_hour, aht_s, agents, patience_s, sl_threshold_s)
         return r.service_level >= sl_target and (max_abandon is None or r.p_abandon <= max_abandon)
-    law = _ErlangALaw(rate_per_hour / _SECONDS_PER_HOUR, agents, aht_s, patience_s, _log_erlang_b(agents, load))
+    law = _ErlangALaw(rate_per_hour / SECONDS_PER_HOUR, agents, aht_s, patience_s, log_erlang_b(agents, load))
     return law.service_level(sl_threshold_s) >= sl_target and (max_abandon is None or law.p_abandon() <= max_abandon)
 
 
@@ -470,11 +277,11 @@ def erlang_a_metrics(rate_per_hour: float, aht_s: float, agents: int, patience_s
     lambda`` and ``mean_wait_s = L_q / lambda`` (Little). See Mandelbaum &
     Zeltyn (2007).
     """
-    rate = _check_nonneg("rate_per_hour", rate_per_hour)
-    aht = _check_positive("aht_s", aht_s)
-    agents = _check_agents(agents)
+    rate = check_nonneg("rate_per_hour", rate_per_hour)
+    aht = check_positive("aht_s", aht_s)
+    agents = check_agents(agents)
     patience = _check_patience(patience_s)
-    threshold = _check_nonneg("sl_threshold_s", sl_threshold_s)
+    threshold = check_nonneg("sl_threshold_s", sl_threshold_s)
     return _erlang_a_result(rate, aht, agents, patience, threshold)
 
 
@@ -490,18 +297,18 @@ def erlang_a_agents_for_sl(rate_per_hour: float, aht_s: float, patience_s: float
     more than ``n / load`` of the offered contacts). ``patience_s`` None or
     inf gives :func:`erlang_c_agents_for_sl`. Returns 0 without arrivals.
     """
-    rate = _check_nonneg("rate_per_hour", rate_per_hour)
-    aht = _check_positive("aht_s", aht_s)
+    rate = check_nonneg("rate_per_hour", rate_per_hour)
+    aht = check_positive("aht_s", aht_s)
     patience = _check_patience(patience_s)
-    target = _check_fraction("sl_target", sl_target, allow_one=False)
-    threshold = _check_nonneg("sl_threshold_s", sl_threshold_s)
+    target = check_fraction("sl_target", sl_target, allow_one=False)
+    threshold = check_nonneg("sl_threshold_s", sl_threshold_s)
     if max_abandon is not None:
         max_abandon = float(max_abandon)
         if not 0.0 < max_abandon <= 1.0:
             raise ValueError(f"max_abandon must be in (0, 1] (got {max_abandon!r})")
     if patience is None:
         return erlang_c_agents_for_sl(rate, aht, target, threshold)
-    load = rate * aht / _SECONDS_PER_HOUR
+    load = rate * aht / SECONDS_PER_HOUR
     if load == 0.0:
         return 0
 
@@ -517,10 +324,10 @@ def erlang_a_agents_for_sl(rate_per_hour: float, aht_s: float, patience_s: float
         step = max(1, math.ceil(math.sqrt(load)))
         hi = lo + step
         while not meets(hi):
-            if hi >= _MAX_SEARCH_AGENTS:
+            if hi >= MAX_SEARCH_AGENTS:
                 raise ValueError("no agent count up to the search limit meets the target")
             lo, step = hi, step * 2
-            hi = min(hi + step, _MAX_SEARCH_AGENTS)
+            hi = min(hi + step, MAX_SEARCH_AGENTS)
     while hi - lo > 1:  # invariant: lo fails (or is -1), hi meets
         mid = (lo + hi) // 2
         if meets(mid):
