@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench install clean help
+.PHONY: demo test lint bench install clean help
 
 help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -13,10 +13,10 @@ help:  ## list the targets
 $(STAMP): pyproject.toml setup.py sim/engine_build.py sim/engine/agents.py sim/engine/knowledge.py sim/engine/journey.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,lint]'
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install ccsim with its test extras
+install: $(STAMP)  ## create .venv and install ccsim with its test, benchmark and lint extras
 
 demo: $(STAMP)  ## simulate a realistic phone day and print the KPI table
 	$(BIN)/ccsim run scenarios/phone-day.yaml --replications 20
@@ -24,8 +24,15 @@ demo: $(STAMP)  ## simulate a realistic phone day and print the KPI table
 test: $(STAMP)  ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
+# the folders ruff checks, those of them that exist (there may be no examples/)
+LINT_PATHS := $(wildcard sim tests benchmarks examples)
+
+lint: $(STAMP)  ## ruff on the code, tests and benchmarks; mypy on the package (settings in pyproject.toml)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
+
 bench: $(STAMP)  ## engine speed against plain SimPy and Ciw
 	$(BIN)/python benchmarks/bench_engine.py
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
