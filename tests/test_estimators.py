@@ -10,14 +10,12 @@ import pytest
 import sim
 from sim.studies.calibrate import CalibrationOptions, DutyRule, agents_on_duty, calibrate, interval_counts, log_from_records
 from sim.io.calllog import CLEAN_COLUMNS, queue_calls
-from sim.analysis.estimators import (
+from sim.analysis.estimators import fit_gamma, fit_lognormal, poisson_rates
+from sim.analysis.survival import (
     censored_mean_cv_fit,
     exponential_censored,
-    fit_gamma,
-    fit_lognormal,
     hazard_estimate,
     kaplan_meier,
-    poisson_rates,
     weibull_censored,
 )
 

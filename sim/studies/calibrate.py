@@ -46,20 +46,22 @@ import pandas as pd
 from sim.io.calllog import ABANDONED, DAY_TYPES, SERVED, WEEKDAY_NAMES, day_type, interval_index, queue_calls
 from sim.analysis.erlang_a import erlang_a_metrics
 from sim.analysis.estimators import (
-    CensoredFit,
     Fit,
-    Hazard,
-    KaplanMeier,
     RateEstimate,
-    censored_mean_cv_fit,
-    exponential_censored,
     fit_exponential,
     fit_gamma,
     fit_lognormal,
+    poisson_rates,
+)
+from sim.analysis.survival import (
+    CensoredFit,
+    Hazard,
+    KaplanMeier,
+    censored_mean_cv_fit,
+    exponential_censored,
     hazard_estimate,
     kaplan_meier,
     likelihood_ratio_test,
-    poisson_rates,
     weibull_censored,
 )
 from sim.io.files import finite_or_none, json_ready
