@@ -21,13 +21,7 @@ from scipy.special import gammaln, logsumexp
 from scipy.stats import poisson
 
 from sim.analysis.erlang_a import ErlangAResult, erlang_a_agents_for_sl, erlang_a_metrics
-from sim.analysis.erlang_c import (
-    ErlangCResult,
-    erlang_b,
-    erlang_c,
-    erlang_c_agents_for_sl,
-    erlang_c_metrics,
-)
+from sim.analysis.erlang_c import ErlangCResult, erlang_b, erlang_c, erlang_c_agents_for_sl, erlang_c_metrics
 
 # ---------------------------------------------------------------------------
 # Independent reference implementations

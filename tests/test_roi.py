@@ -13,14 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.cli.main import main
 from sim.analysis.costs import CostModel, MonthWorkload, amortisation, monthly_costs, npv, payback_month, roi
-from sim.errors import ScenarioError
 from sim.analysis.fte import required_agent_hours, servers_for_target
-from sim.studies.roi import (
-    Adoption, _carry_knowledge, live_horizon, prepare_study, quantiles, roi_command, uncertainty_split,
-)
+from sim.cli.main import main
+from sim.errors import ScenarioError
 from sim.spec.uncertainty import INPUTS_ADAPTER, PertInput, draw_inputs
+from sim.studies.roi import Adoption, _carry_knowledge, live_horizon, prepare_study, quantiles, roi_command, uncertainty_split
 
 SCENARIO = "scenarios/roi-mid-size.yaml"
 FAST = ["roi.months=3", "roi.simulate_every=1", "roi.noise_pairs=0", "journey.issues.rate_per_hour=120"]

@@ -13,11 +13,21 @@ import pandas as pd
 import pytest
 
 from sim.analysis.costs import COST_LINES, PROGRAMME_LINES
-from sim.studies.roi import summarise_outcomes
 from sim.report.roi_report import (
-    BAND_COLOURS, FIGURES, cost_breakdown_chart, fan_chart, input_drivers, kpi_chart, money, month_text,
-    payback_chart, percent, summary_sentences, write_report,
+    BAND_COLOURS,
+    FIGURES,
+    cost_breakdown_chart,
+    fan_chart,
+    input_drivers,
+    kpi_chart,
+    money,
+    month_text,
+    payback_chart,
+    percent,
+    summary_sentences,
+    write_report,
 )
+from sim.studies.roi import summarise_outcomes
 
 MONTHS = 14
 REPLICATIONS = 8

@@ -14,8 +14,15 @@ import pytest
 from sim.cli.main import main
 from sim.studies.design import saltelli_design, saltelli_matrices, scale_unit
 from sim.studies.sensitivity import (
-    LognormalInput, TriangularInput, UniformInput, input_values, plan_sensitivity, sobol_indices, split_saltelli,
-    tornado_bounds, tornado_effects,
+    LognormalInput,
+    TriangularInput,
+    UniformInput,
+    input_values,
+    plan_sensitivity,
+    sobol_indices,
+    split_saltelli,
+    tornado_bounds,
+    tornado_effects,
 )
 from sim.studies.sweep import SweepSpecError
 

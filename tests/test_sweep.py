@@ -13,12 +13,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.analysis.metrics import KPI_NAMES
 from sim.cli.main import main
 from sim.errors import InputError
 from sim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from sim.analysis.metrics import KPI_NAMES
 from sim.studies.sweep import (
-    CorruptTask, SweepFolderError, SweepSpecError, TaskStore, plan_sweep, register_command, run_command, run_plan,
+    CorruptTask,
+    SweepFolderError,
+    SweepSpecError,
+    TaskStore,
+    plan_sweep,
+    register_command,
+    run_command,
+    run_plan,
 )
 
 from .conftest import ROOT, SCENARIOS

@@ -24,8 +24,8 @@ money. The financial helpers (:func:`npv`, :func:`payback_month`,
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.studies.calibrate import Calibration, Validation
 from sim.io.calllog import DAY_TYPES
+from sim.studies.calibrate import Calibration, Validation
 
 
 def _plt():

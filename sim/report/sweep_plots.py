@@ -8,8 +8,8 @@ files through matplotlib's Agg backend.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 

@@ -51,7 +51,7 @@ class Segment(_Model):
     channels: dict[str, NonNegative] = Field(description="relative preference for each channel")
 
     @model_validator(mode="after")
-    def _some_channel(self) -> "Segment":
+    def _some_channel(self) -> Segment:
         if not any(w > 0 for w in self.channels.values()):
             raise ValueError("at least one channel needs a positive preference")
         return self
@@ -99,7 +99,7 @@ class Behaviour(_Model):
     max_contacts: typing.Annotated[int, Field(ge=1)] = Field(5, description="contacts after which the customer gives up")
 
     @model_validator(mode="after")
-    def _probabilities_sum(self) -> "Behaviour":
+    def _probabilities_sum(self) -> Behaviour:
         if self.switch_probability + self.retry_probability > 1.0 + 1e-9:
             raise ValueError("switch_probability + retry_probability must be at most 1")
         return self
@@ -133,7 +133,7 @@ class Team(_Model):
     )
 
     @model_validator(mode="after")
-    def _agents_not_empty(self) -> "Team":
+    def _agents_not_empty(self) -> Team:
         if isinstance(self.agents, list) and not self.agents:
             raise ValueError("agents list must not be empty")
         if len(set(self.skills)) != len(self.skills):
@@ -158,7 +158,7 @@ class Sentiment(_Model):
     negative: Probability = 0.3
 
     @model_validator(mode="after")
-    def _sum_to_one(self) -> "Sentiment":
+    def _sum_to_one(self) -> Sentiment:
         total = self.positive + self.neutral + self.negative
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"positive + neutral + negative must be 1 (got {total:g})")

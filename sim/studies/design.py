@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.stats import qmc

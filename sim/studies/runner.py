@@ -14,16 +14,17 @@ not depend on how many worker processes ran them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 
-from sim.io.files import finite_or_none
 from sim.analysis.journey_metrics import JOURNEY_SUMMARY_KPIS, POST_KPI_ALIASES
 from sim.analysis.metrics import KPI_NAMES, run_interval_kpis, run_kpis, summarize
 from sim.engine.model import run
+from sim.io.files import finite_or_none
 from sim.spec.scenario import Scenario
 
 

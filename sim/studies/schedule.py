@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,8 +22,8 @@ from scipy.sparse import csc_matrix
 
 from sim.errors import InputError
 from sim.spec.roster import DAY_MIN, CoverageRule, Requirements, Roster, Shift, ShiftType, format_breaks, format_clock
-from sim.studies.runner import simulate
 from sim.spec.scenario import Scenario
+from sim.studies.runner import simulate
 from sim.studies.staffing import Grid, ServiceTarget, channel_rates, resolve_targets, with_agents, with_thresholds
 
 # ---------------------------------------------------------------------------

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from rich.table import Table
 
+from sim.cli.commands.sweep import add_executor_arguments, execute
 from sim.cli.console import console
 from sim.io.files import json_ready
-from sim.cli.commands.sweep import add_executor_arguments, execute
 
 HELP = """\
 Which uncertain input moves a KPI most? SPEC names a base scenario, the
@@ -61,8 +61,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Plan and run the evaluations, analyse, write tables and figures, print the ranking."""
-    from sim.studies.sensitivity import analyse, plan_sensitivity
     from sim.report.sweep_plots import plot_sobol, plot_tornado
+    from sim.studies.sensitivity import analyse, plan_sensitivity
 
     study = plan_sensitivity(args.spec)
     run = execute(study.plan, args)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sim.cli.console import console
 from sim.errors import InputError
@@ -74,8 +74,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Plan, run, summarise and plot the sweep."""
-    from sim.studies.sweep import plan_sweep
     from sim.report.sweep_plots import plot_sweep
+    from sim.studies.sweep import plan_sweep
 
     plan = plan_sweep(args.spec)
     run = execute(plan, args)
@@ -129,7 +129,7 @@ def study_progress(description: str, quiet: bool) -> Iterator[Callable[[object],
         if not started:  # start on the first report, so an early error prints no empty bar
             bar.start()
             started = True
-        reused = getattr(state, "reused")
+        reused = state.reused
         bar.update(task, total=max(1, state.total), completed=state.done + state.failed,  # type: ignore[attr-defined]
                    done=state.done, failed=state.failed, remaining=state.remaining,  # type: ignore[attr-defined]
                    reused=f" ({reused} kept from before)" if reused else "")
