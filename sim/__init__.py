@@ -29,7 +29,8 @@ from sim.analysis.erlang_c import (  # noqa: E402
 from sim.errors import InputError, ScenarioError
 from sim.engine.model import run
 from sim.studies.runner import SimulationResult, simulate
-from sim.spec.scenario import Scenario, load_scenario, scenario_from_dict
+from sim.io.scenario_files import load_scenario
+from sim.spec.scenario import Scenario, scenario_from_dict
 
 __version__ = "0.1.0"
 

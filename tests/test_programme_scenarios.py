@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 import sim
 from sim.cli.main import main
 from sim.errors import ScenarioError
-from sim.spec.scenario import load_scenario, read_yaml_mapping, scenario_from_dict
+from sim.io.scenario_files import load_scenario
+from sim.io.yaml_files import read_yaml_mapping
+from sim.spec.scenario import scenario_from_dict
 
 from .conftest import SCENARIOS
 

@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import ScenarioError
-from sim.spec.scenario import Scenario, apply_overrides, load_scenario, scenario_from_dict
+from sim.io.scenario_files import load_scenario
+from sim.spec.overrides import apply_overrides
+from sim.spec.scenario import Scenario, scenario_from_dict
 
 from .conftest import SCENARIOS
 
@@ -319,7 +321,7 @@ _NAME = st.text(st.characters(whitelist_categories=("Ll", "Nd"), whitelist_chara
 
 @given(st.lists(st.tuples(_NAME, st.lists(_NAME, min_size=1, max_size=3)), min_size=1, max_size=4))
 def test_split_key_reads_plain_and_bracketed_parts(parts) -> None:
-    from sim.spec.scenario import split_key
+    from sim.spec.overrides import split_key
 
     # each part is a name, or (bracketed) a dotted path of names that stays one key
     pieces = [name if len(extra) == 1 else ".".join(extra) for name, extra in parts]

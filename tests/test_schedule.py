@@ -12,14 +12,12 @@ import pytest
 import sim
 from sim.cli.main import main as cli
 from sim.errors import InputError
+from sim.io.rosters import read_requirements, read_roster, read_shift_types, write_roster
 from sim.spec.roster import (
     Break,
     Requirements,
     Shift,
     ShiftType,
-    read_requirements,
-    read_roster,
-    read_shift_types,
 )
 from sim.studies.schedule import coverage, plan_roster, pooled_ratio, schedule_roster, solve_schedule
 
@@ -65,7 +63,7 @@ def test_read_roster_example_and_counts(tmp_path: Path) -> None:
     agents = roster.agents_per_interval("phone", 60)
     assert list(agents[7:15]) == [0, 3, 3, 5, 5, 2, 2, 0]
     assert roster.teams == ["phone", "chat"]
-    roster.write_csv(tmp_path / "again.csv")
+    write_roster(roster, tmp_path / "again.csv")
     assert read_roster(tmp_path / "again.csv").shifts == roster.shifts
     example = read_roster(WORKFORCE / "roster.csv")
     assert set(example.teams) == {"phone", "chat", "social"}

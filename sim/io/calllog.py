@@ -139,7 +139,7 @@ def load_mapping(path: str | Path) -> ColumnMapping:
         outcome_values: {served: [ANS], abandoned: [ABN], ignore: [TEST]}
         missing_times: ["", "-"]
     """
-    from sim.spec.scenario import read_yaml_mapping
+    from sim.io.yaml_files import read_yaml_mapping
 
     source = str(path)
     data = read_yaml_mapping(Path(path), CallLogError)

@@ -10,11 +10,10 @@ given :class:`numpy.random.Generator`; draws are made in vectorised blocks.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
 
 
 class _Dist(BaseModel):
@@ -104,29 +103,32 @@ class Triangular(_Dist):
 
 
 class Empirical(_Dist):
-    """Resampling of observed times: a list ``values_s`` or a CSV ``column``.
+    """Resampling of observed times: a list ``values_s``.
 
-    ``csv`` is read relative to the scenario file when the scenario is
-    loaded. If ``mean_s`` is given the values are rescaled to that mean, so a
+    A scenario file may instead name a CSV ``column`` (``csv`` relative to
+    the file): :func:`sim.io.scenario_files.load_scenario` reads it into
+    ``values_s`` before validation, so the schema sees data, never a path.
+    If ``mean_s`` is given the values are rescaled to that mean, so a
     what-if on the mean keeps the observed shape.
     """
 
     dist: Literal["empirical"]
     values_s: list[Annotated[float, Field(ge=0)]] | None = None
-    csv: str | None = None
-    column: str | None = None
+    csv: str | None = Field(None, description="CSV file of observed times, relative to the scenario file")
+    column: str | None = Field(None, description="the CSV column that holds the times")
     mean_s: PositiveFloat | None = None
 
     @model_validator(mode="after")
-    def _load(self, info: ValidationInfo) -> "Empirical":
+    def _check(self) -> "Empirical":
         if (self.values_s is None) == (self.csv is None):
             raise ValueError("give exactly one of values_s (a list) or csv with column")
         if self.csv is not None:
             if not self.column:
                 raise ValueError("csv needs a column name")
-            base = Path((info.context or {}).get("base_dir", "."))
-            self.values_s = _read_column(base / self.csv, self.column)
-            self.csv = None
+            raise ValueError(
+                f"csv {self.csv!r} has not been read: a scenario file's CSV columns are read when it is loaded "
+                "(sim.load_scenario); a scenario built from data gives values_s"
+            )
         if not self.values_s:
             raise ValueError("values_s must hold at least one observed time")
         if sum(self.values_s) <= 0:
@@ -138,20 +140,6 @@ class Empirical(_Dist):
         """Mean in seconds (the rescaled mean when ``mean_s`` is set)."""
         assert self.values_s is not None
         return float(self.mean_s) if self.mean_s else float(np.mean(self.values_s))
-
-
-def _read_column(path: Path, column: str) -> list[float]:
-    import pandas as pd
-
-    if not path.is_file():
-        raise ValueError(f"CSV file {path} not found")
-    frame = pd.read_csv(path)
-    if column not in frame.columns:
-        raise ValueError(f"column {column!r} not in {path}; it has {', '.join(map(str, frame.columns))}")
-    values = pd.to_numeric(frame[column], errors="coerce").dropna()
-    if (values < 0).any():
-        raise ValueError(f"column {column!r} of {path} holds negative times")
-    return values.astype(float).tolist()
 
 
 Distribution = Annotated[

@@ -1,4 +1,4 @@
-"""Rosters, shift types and staffing requirements: files read into typed objects.
+"""Rosters, shift types and staffing requirements: typed objects from the rows of planning files.
 
 Three planning files feed the workforce commands (formats documented in
 ``experiments/workforce/README.md``):
@@ -13,7 +13,9 @@ Three planning files feed the workforce commands (formats documented in
 
 A roster describes one day that repeats. Breaks are ``OFFSET+LENGTH`` in
 minutes from the shift start, separated by ``;``. Every problem raises
-:class:`~sim.errors.InputError` naming the file and the row or key.
+:class:`~sim.errors.InputError` naming the file and the row or key. The
+files themselves are read and written by :mod:`sim.io.rosters`; the
+functions here turn their rows and mappings into objects.
 
 How a roster becomes agents per interval (the engine changes staffing only at
 interval boundaries) is set by a *rule*, applied to each agent separately:
@@ -31,18 +33,15 @@ what lets the schedule integer program use exactly the same rule.
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Iterable, Literal
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
-from sim.spec.scenario import read_yaml_mapping
 
 DAY_MIN = 1440
 """Minutes in the repeating roster day."""
@@ -220,42 +219,6 @@ class Roster:
         rows = [(s.team, format_clock(s.start_min), s.length_min, format_breaks(s.breaks), s.headcount) for s in self.shifts]
         return pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
 
-    def write_csv(self, path: str | Path) -> None:
-        """Write the roster in the format :func:`read_roster` reads."""
-        self.to_frame().to_csv(path, index=False)
-
-
-def _read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
-    """Rows of a CSV file as dicts with their line numbers; checks the header."""
-    source = str(path)
-    if not path.exists():
-        raise PlanningFileError(source, None, "file not found")
-    if path.is_dir():
-        raise PlanningFileError(source, None, "is a directory; expected a CSV file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanningFileError(source, None, f"cannot be read ({exc})") from None
-    lines = [line for line in text.splitlines()]
-    reader = csv.reader(lines)
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for number, cells in enumerate(reader, start=1):
-        if not cells or all(not c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-            continue
-        if header is None:
-            header = [c.strip() for c in cells]
-            missing = [c for c in required if c not in header]
-            if missing:
-                raise PlanningFileError(source, "header", f"missing column(s) {', '.join(missing)}; expected {','.join(required)}")
-            continue
-        if len(cells) > len(header):
-            raise PlanningFileError(source, f"row {number}", f"has {len(cells)} cells but the header has {len(header)} columns")
-        rows.append((number, {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}))
-    if header is None:
-        raise PlanningFileError(source, None, f"is empty; expected a header {','.join(required)}")
-    return header, rows
-
 
 def _count(value: str, source: str, key: str) -> int:
     try:
@@ -267,14 +230,15 @@ def _count(value: str, source: str, key: str) -> int:
     return int(number)
 
 
-def read_roster(path: str | Path, teams: Iterable[str] | None = None) -> Roster:
-    """Read a roster CSV (``team,start,length_min,breaks,headcount``).
+ROSTER_REQUIRED = ("team", "start", "length_min", "headcount")
+"""Columns a roster file must have (``breaks`` is optional)."""
+
+
+def roster_from_rows(rows: list[tuple[int, dict[str, str]]], source: str, teams: Iterable[str] | None = None) -> Roster:
+    """The roster of a CSV's rows (``(line number, {column: cell})``, columns :data:`ROSTER_REQUIRED`).
 
     ``teams``, when given, lists the valid team names (the scenario's channels).
     """
-    path = Path(path)
-    source = str(path)
-    _, rows = _read_csv_rows(path, ("team", "start", "length_min", "headcount"))
     known = list(teams) if teams is not None else None
     shifts: list[Shift] = []
     for number, row in rows:
@@ -345,11 +309,8 @@ def _starts(value: Any, source: str, key: str) -> tuple[int, ...]:
     raise PlanningFileError(source, key, "expected a list of times or {from: HH:MM, to: HH:MM, every_min: N}")
 
 
-def read_shift_types(path: str | Path) -> list[ShiftType]:
-    """Read a shift-types YAML file (a ``shifts:`` list; see the module docstring)."""
-    path = Path(path)
-    source = str(path)
-    data = read_yaml_mapping(path, PlanningFileError)
+def shift_types_from_mapping(data: dict[str, Any], source: str) -> list[ShiftType]:
+    """The shift types of a shift-types file's mapping (a ``shifts:`` list; see the module docstring)."""
     extra = set(data) - {"shifts"}
     if extra:
         raise PlanningFileError(source, sorted(extra)[0], "unknown key; expected shifts")
@@ -411,8 +372,13 @@ class Requirements:
     source: str = "<requirements>"
 
 
-def read_requirements(path: str | Path, interval_minutes: int, channels: Iterable[str] | None = None) -> Requirements:
-    """Read agents needed per interval and channel.
+REQUIREMENTS_REQUIRED = ("channel",)
+"""Columns a requirements file must have; the time and count columns have two spellings each."""
+
+
+def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, str]]], source: str, interval_minutes: int,
+                           channels: Iterable[str] | None = None) -> Requirements:
+    """Agents needed per interval and channel, from a requirements CSV's header and rows.
 
     Accepts the ``staffing.csv`` written by ``ccsim staff`` (its
     ``simulated_agents`` column) or a plain file with columns
@@ -420,9 +386,6 @@ def read_requirements(path: str | Path, interval_minutes: int, channels: Iterabl
     ``dN HH:MM``). Rows of several days are folded onto one day by taking the
     largest requirement per time of day. Times must fall on interval starts.
     """
-    path = Path(path)
-    source = str(path)
-    header, rows = _read_csv_rows(path, ("channel",))
     time_col = "interval_start" if "interval_start" in header else "interval" if "interval" in header else None
     agents_col = "simulated_agents" if "simulated_agents" in header else "agents" if "agents" in header else None
     if time_col is None or agents_col is None:

@@ -1,22 +1,20 @@
 """The scenario: a typed, validated description of one contact center.
 
-A scenario file is YAML. :func:`load_scenario` reads it, applies dotted
-``--set`` overrides, validates it with pydantic and returns a
-:class:`Scenario`. Every problem becomes one :class:`~sim.errors.ScenarioError`
-naming the file, the dotted key and what is expected; unknown keys get a
-"did you mean" suggestion.
+:class:`Scenario` and its sections are pydantic models; :func:`scenario_from_dict`
+validates plain data into one and adds the cross-checks pydantic cannot
+express (names that must refer to channels, kind-specific settings). Every
+problem becomes one :class:`~sim.errors.ScenarioError` naming the source, the
+dotted key and what is expected (:mod:`sim.spec.validation_errors`); unknown
+keys get a "did you mean" suggestion. Reading scenario files is
+:mod:`sim.io.scenario_files`; dotted overrides are :mod:`sim.spec.overrides`.
 """
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
 import typing
-from pathlib import Path
 from typing import Any, Literal, Mapping, Sequence
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -29,9 +27,10 @@ from pydantic import (
     model_validator,
 )
 
-from sim.spec.distributions import DIST_NAMES, Distribution, default_exponential
+from sim.spec.distributions import Distribution, default_exponential
 from sim.errors import ScenarioError
 from sim.spec.journey import CHANNEL_KINDS, Community, Journey, Placement, Sentiment, Team
+from sim.spec.validation_errors import validation_to_error
 
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = typing.Annotated[float, Field(ge=0.0)]
@@ -283,53 +282,21 @@ class Scenario(_Model):
 
 
 # ---------------------------------------------------------------------------
-# Loading and overrides
+# Validation and cross-checks
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] | Mapping[str, Any] = ()) -> Scenario:
-    """Read, override and validate the scenario file at ``path``.
+def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a plain mapping into a :class:`Scenario` (raises ScenarioError naming ``source`` and the dotted key).
 
-    ``overrides`` are ``"dotted.path=value"`` strings (values parsed as YAML)
-    or a mapping of dotted paths to values. Raises :class:`ScenarioError`.
+    The mapping is data only: an empirical distribution gives its observed
+    times as ``values_s``. A scenario *file* may name a CSV column instead;
+    :func:`sim.io.scenario_files.load_scenario` reads it before validating.
     """
-    source = str(path)
-    data = read_yaml_mapping(Path(path), ScenarioError)
-    data = apply_overrides(data, overrides, source)
-    return scenario_from_dict(data, source=source, base_dir=Path(path).parent)
-
-
-def read_yaml_mapping(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
-    """Read a YAML file that must hold a mapping; any problem raises ``error``."""
-    source = str(path)
-    if not path.exists():
-        raise error(source, None, "file not found")
-    if path.is_dir():
-        raise error(source, None, "is a directory; expected a YAML file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(source, None, f"cannot be read ({exc})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise error(source, None, f"is not valid YAML{where}: {problem}") from None
-    if data is None:
-        raise error(source, None, "is empty; expected a YAML mapping of settings")
-    if not isinstance(data, dict):
-        raise error(source, None, f"expected a YAML mapping at the top level, found {type(data).__name__}")
-    return data
-
-
-def scenario_from_dict(data: Mapping[str, Any], source: str = "<scenario>", base_dir: Path | None = None) -> Scenario:
-    """Validate a plain mapping into a :class:`Scenario` (raises ScenarioError)."""
     if not isinstance(data, Mapping):
         raise ScenarioError(source, None, f"expected a mapping at the top level, found {type(data).__name__}")
     _check_one_placement(data, source)
     try:
-        scenario = Scenario.model_validate(dict(data), context={"base_dir": str(base_dir or Path("."))})
+        scenario = Scenario.model_validate(dict(data))
     except ValidationError as exc:
         raise validation_to_error(exc, data, Scenario, source, ScenarioError) from None
     except (TypeError, ValueError, RecursionError) as exc:
@@ -404,265 +371,6 @@ def uses_journey_engine(scenario: Scenario) -> bool:
         channel.model_fields_set & journey_fields or channel.opening_hours not in (None, "24/7")
         for channel in scenario.channels.values()
     )
-
-
-def parse_override(text: str, source: str) -> tuple[str, Any]:
-    """Split ``"a.b.c=value"`` into the dotted path and its YAML-parsed value."""
-    if "=" not in text:
-        raise ScenarioError(source, text, "an override must look like dotted.path=value")
-    key, _, raw = text.partition("=")
-    key = key.strip()
-    try:
-        parts = split_key(key)
-    except ValueError:
-        parts = []
-    if not key or not parts or any(not part for part in parts):
-        raise ScenarioError(source, key or text, "an override needs a dotted path before '=' (a key with dots in [brackets])")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw
-    return key, value
-
-
-SYNONYMS: tuple[tuple[str, str], ...] = (
-    ("forum.placement", "journey.self_service.placement"),
-    ("channels.*.opening_hours", "channels.*.open_hours"),
-)
-"""Pairs of dotted paths that spell the same setting (``*`` is any one key).
-
-A file gives one of them; an override of either removes the other, so the
-override wins whichever spelling the file used.
-"""
-
-
-_KEY_PART = r"(?:\[[^\[\]]*\]|[^.\[\]]+)"
-_DOTTED_KEY = re.compile(rf"{_KEY_PART}(?:\.?\[[^\[\]]*\]|\.{_KEY_PART})*")
-_KEY_PARTS = re.compile(r"\[([^\[\]]*)\]|([^.\[\]]+)")
-
-
-def split_key(key: str) -> list[str]:
-    """The parts of a dotted path; a part in brackets is one key even if it holds dots.
-
-    ``uncertain[costs.programme.setup_cost].high`` is ``["uncertain",
-    "costs.programme.setup_cost", "high"]``: the way to reach entries whose
-    names are themselves dotted paths (the ``uncertain`` section). Raises
-    ValueError for empty parts and unbalanced brackets.
-    """
-    if not _DOTTED_KEY.fullmatch(key):
-        raise ValueError(f"{key!r} is not a dotted path")
-    return [bracketed or plain for bracketed, plain in _KEY_PARTS.findall(key)]
-
-
-def _existing_key(node: Any, parts: list[str]) -> int:
-    """How many of ``parts`` make up the longest dotted key already in ``node`` (at least 1)."""
-    if isinstance(node, dict):
-        for n in range(len(parts), 1, -1):
-            if ".".join(parts[:n]) in node:
-                return n
-    return 1
-
-
-def _synonym_of(parts: list[str]) -> list[str] | None:
-    """The other spelling of the setting at ``parts``, or None."""
-    for pair in SYNONYMS:
-        for this, other in (pair, pair[::-1]):
-            pattern = this.split(".")
-            if len(pattern) == len(parts) and all(p in ("*", k) for p, k in zip(pattern, parts)):
-                return [k if p == "*" else p for p, k in zip(other.split("."), parts)] if "*" in other else other.split(".")
-    return None
-
-
-def _remove_path(data: dict[str, Any], parts: list[str]) -> None:
-    node: Any = data
-    for part in parts[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-    if isinstance(node, dict):
-        node.pop(parts[-1], None)
-
-
-def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str, Any], source: str) -> dict[str, Any]:
-    """Return a copy of ``data`` with dotted-path overrides applied.
-
-    Missing intermediate mappings are created so that, for example,
-    ``channels.phone.patience.mean_s=300`` adds patience to a scenario that
-    had none; validation then checks the result. A setting of a channel the
-    scenario does not have (``channels.social.opening_hours`` on a
-    phone-and-chat scenario) is refused with an error naming the key. An
-    override of a setting with two spellings (:data:`SYNONYMS`) replaces both.
-    """
-    import copy
-
-    result = copy.deepcopy(data)
-    items = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o, source) for o in overrides)
-    for key, value in items:
-        try:
-            parts = split_key(key)
-        except ValueError as exc:
-            raise ScenarioError(source, key, "a dotted path (a key with dots in [brackets])") from exc
-        channels = result.get("channels")
-        if len(parts) > 2 and parts[0] == "channels" and isinstance(channels, dict) and parts[1] not in channels:
-            known = ", ".join(map(str, channels)) or "none"
-            raise ScenarioError(
-                source, key, f"the scenario has no channel '{parts[1]}' (its channels are: {known}), so this cannot be set"
-            )
-        other = _synonym_of(parts)
-        if other is not None:
-            _remove_path(result, other)
-        node: Any = result
-        depth = 0
-        while True:
-            # an existing key that is itself a dotted path (``uncertain.costs.programme.setup_cost.high``) is one step
-            width = _existing_key(node, parts[depth:])
-            part = ".".join(parts[depth : depth + width])
-            if depth + width == len(parts):
-                node[part] = value
-                break
-            child = node.get(part)
-            if child is None:
-                child = {}
-                node[part] = child
-            elif not isinstance(child, dict):
-                raise ScenarioError(source, ".".join(parts[: depth + width]), f"is {child!r}, not a mapping, so {key} cannot be set")
-            node = child
-            depth += width
-    return result
-
-
-# ---------------------------------------------------------------------------
-# Turning pydantic's errors into one readable message
-
-
-def validation_to_error(
-    exc: ValidationError, data: Any, root: type[BaseModel], source: str, error: type[ScenarioError]
-) -> ScenarioError:
-    """Convert the first pydantic error into ``error`` with a dotted key."""
-    errors = sorted(exc.errors(include_url=False), key=_priority)
-    first = errors[0]
-    path = _data_path(first["loc"], data)
-    key = ".".join(str(p) for p in path) or None
-    message = _expectation(first, path, data, root)
-    more = len({tuple(_data_path(e["loc"], data)) for e in errors}) - 1
-    if more:
-        message += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return error(source, key, message)
-
-
-def _priority(err: Mapping[str, Any]) -> int:
-    """Order errors so the most telling one is reported first."""
-    kind = str(err["type"])
-    if kind == "extra_forbidden":
-        return 0
-    if kind == "union_tag_invalid":
-        return 1
-    if kind.endswith(("_type", "_parsing")) or kind == "model_type":
-        return 3
-    if kind == "missing":
-        return 2
-    return 1
-
-
-def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and (part in DIST_NAMES or any(ch in part for ch in "[-"))
-
-
-def _data_path(loc: Sequence[Any], data: Any) -> list[Any]:
-    """Drop the union tags pydantic inserts into error locations."""
-    path: list[Any] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict):
-            if part in node:
-                path.append(part)
-                node = node[part]
-                continue
-            if _is_union_tag(part):
-                continue
-            path.append(part)
-            node = None
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(part, str) and (node is not None or _is_union_tag(part)):
-            continue
-        else:
-            path.append(part)
-            node = None
-    return path
-
-
-def _expectation(err: Mapping[str, Any], path: list[Any], data: Any, root: type[BaseModel]) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(root, path[:-1], data)
-        name = str(path[-1]) if path else ""
-        hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.5)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        listing = f" Allowed keys here: {', '.join(sorted(allowed))}." if allowed else ""
-        return f"unknown key{suggestion}{listing}"
-    if kind == "missing":
-        return "is required but missing"
-    if kind == "union_tag_invalid":
-        return f"unknown distribution; expected dist to be one of: {', '.join(DIST_NAMES)}"
-    got = err.get("input")
-    shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"{msg[0].lower()}{msg[1:]}{shown}" if msg else f"invalid value{shown}"
-
-
-def _allowed_keys(root: type[BaseModel], path: Sequence[Any], data: Any) -> list[str]:
-    """Field names of the model found at ``path`` below ``root`` (best effort)."""
-    annotation: Any = root
-    node = data
-    for part in path:
-        annotation = _unwrap(annotation, node)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
-                return []
-            annotation = field.annotation
-        else:
-            origin = typing.get_origin(annotation)
-            args = typing.get_args(annotation)
-            if origin in (dict, Mapping) and len(args) == 2:
-                annotation = args[1]
-            elif origin is list and args:
-                annotation = args[0]
-            else:
-                return []
-        node = node.get(part) if isinstance(node, dict) else (node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
-    annotation = _unwrap(annotation, node)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any, node: Any) -> Any:
-    """Strip Annotated/Optional; pick the union member that matches ``node``."""
-    for _ in range(10):
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-            continue
-        if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
-            if models and isinstance(node, dict):
-                tag = node.get("dist", "exponential")
-                for m in models:
-                    field = m.model_fields.get("dist")
-                    if field is not None and tag in typing.get_args(field.annotation):
-                        return m
-                return models[0]
-            annotation = members[0] if len(members) == 1 else next(
-                (m for m in members if typing.get_origin(m) in (dict, list) or (isinstance(m, type) and issubclass(m, BaseModel))),
-                members[0],
-            )
-            continue
-        return annotation
-    return annotation
 
 
 def interval_count(horizon_s: float, interval_s: float) -> int:

@@ -48,7 +48,9 @@ from sim.analysis.metrics import confidence_interval, run_kpis
 from sim.engine.model import run
 from sim.random import Streams
 from sim.engine.records import RunRecords
-from sim.spec.scenario import Scenario, apply_overrides, scenario_from_dict, validation_to_error
+from sim.spec.overrides import apply_overrides
+from sim.spec.scenario import Scenario, scenario_from_dict
+from sim.spec.validation_errors import validation_to_error
 from sim.studies.sweep import register_command
 from sim.spec.uncertainty import InputDistribution, draw_inputs
 

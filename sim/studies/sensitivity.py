@@ -47,7 +47,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from scipy import stats
 
 from sim.studies.design import saltelli_design, saltelli_matrices
-from sim.spec.scenario import read_yaml_mapping, validation_to_error
+from sim.io.yaml_files import read_yaml_mapping
+from sim.spec.validation_errors import validation_to_error
 from sim.studies.sweep import KeepSpec, Plan, StudyRun, SweepSpecError, build_plan
 from sim.spec.uncertainty import (  # noqa: F401 - re-exported: specs and tests name them here
     BetaInput, InputDistribution, LognormalInput, NormalInput, PertInput, TriangularInput, UniformInput,

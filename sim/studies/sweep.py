@@ -52,7 +52,11 @@ from sim.studies.design import full_grid, latin_hypercube, scale_unit, sobol_poi
 from sim.errors import InputError, ScenarioError
 from sim.studies.executors import SerialExecutor, TaskExecutor, TaskLost
 from sim.io.files import write_atomic, write_parquet
-from sim.spec.scenario import Scenario, apply_overrides, read_yaml_mapping, scenario_from_dict, validation_to_error
+from sim.io.scenario_files import read_empirical_columns
+from sim.io.yaml_files import read_yaml_mapping
+from sim.spec.overrides import apply_overrides
+from sim.spec.scenario import Scenario, scenario_from_dict
+from sim.spec.validation_errors import validation_to_error
 
 # ---------------------------------------------------------------------------
 # Errors
@@ -352,7 +356,8 @@ def _point_scenario(
 ) -> Scenario:
     try:
         data = apply_overrides(base, overrides, str(scenario_path))
-        return scenario_from_dict(data, source=str(scenario_path), base_dir=scenario_path.parent)
+        data = read_empirical_columns(data, str(scenario_path), scenario_path.parent)
+        return scenario_from_dict(data, source=str(scenario_path))
     except ScenarioError as exc:
         key = exc.key or ""
         spec_key = next(

@@ -113,7 +113,7 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(scenario_yaml(cal.scenario, header, cal.extra["per_day"]), encoding="utf-8")
-    from sim.spec.scenario import load_scenario
+    from sim.io.scenario_files import load_scenario
 
     load_scenario(out)  # the file must run as is
     screen = console()

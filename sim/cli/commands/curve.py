@@ -8,7 +8,7 @@ from rich.table import Table
 
 from sim.cli.console import console, format_value, progress_bar
 from sim.errors import InputError
-from sim.spec.scenario import load_scenario
+from sim.io.scenario_files import load_scenario
 from sim.cli.commands.staff import out_dir, workers_from_args
 
 HELP = """\

@@ -9,8 +9,9 @@ import pandas as pd
 from rich.table import Table
 
 from sim.cli.console import console, format_value, progress_bar
-from sim.spec.roster import COVERAGE_RULES, read_roster
-from sim.spec.scenario import load_scenario
+from sim.io.rosters import read_roster
+from sim.spec.roster import COVERAGE_RULES
+from sim.io.scenario_files import load_scenario
 from sim.cli.commands.staff import add_run_options, add_target_options, check_replications, out_dir, targets_from_args, workers_from_args
 
 HELP = """\

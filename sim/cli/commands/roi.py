@@ -75,7 +75,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Validate, run the replications, summarise, draw and report."""
     from sim.studies.roi import prepare_study
-    from sim.spec.scenario import load_scenario, parse_override
+    from sim.io.scenario_files import load_scenario
+    from sim.spec.overrides import parse_override
 
     if args.replications < 1:
         raise InputError("--replications", str(args.replications), "must be at least 1")

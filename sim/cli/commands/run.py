@@ -10,9 +10,10 @@ import pandas as pd
 
 from sim.cli.console import console, kpi_table, progress_bar
 from sim.errors import InputError
-from sim.spec.roster import read_roster
+from sim.io.rosters import read_roster
 from sim.studies.runner import simulate
-from sim.spec.scenario import Scenario, load_scenario
+from sim.io.scenario_files import load_scenario
+from sim.spec.scenario import Scenario
 
 HELP = """\
 Simulate SCENARIO (a YAML file) for a number of independent replications and

@@ -9,8 +9,9 @@ from rich.table import Table
 from contextlib import nullcontext as _null
 
 from sim.cli.console import console
-from sim.spec.roster import COVERAGE_RULES, read_requirements, read_shift_types
-from sim.spec.scenario import load_scenario
+from sim.io.rosters import read_requirements, read_shift_types, write_roster
+from sim.spec.roster import COVERAGE_RULES
+from sim.io.scenario_files import load_scenario
 from sim.cli.commands.evaluate import print_report, write_report
 from sim.cli.commands.staff import add_run_options, add_target_options, check_replications, out_dir, targets_from_args, workers_from_args
 
@@ -119,7 +120,7 @@ def main(args: argparse.Namespace) -> int:
     c.print(t)
     if out is not None:
         plan.to_csv(out / "schedule.csv", index=False)
-        roster.write_csv(out / "roster.csv")
+        write_roster(roster, out / "roster.csv")
         cover.to_csv(out / "coverage.csv", index=False)
         plot_coverage(cover, out / "coverage.png")
     if report is not None:

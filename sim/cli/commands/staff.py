@@ -12,7 +12,8 @@ from rich.table import Table
 
 from sim.cli.console import console, format_value, progress_bar
 from sim.errors import InputError
-from sim.spec.scenario import Scenario, load_scenario
+from sim.io.scenario_files import load_scenario
+from sim.spec.scenario import Scenario
 
 HELP = """\
 Find, for every planning interval and channel of SCENARIO, the fewest agents
