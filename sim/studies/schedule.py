@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,8 @@ def roster_agents(roster: Roster, scenario: Scenario, rule: CoverageRule = "majo
     minutes = int(scenario.horizon.interval_minutes)
     unknown = [t for t in roster.teams if t not in scenario.channels]
     if unknown:
-        raise InputError(roster.source, "team", f"unknown team {unknown[0]!r}; the scenario's channels are {', '.join(scenario.channels)}")
+        raise InputError(roster.source, "team",
+                         f"unknown team {unknown[0]!r}; the scenario's channels are {', '.join(scenario.channels)}")
     return {team: roster.agents_per_interval(team, minutes, rule).tolist() for team in roster.teams}
 
 
@@ -75,7 +77,8 @@ def interval_report(result_intervals: pd.DataFrame, scenario: Scenario, targets:
     frame = result_intervals.copy()
     frame["within"] = frame["service_level"].fillna(0.0) * frame["offered"]
     rows = []
-    for (channel, k), g in frame.groupby(["channel", "interval"], sort=False):
+    for keys, g in frame.groupby(["channel", "interval"], sort=False):
+        channel, k = cast(tuple[str, int], keys)
         target = targets[channel]
         sl, sl_lo, sl_hi = pooled_ratio(g["within"].to_numpy(), g["offered"].to_numpy())
         ab, ab_lo, ab_hi = pooled_ratio(g["abandoned"].to_numpy(), g["offered"].to_numpy())
@@ -85,8 +88,9 @@ def interval_report(result_intervals: pd.DataFrame, scenario: Scenario, targets:
         rows.append({
             "interval": int(k), "interval_start": grid.label(int(k)), "interval_start_s": float(g["interval_start_s"].iloc[0]),
             "channel": channel, "agents": int(scenario.channels[channel].agents_in_interval(int(k))),
-            "agents_on_duty": float(g["agents"].mean()), "offered_per_hour": float(channel_rates(scenario, channel, grid)[int(k)]),
-            "simulated_offered": offered / len(g), "service_level": sl, "service_level_ci95_low": sl_lo, "service_level_ci95_high": sl_hi,
+            "agents_on_duty": float(g["agents"].mean()),
+            "offered_per_hour": float(channel_rates(scenario, channel, grid)[int(k)]), "simulated_offered": offered / len(g),
+            "service_level": sl, "service_level_ci95_low": sl_lo, "service_level_ci95_high": sl_hi,
             "abandon_rate": ab, "abandon_rate_ci95_low": ab_lo, "abandon_rate_ci95_high": ab_hi,
             "asa_s": float(np.nanmean(g["asa_s"])) if g["asa_s"].notna().any() else math.nan,
             "occupancy": float(np.nanmean(g["occupancy"])) if g["occupancy"].notna().any() else math.nan,
@@ -166,9 +170,13 @@ def plan_roster(
     ``(schedule, roster, evaluation)`` of the last round; ``evaluation.attrs``
     records ``repair_rounds_used``.
     """
-    needs = Requirements(requirements.interval_minutes, {k: v.copy() for k, v in requirements.agents.items()}, requirements.source)
+    agents = {k: v.copy() for k, v in requirements.agents.items()}
+    needs = Requirements(requirements.interval_minutes, agents, requirements.source)
     minutes = needs.interval_minutes
-    for round_ in range(repair_rounds + 1):
+    if repair_rounds < 0:
+        raise ValueError(f"repair_rounds must be at least 0 (got {repair_rounds})")
+    round_ = 0
+    while True:  # rounds 0 .. repair_rounds at most
         plan = solve_schedule(needs, shift_types, rule=rule, source=source)
         roster = schedule_roster(plan, shift_types, source="schedule")
         report = evaluate_roster(scenario, roster, targets, rule=rule, max_abandon=max_abandon, replications=replications,
@@ -178,9 +186,10 @@ def plan_roster(
         missed = missed[missed["channel"].isin(list(needs.agents))]
         if missed.empty or round_ == repair_rounds:
             break
-        for row in missed.itertuples(index=False):
-            k = int(round(row.interval_start_s / 60.0)) % DAY_MIN // minutes
-            needs.agents[row.channel][k] = max(needs.agents[row.channel][k], int(row.agents)) + 1
+        for row in missed.to_dict("records"):
+            k = int(round(row["interval_start_s"] / 60.0)) % DAY_MIN // minutes
+            needs.agents[row["channel"]][k] = max(needs.agents[row["channel"]][k], int(row["agents"])) + 1
+        round_ += 1
     plan.attrs["requirements"] = needs
     return plan, roster, report
 
@@ -194,7 +203,8 @@ def misses(report: pd.DataFrame) -> pd.DataFrame:
 # The schedule integer program
 
 
-def _columns(team: str, types: Sequence[ShiftType], interval_minutes: int, rule: CoverageRule) -> tuple[list[tuple[ShiftType, int]], np.ndarray]:
+def _columns(team: str, types: Sequence[ShiftType], interval_minutes: int,
+             rule: CoverageRule) -> tuple[list[tuple[ShiftType, int]], np.ndarray]:
     """Candidate shifts (type, start) of a team and their coverage matrix (intervals x shifts)."""
     candidates = [(t, start) for t in types if t.for_team(team) for start in t.starts_min]
     n = DAY_MIN // interval_minutes
@@ -260,13 +270,14 @@ def solve_schedule(
         result = optimize.milp(
             c=costs,
             constraints=optimize.LinearConstraint(csc_matrix(matrix.astype(float)), lb=required, ub=np.inf),
-            integrality=np.ones(len(candidates)),
+            integrality=np.ones(len(candidates), dtype=np.int64),
             bounds=optimize.Bounds(np.zeros(len(candidates)), upper),
             options={"time_limit": time_limit_s},
         )
         if result.x is None:
             limited = "; raise max_count" if np.isfinite(upper).any() else ""
-            raise InputError(source, "shifts", f"cannot cover team {team!r}'s requirements with these shifts ({result.message}){limited}")
+            raise InputError(source, "shifts",
+                             f"cannot cover team {team!r}'s requirements with these shifts ({result.message}){limited}")
         counts = np.round(result.x).astype(np.int64)
         optimal[team] = bool(result.status == 0)
         for (t, start), count in zip(candidates, counts):
@@ -283,9 +294,10 @@ def schedule_roster(schedule: pd.DataFrame, shift_types: Sequence[ShiftType], so
     """The :class:`Roster` of a :func:`solve_schedule` result."""
     by_name = {t.name: t for t in shift_types}
     shifts = []
-    for row in schedule.itertuples(index=False):
-        hours, minutes = (int(p) for p in str(row.start).split(":"))
-        shifts.append(Shift(row.team, hours * 60 + minutes, int(row.length_min), by_name[row.shift].breaks, int(row.headcount)))
+    for row in schedule.to_dict("records"):
+        hours, minutes = (int(p) for p in str(row["start"]).split(":"))
+        shift_type = by_name[row["shift"]]
+        shifts.append(Shift(row["team"], hours * 60 + minutes, int(row["length_min"]), shift_type.breaks, int(row["headcount"])))
     return Roster(shifts, source)
 
 
