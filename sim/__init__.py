@@ -16,21 +16,14 @@ from sim.engine_build import select_engine as _select_engine
 ENGINE = _select_engine(_Path(__file__).resolve().parent)
 """Which omnichannel engine this process runs: compiled (mypyc) or pure Python, and why."""
 
-from sim.analysis.erlang_a import (  # noqa: E402  (the engine is chosen before its modules are imported)
-    erlang_a_agents_for_sl,
-    erlang_a_metrics,
-)
-from sim.analysis.erlang_c import (  # noqa: E402
-    erlang_b,
-    erlang_c,
-    erlang_c_agents_for_sl,
-    erlang_c_metrics,
-)
-from sim.errors import InputError, ScenarioError
-from sim.engine.model import run
-from sim.studies.runner import SimulationResult, simulate
-from sim.io.scenario_files import load_scenario
-from sim.spec.scenario import Scenario, scenario_from_dict
+# the engine is chosen before its modules are imported
+from sim.analysis.erlang_a import erlang_a_agents_for_sl, erlang_a_metrics  # noqa: E402
+from sim.analysis.erlang_c import erlang_b, erlang_c, erlang_c_agents_for_sl, erlang_c_metrics  # noqa: E402
+from sim.engine.model import run  # noqa: E402
+from sim.errors import InputError, ScenarioError  # noqa: E402
+from sim.io.scenario_files import load_scenario  # noqa: E402
+from sim.spec.scenario import Scenario, scenario_from_dict  # noqa: E402
+from sim.studies.runner import SimulationResult, simulate  # noqa: E402
 
 __version__ = "0.1.0"
 

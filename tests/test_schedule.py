@@ -13,12 +13,7 @@ import sim
 from sim.cli.main import main as cli
 from sim.errors import InputError
 from sim.io.rosters import read_requirements, read_roster, read_shift_types, write_roster
-from sim.spec.roster import (
-    Break,
-    Requirements,
-    Shift,
-    ShiftType,
-)
+from sim.spec.roster import Break, Requirements, Shift, ShiftType
 from sim.studies.schedule import coverage, plan_roster, pooled_ratio, schedule_roster, solve_schedule
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ Monte Carlo all go through :func:`input_values`.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Mapping, Union
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
@@ -38,7 +39,7 @@ class UniformInput(_Input):
     high: float
 
     @model_validator(mode="after")
-    def _order(self) -> "UniformInput":
+    def _order(self) -> UniformInput:
         _check_range(self.low, self.high)
         return self
 
@@ -56,7 +57,7 @@ class TriangularInput(_Input):
     high: float
 
     @model_validator(mode="after")
-    def _order(self) -> "TriangularInput":
+    def _order(self) -> TriangularInput:
         _check_three_point(self.low, self.mode, self.high)
         return self
 
@@ -81,7 +82,7 @@ class PertInput(_Input):
     shape: float = Field(4.0, gt=0, description="lambda: weight of the mode")
 
     @model_validator(mode="after")
-    def _order(self) -> "PertInput":
+    def _order(self) -> PertInput:
         _check_three_point(self.low, self.mode, self.high)
         return self
 
@@ -103,7 +104,7 @@ class NormalInput(_Input):
     high: float | None = None
 
     @model_validator(mode="after")
-    def _order(self) -> "NormalInput":
+    def _order(self) -> NormalInput:
         if self.low is not None and self.high is not None:
             _check_range(self.low, self.high)
         return self
@@ -140,7 +141,7 @@ class BetaInput(_Input):
     high: float = 1.0
 
     @model_validator(mode="after")
-    def _order(self) -> "BetaInput":
+    def _order(self) -> BetaInput:
         _check_range(self.low, self.high)
         return self
 
@@ -168,7 +169,7 @@ def _short_form(value: Any) -> Any:
 
 
 InputDistribution = Annotated[
-    Union[UniformInput, TriangularInput, PertInput, NormalInput, LognormalInput, BetaInput],
+    UniformInput | TriangularInput | PertInput | NormalInput | LognormalInput | BetaInput,
     Field(discriminator="dist"),
     BeforeValidator(_short_form),
 ]

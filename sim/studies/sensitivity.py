@@ -2,7 +2,7 @@
 
 The estimators are pure functions over arrays (:func:`sobol_indices`,
 :func:`split_saltelli`, :func:`tornado_effects`); the study part turns a
-spec into a :class:`~sim.studies.sweep.Plan` whose design points are the tornado
+spec into a :class:`~sim.studies.plan.Plan` whose design points are the tornado
 points and Saltelli's ``N (d + 2)`` points, so the evaluations run on the
 same executors, checkpoints and resume logic as a sweep.
 
@@ -46,14 +46,23 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from scipy import stats
 
-from sim.studies.design import saltelli_design, saltelli_matrices
 from sim.io.yaml_files import read_yaml_mapping
-from sim.spec.validation_errors import validation_to_error
-from sim.studies.sweep import KeepSpec, Plan, StudyRun, SweepSpecError, build_plan
 from sim.spec.uncertainty import (  # noqa: F401 - re-exported: specs and tests name them here
-    BetaInput, InputDistribution, LognormalInput, NormalInput, PertInput, TriangularInput, UniformInput,
-    input_values, tornado_bounds,
+    BetaInput,
+    InputDistribution,
+    LognormalInput,
+    NormalInput,
+    PertInput,
+    TriangularInput,
+    UniformInput,
+    input_values,
+    tornado_bounds,
 )
+from sim.spec.validation_errors import validation_to_error
+from sim.studies.design import saltelli_design, saltelli_matrices
+from sim.studies.plan import Plan, build_plan
+from sim.studies.sweep import StudyRun
+from sim.studies.sweep_spec import KeepSpec, SweepSpecError
 
 # ---------------------------------------------------------------------------
 # Estimators over arrays
@@ -182,7 +191,7 @@ class SensitivitySpec(_Spec):
     sobol: SobolSettings | None = SobolSettings()
 
     @model_validator(mode="after")
-    def _check(self) -> "SensitivitySpec":
+    def _check(self) -> SensitivitySpec:
         both = set(self.inputs) & set(self.overrides)
         if both:
             raise ValueError(f"{', '.join(sorted(both))} is both an input and an override")

@@ -96,8 +96,8 @@ def _duty_flags(args: argparse.Namespace) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Read the log, calibrate, write the scenario (and the report)."""
-    from sim.studies.calibrate import CalibrationOptions, calibrate, scenario_yaml
     from sim.io.calllog import read_call_log
+    from sim.studies.calibrate import CalibrationOptions, calibrate, scenario_yaml
 
     duty = duty_rule_from_args(args)
     log = read_call_log(args.log, args.columns or args.format)

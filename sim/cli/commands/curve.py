@@ -6,10 +6,10 @@ import argparse
 
 from rich.table import Table
 
+from sim.cli.commands.staff import out_dir, workers_from_args
 from sim.cli.console import console, format_value, progress_bar
 from sim.errors import InputError
 from sim.io.scenario_files import load_scenario
-from sim.cli.commands.staff import out_dir, workers_from_args
 
 HELP = """\
 Hold one interval's forecast arrival rate constant and simulate the channel
@@ -76,8 +76,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Simulate the curve, print it, write the table and figure."""
-    from sim.studies.staffing import parse_target, staffing_curve
     from sim.report.staffing_plots import plot_curve
+    from sim.studies.staffing import parse_target, staffing_curve
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications < 2:

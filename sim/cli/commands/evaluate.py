@@ -8,11 +8,18 @@ from pathlib import Path
 import pandas as pd
 from rich.table import Table
 
+from sim.cli.commands.staff import (
+    add_run_options,
+    add_target_options,
+    check_replications,
+    out_dir,
+    targets_from_args,
+    workers_from_args,
+)
 from sim.cli.console import console, format_value, progress_bar
 from sim.io.rosters import read_roster
-from sim.spec.roster import COVERAGE_RULES
 from sim.io.scenario_files import load_scenario
-from sim.cli.commands.staff import add_run_options, add_target_options, check_replications, out_dir, targets_from_args, workers_from_args
+from sim.spec.roster import COVERAGE_RULES
 
 HELP = """\
 Turn a roster into agents per interval, simulate SCENARIO with it and report

@@ -74,9 +74,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Validate, run the replications, summarise, draw and report."""
-    from sim.studies.roi import prepare_study
     from sim.io.scenario_files import load_scenario
     from sim.spec.overrides import parse_override
+    from sim.studies.roi import prepare_study
 
     if args.replications < 1:
         raise InputError("--replications", str(args.replications), "must be at least 1")
@@ -97,8 +97,9 @@ def main(args: argparse.Namespace) -> int:
     return 1 if run.failed else 0
 
 
-def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 - sim.studies.sweep.Plan
-    from sim.studies.sweep import KeepSpec, build_plan
+def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 - sim.studies.plan.Plan
+    from sim.studies.plan import build_plan
+    from sim.studies.sweep_spec import KeepSpec
 
     path = Path(args.scenario)
     return build_plan(
@@ -110,9 +111,9 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 
 
 def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: ANN001 - StudyRun, RoiStudy
     """results.parquet, replications.parquet, summary.json, metadata.json, figures and report.html."""
+    from sim import __version__
     from sim.studies.roi import simulated_months, summarise_outcomes
     from sim.studies.sweep import git_commit
-    from sim import __version__
 
     out = run.out
     drop = ["design_point"]

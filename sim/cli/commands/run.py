@@ -11,9 +11,9 @@ import pandas as pd
 from sim.cli.console import console, kpi_table, progress_bar
 from sim.errors import InputError
 from sim.io.rosters import read_roster
-from sim.studies.runner import simulate
 from sim.io.scenario_files import load_scenario
 from sim.spec.scenario import Scenario
+from sim.studies.runner import simulate
 
 HELP = """\
 Simulate SCENARIO (a YAML file) for a number of independent replications and

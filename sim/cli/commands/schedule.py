@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext as _null
 
 from rich.table import Table
 
-from contextlib import nullcontext as _null
-
+from sim.cli.commands.evaluate import print_report, write_report
+from sim.cli.commands.staff import (
+    add_run_options,
+    add_target_options,
+    check_replications,
+    out_dir,
+    targets_from_args,
+    workers_from_args,
+)
 from sim.cli.console import console
 from sim.io.rosters import read_requirements, read_shift_types, write_roster
-from sim.spec.roster import COVERAGE_RULES
 from sim.io.scenario_files import load_scenario
-from sim.cli.commands.evaluate import print_report, write_report
-from sim.cli.commands.staff import add_run_options, add_target_options, check_replications, out_dir, targets_from_args, workers_from_args
+from sim.spec.roster import COVERAGE_RULES
 
 HELP = """\
 Choose how many agents to put on each allowed shift so that every interval's
@@ -79,8 +85,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Solve, print, evaluate."""
     from sim.errors import InputError
-    from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule
     from sim.report.staffing_plots import plot_coverage
+    from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule
 
     scenario = load_scenario(args.scenario, args.overrides)
     check_replications(args)

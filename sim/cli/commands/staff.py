@@ -123,8 +123,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Search the staffing, write the table and figure, print a summary."""
-    from sim.studies.staffing import parse_channel_fractions, required_agents
     from sim.report.staffing_plots import plot_staffing
+    from sim.studies.staffing import parse_channel_fractions, required_agents
 
     scenario = load_scenario(args.scenario, args.overrides)
     check_replications(args)

@@ -6,9 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from sim.cli.commands.calibrate import add_duty_options, duty_rule_from_args
 from sim.cli.console import console, progress_bar
 from sim.errors import InputError
-from sim.cli.commands.calibrate import add_duty_options, duty_rule_from_args
 
 HELP = """\
 Replay days of a per-call log. Each day becomes a one-day scenario with that
@@ -54,9 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Replay, compare, write the outputs and print the daily table."""
-    from sim.studies.calibrate import validate, validation_json
     from sim.io.calllog import read_call_log
     from sim.io.scenario_files import load_scenario
+    from sim.studies.calibrate import validate, validation_json
 
     if args.replications < 2:
         raise InputError("--replications", None, "must be at least 2 (the band needs replications)")
