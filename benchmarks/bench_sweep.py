@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor  # noqa: E402
-from sim.studies.sweep import plan_sweep, run_plan  # noqa: E402
+from sim.studies.plan import plan_sweep  # noqa: E402
+from sim.studies.sweep import run_plan  # noqa: E402
 
 SPEC = """\
 name: benchmark sweep (100 points)

@@ -24,7 +24,7 @@ from sim.studies.sensitivity import (
     tornado_bounds,
     tornado_effects,
 )
-from sim.studies.sweep import SweepSpecError
+from sim.studies.sweep_spec import SweepSpecError
 
 from .conftest import SCENARIOS
 

@@ -17,16 +17,11 @@ from sim.analysis.metrics import KPI_NAMES
 from sim.cli.main import main
 from sim.errors import InputError
 from sim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from sim.studies.sweep import (
-    CorruptTask,
-    SweepFolderError,
-    SweepSpecError,
-    TaskStore,
-    plan_sweep,
-    register_command,
-    run_command,
-    run_plan,
-)
+from sim.studies.checkpoints import CorruptTask, SweepFolderError, TaskStore
+from sim.studies.commands import register_command, run_command
+from sim.studies.plan import plan_sweep
+from sim.studies.sweep import run_plan
+from sim.studies.sweep_spec import SweepSpecError
 
 from .conftest import ROOT, SCENARIOS
 

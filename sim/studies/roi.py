@@ -51,7 +51,7 @@ from sim.engine.records import RunRecords
 from sim.spec.overrides import apply_overrides
 from sim.spec.scenario import Scenario, scenario_from_dict
 from sim.spec.validation_errors import validation_to_error
-from sim.studies.sweep import register_command
+from sim.studies.commands import register_command
 from sim.spec.uncertainty import InputDistribution, draw_inputs
 
 ARMS = ("baseline", "programme")
@@ -642,7 +642,7 @@ def replication_inputs(study: RoiStudy, seed: int, replication: int) -> dict[str
     return draw_inputs(study.inputs, Streams(seed, replication)("roi:uncertain"))
 
 
-@register_command("roi")
+@register_command("roi", channels=OUTCOME_CHANNELS, kpis=OUTCOME_KPIS)
 def roi_command(scenario: Scenario, seed: int, replication: int) -> dict[str, pd.DataFrame]:
     """One Monte Carlo replication of the ROI study (both arms, every month; a noise twin when due).
 

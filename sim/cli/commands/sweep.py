@@ -75,7 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Plan, run, summarise and plot the sweep."""
     from sim.report.sweep_plots import plot_sweep
-    from sim.studies.sweep import plan_sweep
+    from sim.studies.plan import plan_sweep
 
     plan = plan_sweep(args.spec)
     run = execute(plan, args)
