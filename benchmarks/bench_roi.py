@@ -51,7 +51,8 @@ def run_cli(replications: int, workers: int) -> None:
 def interpolation_error(replications: int) -> None:
     """Largest relative error of interpolated months against simulating every month (means over replications)."""
     import sim
-    from sim.studies.roi import live_horizon, prepare_study, replication_inputs, with_inputs
+    from sim.studies.roi_horizon import live_horizon
+    from sim.studies.roi_study import prepare_study, replication_inputs, with_inputs
 
     scenario = sim.load_scenario(SCENARIO, ["roi.noise_pairs=0"])
     every = sim.load_scenario(SCENARIO, ["roi.noise_pairs=0", "roi.simulate_every=1"])

@@ -18,7 +18,11 @@ from sim.analysis.fte import required_agent_hours, servers_for_target
 from sim.cli.main import main
 from sim.errors import ScenarioError
 from sim.spec.uncertainty import INPUTS_ADAPTER, PertInput, draw_inputs
-from sim.studies.roi import Adoption, _carry_knowledge, live_horizon, prepare_study, quantiles, roi_command, uncertainty_split
+from sim.studies.roi import roi_command
+from sim.studies.roi_horizon import _carry_knowledge, live_horizon
+from sim.studies.roi_settings import Adoption
+from sim.studies.roi_study import prepare_study
+from sim.studies.roi_summary import quantiles, uncertainty_split
 
 SCENARIO = "scenarios/roi-mid-size.yaml"
 FAST = ["roi.months=3", "roi.simulate_every=1", "roi.noise_pairs=0", "journey.issues.rate_per_hour=120"]
@@ -338,7 +342,7 @@ def test_generated_roi_sections_prepare_or_raise_scenario_error(changes) -> None
 
 
 def test_staffing_policies_by_hand() -> None:
-    from sim.studies.roi import _staff_month
+    from sim.studies.roi_pricing import _staff_month
 
     leavers = 0.02
     # requirement falls from 100 to 90 agents (moderators steady at 4)

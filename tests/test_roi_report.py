@@ -27,7 +27,7 @@ from sim.report.roi_report import (
     summary_sentences,
     write_report,
 )
-from sim.studies.roi import summarise_outcomes
+from sim.studies.roi_summary import summarise_outcomes
 
 MONTHS = 14
 REPLICATIONS = 8

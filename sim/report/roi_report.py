@@ -35,7 +35,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter  # no
 from scipy import stats  # noqa: E402
 
 from sim.analysis.costs import COST_LINES, PROGRAMME_LINES  # noqa: E402
-from sim.studies.roi import outcome_values  # noqa: E402
+from sim.studies.roi_summary import outcome_values  # noqa: E402
 
 FIGURES = {
     "fan": "fan_chart.png",

@@ -76,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     """Validate, run the replications, summarise, draw and report."""
     from sim.io.scenario_files import load_scenario
     from sim.spec.overrides import parse_override
-    from sim.studies.roi import prepare_study
+    from sim.studies.roi_study import prepare_study
 
     if args.replications < 1:
         raise InputError("--replications", str(args.replications), "must be at least 1")
@@ -112,7 +112,8 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 
 def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: ANN001 - StudyRun, RoiStudy
     """results.parquet, replications.parquet, summary.json, metadata.json, figures and report.html."""
     from sim import __version__
-    from sim.studies.roi import simulated_months, summarise_outcomes
+    from sim.studies.roi_horizon import simulated_months
+    from sim.studies.roi_summary import summarise_outcomes
     from sim.studies.sweep import git_commit
 
     out = run.out

@@ -1,0 +1,106 @@
+"""Preparing an ROI study from a scenario: its ``costs``, ``roi`` and ``uncertain`` sections validated together.
+
+:func:`prepare_study` checks everything an ROI run needs before the first
+replication (both arms valid scenarios, every uncertain input a number of
+the scenario whose median is valid there); :func:`with_inputs` sets drawn
+inputs, and :func:`replication_inputs` draws them for one replication.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.analysis.costs import CostModel
+from sim.errors import ScenarioError
+from sim.random import Streams
+from sim.spec.overrides import apply_overrides
+from sim.spec.scenario import Scenario, scenario_from_dict
+from sim.spec.uncertainty import InputDistribution, draw_inputs
+from sim.spec.validation_errors import validation_to_error
+from sim.studies.roi_arms import arm_scenario
+from sim.studies.roi_settings import ARMS, PROGRAMME_KINDS, RoiSettings, RoiStudy
+
+
+class _Sections(BaseModel):
+    """The ROI-related sections of a scenario, validated together."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    costs: CostModel = CostModel()
+    roi: RoiSettings = RoiSettings()
+    uncertain: dict[str, InputDistribution] = Field(default_factory=dict)
+
+
+def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
+    """Validate the ``costs``, ``roi`` and ``uncertain`` sections and both arms (ScenarioError names the key)."""
+    data = scenario.model_dump(mode="python", exclude_unset=True)
+    sections = {k: data.get(k) or {} for k in ("costs", "roi", "uncertain")}
+    try:
+        parsed = _Sections.model_validate(sections)
+    except ValidationError as exc:
+        raise validation_to_error(exc, sections, _Sections, source, ScenarioError) from None
+    settings = parsed.roi
+    kinds = {name: ch.kind_for(name) for name, ch in scenario.channels.items()}
+    if settings.programme_channels is None:
+        programme = tuple(n for n, k in kinds.items() if k in PROGRAMME_KINDS)
+    else:
+        programme = tuple(settings.programme_channels)
+        for i, name in enumerate(programme):
+            if name not in kinds:
+                raise ScenarioError(source, f"roi.programme_channels.{i}", f"'{name}' is not a channel; channels: {', '.join(kinds)}")
+    if programme and scenario.journey is None:
+        raise ScenarioError(source, "journey", "an ROI study with programme channels needs the journey section (customers with issues)")
+    study = RoiStudy(data, source, parsed.costs, settings, dict(parsed.uncertain), programme, kinds)
+    for path, dist in study.inputs.items():
+        _check_input_path(study, path, float(dist.frozen().median()))
+    for arm in ARMS:
+        arm_scenario(study, data, arm, 1, None)
+    return study
+
+
+def _check_input_path(study: RoiStudy, path: str, value: float) -> None:
+    head = path.split(".")[0]
+    if head in ("costs", "roi", "uncertain"):
+        if head == "uncertain":
+            raise ScenarioError(study.source, f"uncertain.{path}", "an uncertain input cannot point into the uncertain section")
+        sections = apply_overrides({k: study.data.get(k) or {} for k in ("costs", "roi")}, {path: value}, study.source)
+        try:
+            _Sections.model_validate(sections)
+        except ValidationError as exc:
+            err = validation_to_error(exc, sections, _Sections, study.source, ScenarioError)
+            raise ScenarioError(study.source, f"uncertain.{path}", f"its median {value:g} is not valid there: {err.expected}") from None
+        return
+    if not _path_exists(study.data, path):
+        raise ScenarioError(study.source, f"uncertain.{path}", "names no number of this scenario (check the dotted path)")
+    try:
+        scenario_from_dict(apply_overrides(study.data, {path: value}, study.source), study.source)
+    except ScenarioError as exc:
+        raise ScenarioError(study.source, f"uncertain.{path}", f"its median {value:g} is not valid there: {exc.expected}") from None
+
+
+def _path_exists(data: Any, path: str) -> bool:
+    node = data
+    for part in path.split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return isinstance(node, (int, float)) and not isinstance(node, bool)
+
+
+def with_inputs(study: RoiStudy, values: Mapping[str, float]) -> RoiStudy:
+    """The study with uncertain inputs set to ``values`` (costs and settings re-validated)."""
+    if not values:
+        return study
+    data = apply_overrides(study.data, dict(values), study.source)
+    sections = {k: data.get(k) or {} for k in ("costs", "roi")}
+    parsed = _Sections.model_validate(sections)
+    return RoiStudy(data, study.source, parsed.costs, parsed.roi, study.inputs, study.programme_channels, study.kinds)
+
+
+def replication_inputs(study: RoiStudy, seed: int, replication: int) -> dict[str, float]:
+    """The uncertain inputs' values in replication ``replication`` (one draw, used by both arms)."""
+    return draw_inputs(study.inputs, Streams(seed, replication)("roi:uncertain"))

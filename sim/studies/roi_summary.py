@@ -1,0 +1,99 @@
+"""Summaries of ROI replications: quantile bands, payback chances, and simulation noise against uncertain inputs."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.metrics import confidence_interval
+
+
+def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[str, float]:
+    """``{"p5": .., "p50": .., "p95": ..}`` of the finite values (NaN when there are none)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    keys = [f"p{round(q * 100):d}" for q in qs]
+    if not len(v):
+        return dict.fromkeys(keys, math.nan)
+    return dict(zip(keys, (float(x) for x in np.quantile(v, qs, method="linear"))))
+
+
+def uncertainty_split(values: np.ndarray, twin_a: np.ndarray, twin_b: np.ndarray) -> dict[str, float]:
+    """Split the spread of an outcome into simulation noise and parameter uncertainty.
+
+    ``values`` are the outcome over all replications (each with its own
+    inputs); ``twin_a``/``twin_b`` the outcome of the same inputs lived
+    twice with different simulation random numbers. Simulation variance is
+    ``mean((a - b)^2) / 2``; parameter variance is the rest of the total.
+    """
+    v = np.asarray(values, dtype=float)
+    a, b = np.asarray(twin_a, dtype=float), np.asarray(twin_b, dtype=float)
+    total = float(np.var(v, ddof=1)) if len(v) > 1 else math.nan
+    noise = float(np.mean((a - b) ** 2) / 2.0) if len(a) else math.nan
+    parameter = max(0.0, total - noise) if math.isfinite(total) and math.isfinite(noise) else math.nan
+    share = noise / total if total and math.isfinite(total) and math.isfinite(noise) and total > 0 else math.nan
+    return {
+        "total_sd": math.sqrt(total) if math.isfinite(total) else math.nan,
+        "simulation_sd": math.sqrt(noise) if math.isfinite(noise) else math.nan,
+        "parameter_sd": math.sqrt(parameter) if math.isfinite(parameter) else math.nan,
+        "simulation_share_of_variance": min(1.0, share) if math.isfinite(share) else math.nan,
+        "pairs": float(len(a)),
+    }
+
+
+def outcome_values(outcomes: pd.DataFrame, kpi: str, channel: str = "roi") -> pd.Series:
+    """One outcome (or drawn input, channel ``input``) per replication, indexed and sorted by replication."""
+    rows = outcomes[(outcomes["channel"] == channel) & (outcomes["kpi"] == kpi)]
+    return rows.set_index("replication")["value"].sort_index()
+
+
+def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD", level: float = 0.95) -> dict[str, Any]:
+    """The manager's numbers over replications: bands, payback chances, noise vs parameters.
+
+    ``outcomes`` has columns ``replication, channel, kpi, value`` as the
+    ``roi`` task writes them. Payback months that never come are counted as
+    beyond the horizon: a quantile that falls there is None, and ``p_never``
+    gives their share.
+    """
+    def values(kpi: str, channel: str = "roi") -> pd.Series:
+        return outcome_values(outcomes, kpi, channel)
+
+    payback = values("payback_month").to_numpy(dtype=float)
+    never = payback > months
+    payback_q = quantiles(np.where(never, months + 1.0, payback))
+    summary: dict[str, Any] = {
+        "roi": quantiles(values("roi").to_numpy()),
+        "npv": quantiles(values("npv").to_numpy()),
+        "payback_month": {k: (None if not v <= months else v) for k, v in payback_q.items()},
+        "p_never": float(never.mean()) if len(payback) else math.nan,
+        "p_payback_12m": float((payback <= min(12, months)).mean()) if len(payback) else math.nan,
+        "p_payback_horizon": float((~never).mean()) if len(payback) else math.nan,
+        "replications": int(len(payback)),
+        "months": int(months),
+        "currency": currency,
+        "simulated_contacts": float(values("simulated_contacts").sum() + values("simulated_contacts", "roi_twin").sum()),
+    }
+    for kpi in ("deflected_contacts", "shifted_contacts", "net_benefit_total", "programme_cost_total", "savings_total",
+                "fte_saved_last_month"):
+        summary[kpi] = mean_and_band(values(kpi).to_numpy(), level)
+    summary["claims"] = {kpi: mean_and_band(values(kpi).to_numpy(), level)
+                         for kpi in ("baseline_cost_per_contact", "baseline_personnel_share", "phone_drop_programme_users")}
+    summary["uncertainty"] = {}
+    for kpi in ("npv", "roi", "net_benefit_total"):
+        twins = values(kpi, "roi_twin")
+        firsts = values(kpi).reindex(twins.index)
+        summary["uncertainty"][kpi] = uncertainty_split(values(kpi).to_numpy(), firsts.to_numpy(), twins.to_numpy())
+    return summary
+
+
+def mean_and_band(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Mean with its confidence interval, and the 5/50/95 % quantiles of the spread."""
+
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    mean, low, high = confidence_interval(v, level) if len(v) else (math.nan, math.nan, math.nan)
+    suffix = f"ci{round(level * 100):d}"
+    return {"mean": float(mean), f"{suffix}_low": float(low), f"{suffix}_high": float(high), **quantiles(v)}
