@@ -77,7 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Simulate the curve, print it, write the table and figure."""
     from sim.report.staffing_plots import plot_curve
-    from sim.studies.staffing import parse_target, staffing_curve
+    from sim.studies.staffing_curve import staffing_curve
+    from sim.studies.staffing_targets import parse_target
 
     scenario = load_scenario(args.scenario, args.overrides)
     if args.replications < 2:

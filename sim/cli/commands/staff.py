@@ -69,7 +69,7 @@ def add_run_options(p: argparse.ArgumentParser, default_replications: str) -> No
 
 def targets_from_args(args: argparse.Namespace):
     """Parsed (targets, max_abandon) from --target/--max-abandon."""
-    from sim.studies.staffing import parse_channel_fractions, parse_target
+    from sim.studies.staffing_targets import parse_channel_fractions, parse_target
 
     targets = [parse_target(t) for t in args.target]
     limits = parse_channel_fractions(args.max_abandon, "--max-abandon")
@@ -124,7 +124,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Search the staffing, write the table and figure, print a summary."""
     from sim.report.staffing_plots import plot_staffing
-    from sim.studies.staffing import parse_channel_fractions, required_agents
+    from sim.studies.staffing import required_agents
+    from sim.studies.staffing_targets import parse_channel_fractions
 
     scenario = load_scenario(args.scenario, args.overrides)
     check_replications(args)
