@@ -11,7 +11,9 @@ import pytest
 import sim
 from sim.cli.main import main
 from sim.io.calllog import CLEAN_COLUMNS, CallLogError, load_mapping, read_call_log
-from sim.studies.calibrate import CalibrationOptions, DutyRule, agents_on_duty, calibrate, validate, validation_json
+from sim.studies.calibrate import CalibrationOptions, calibrate
+from sim.studies.call_log_tables import DutyRule, agents_on_duty
+from sim.studies.replay import validate, validation_json
 
 DATA = Path(__file__).resolve().parent / "data" / "anonymous_bank_1999_08_01-15_calls.csv"
 

@@ -11,7 +11,8 @@ import sim
 from sim.analysis.estimators import fit_gamma, fit_lognormal, poisson_rates
 from sim.analysis.survival import censored_mean_cv_fit, exponential_censored, hazard_estimate, kaplan_meier, weibull_censored
 from sim.io.calllog import CLEAN_COLUMNS, queue_calls
-from sim.studies.calibrate import CalibrationOptions, DutyRule, agents_on_duty, calibrate, interval_counts, log_from_records
+from sim.studies.calibrate import CalibrationOptions, calibrate
+from sim.studies.call_log_tables import DutyRule, agents_on_duty, interval_counts, log_from_records
 
 RATE_PER_HOUR = 240.0
 AHT_MEAN_S, AHT_CV = 180.0, 0.8

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.io.calllog import DAY_TYPES
-from sim.studies.calibrate import Calibration, Validation
+from sim.studies.calibrate import Calibration
+from sim.studies.replay import Validation
 
 
 def _plt():

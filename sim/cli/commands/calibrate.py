@@ -78,8 +78,8 @@ def add_duty_options(p: argparse.ArgumentParser) -> None:
 
 
 def duty_rule_from_args(args: argparse.Namespace):
-    """The :class:`~sim.studies.calibrate.DutyRule` the options describe (InputError if not positive)."""
-    from sim.studies.calibrate import DutyRule
+    """The :class:`~sim.studies.call_log_tables.DutyRule` the options describe (InputError if not positive)."""
+    from sim.studies.call_log_tables import DutyRule
 
     for option in ("duty_gap_min", "duty_max_gap_min"):
         value = getattr(args, option)

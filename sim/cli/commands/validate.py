@@ -56,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     """Replay, compare, write the outputs and print the daily table."""
     from sim.io.calllog import read_call_log
     from sim.io.scenario_files import load_scenario
-    from sim.studies.calibrate import validate, validation_json
+    from sim.studies.replay import validate, validation_json
 
     if args.replications < 2:
         raise InputError("--replications", None, "must be at least 2 (the band needs replications)")
