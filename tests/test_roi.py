@@ -236,7 +236,7 @@ def _cli(tmp_path, name: str, workers: int, *extra: str) -> tuple[int, pd.DataFr
 def test_cli_writes_tables_summary_and_is_worker_independent(tmp_path, capsys) -> None:
     code, one, summary = _cli(tmp_path, "one", 1)
     assert code == 0
-    from sim.report.roi_report import month_text
+    from sim.report.roi_text import month_text
 
     payback_row = next(line for line in capsys.readouterr().out.splitlines() if "payback" in line and "│" in line)
     cells = [cell.strip() for cell in payback_row.split("│") if cell.strip()]

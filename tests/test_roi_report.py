@@ -13,19 +13,20 @@ import pandas as pd
 import pytest
 
 from sim.analysis.costs import COST_LINES, PROGRAMME_LINES
-from sim.report.roi_report import (
+from sim.report.roi_figures import (
     BAND_COLOURS,
     FIGURES,
     cost_breakdown_chart,
     fan_chart,
-    input_drivers,
     kpi_chart,
+    payback_chart,
+)
+from sim.report.roi_report import input_drivers, write_report
+from sim.report.roi_text import (
     money,
     month_text,
-    payback_chart,
     percent,
     summary_sentences,
-    write_report,
 )
 from sim.studies.roi_summary import summarise_outcomes
 

@@ -162,7 +162,7 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _print(summary: dict[str, Any], run, out: Path, quiet: bool) -> None:  # noqa: ANN001 - StudyRun
-    from sim.report.roi_report import month_text  # the report's reading of a quantile between two months
+    from sim.report.roi_text import month_text  # the report's reading of a quantile between two months
 
     screen = console()
     cur = summary["currency"]
