@@ -8,6 +8,7 @@ the paths it wrote.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from sim.studies.calibrate import Calibration
 from sim.studies.replay import Validation
 
 
-def _plt():
+def _plt() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")

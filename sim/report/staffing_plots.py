@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -26,7 +27,7 @@ def _step_x(hours: np.ndarray) -> np.ndarray:
     return np.append(hours, hours[-1] + width)
 
 
-def _step(ax: plt.Axes, hours: np.ndarray, values: np.ndarray, **style: object) -> None:
+def _step(ax: plt.Axes, hours: np.ndarray, values: np.ndarray, **style: Any) -> None:
     ax.stairs(values, _step_x(hours), baseline=0 if style.get("fill") else None, **style)
 
 
@@ -58,7 +59,8 @@ def plot_staffing(table: pd.DataFrame, path: str | Path, title: str = "Required 
             _step(ax, hours, g["required_fte"].to_numpy(dtype=float), color="tab:green", alpha=0.6,
                   label=f"FTE (shrinkage {100 * g['shrinkage'].iloc[0]:g} %)")
         first = g.iloc[0]
-        ax.set_title(f"{name}: target {100 * first['sl_target']:g} % within {first['sl_threshold_s']:g} s", loc="left", fontsize=10)
+        ax.set_title(f"{name}: target {100 * first['sl_target']:g} % within {first['sl_threshold_s']:g} s",
+                     loc="left", fontsize=10)
         ax.set_ylabel("agents")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
@@ -152,8 +154,9 @@ def plot_curve(curve: pd.DataFrame, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     a = curve.attrs
-    fig.suptitle(f"{a.get('channel', '')} at {a.get('interval_start', '')}: {curve['offered_per_hour'].iloc[0]:g}/h held constant, "
-                 f"threshold {a.get('sl_threshold_s', 0):g} s, {a.get('replications', '')} replications of {a.get('hours', '')} h")
+    fig.suptitle(f"{a.get('channel', '')} at {a.get('interval_start', '')}: "
+                 f"{curve['offered_per_hour'].iloc[0]:g}/h held constant, threshold {a.get('sl_threshold_s', 0):g} s, "
+                 f"{a.get('replications', '')} replications of {a.get('hours', '')} h")
     fig.tight_layout()
     return _save(fig, path)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -17,6 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.cm import ScalarMappable  # noqa: E402
 
 DEFAULT_KPIS = ("service_level", "asa_s", "abandon_rate", "occupancy", "mean_wait_s", "p_wait")
 """KPIs drawn when the spec keeps them all (the counts say little against a factor)."""
@@ -90,7 +92,7 @@ def _heat_map(rows: pd.DataFrame, factors: list[str], channel: str, kpi: str, fo
     nx, ny = table[fx].nunique(), table[fy].nunique()
     if nx <= 25 and ny <= 25 and nx * ny <= len(table) * 1.0 + 1e-9:
         grid = table.pivot(index=fy, columns=fx, values="mean")
-        image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
+        image: ScalarMappable = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(grid.shape[1]), [_label(v) for v in grid.columns], rotation=30, ha="right", fontsize=8)
         ax.set_yticks(range(grid.shape[0]), [_label(v) for v in grid.index], fontsize=8)
         if grid.size <= 150:
@@ -118,7 +120,7 @@ def _heat_map(rows: pd.DataFrame, factors: list[str], channel: str, kpi: str, fo
     return path
 
 
-def _errorbar(ax: plt.Axes, frame: pd.DataFrame, low: str, high: str, **style: object) -> None:
+def _errorbar(ax: plt.Axes, frame: pd.DataFrame, low: str, high: str, **style: Any) -> None:
     mean = frame["mean"].to_numpy(dtype=float)
     below = np.nan_to_num(mean - frame[low].to_numpy(dtype=float), nan=0.0)
     above = np.nan_to_num(frame[high].to_numpy(dtype=float) - mean, nan=0.0)
@@ -189,7 +191,8 @@ def plot_sobol(sobol: pd.DataFrame, path: Path) -> Path:
         x = np.arange(len(rows))
         for offset, name, color in ((-0.2, "S1", "tab:blue"), (0.2, "ST", "tab:red")):
             value = rows[name].to_numpy(dtype=float)
-            err = np.vstack([value - rows[f"{name}_low"].to_numpy(dtype=float), rows[f"{name}_high"].to_numpy(dtype=float) - value])
+            low, high = rows[f"{name}_low"].to_numpy(dtype=float), rows[f"{name}_high"].to_numpy(dtype=float)
+            err = np.vstack([value - low, high - value])
             ax.bar(x + offset, value, width=0.4, color=color, alpha=0.85,
                    label="first order" if name == "S1" else "total", yerr=np.clip(np.nan_to_num(err), 0, None),
                    error_kw={"capsize": 3, "lw": 1})
