@@ -17,8 +17,8 @@ Units are in the names: ``_s`` seconds, ``_per_hour`` arrivals per hour,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from scipy import integrate
 

@@ -10,8 +10,8 @@ turns them into objects. Every problem raises
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from sim.io.yaml_files import read_yaml_mapping
 from sim.spec.roster import (

@@ -10,8 +10,9 @@ is reported with the scenario file and the distribution's dotted key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from sim.errors import ScenarioError
 from sim.io.yaml_files import read_yaml_mapping

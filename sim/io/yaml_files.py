@@ -15,6 +15,7 @@ import yaml
 
 from sim.errors import ScenarioError
 
+
 def read_yaml_mapping(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; any problem raises ``error``."""
     source = str(path)

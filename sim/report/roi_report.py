@@ -20,8 +20,9 @@ from __future__ import annotations
 import base64
 import html
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from scipy import stats
@@ -39,6 +40,7 @@ from sim.report.roi_text import (
     summary_sentences,
 )
 from sim.studies.roi_summary import outcome_values
+
 
 def input_drivers(outcomes: pd.DataFrame, kpi: str = "npv") -> pd.DataFrame:
     """Spearman rank correlation of each drawn uncertain input with an outcome, strongest first.

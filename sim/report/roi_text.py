@@ -8,9 +8,8 @@ and the command line's summary.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping
-
-
+from collections.abc import Callable, Mapping
+from typing import Any
 
 STAFFING_TEXT = {
     "fixed": ("Fixed headcount: the center keeps the agents it has, even when the programme takes contacts "

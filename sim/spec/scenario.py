@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 import typing
-from typing import Any, Literal, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from sim.spec.distributions import Distribution, default_exponential
 from sim.errors import ScenarioError
+from sim.spec.distributions import Distribution, default_exponential
 from sim.spec.journey import CHANNEL_KINDS, Community, Journey, Placement, Sentiment, Team
 from sim.spec.validation_errors import validation_to_error
 
@@ -80,7 +81,7 @@ class Horizon(_Model):
     drain: bool = Field(True, description="keep serving after the horizon until every counted contact has an outcome")
 
     @model_validator(mode="after")
-    def _warmup_inside(self) -> "Horizon":
+    def _warmup_inside(self) -> Horizon:
         if self.warmup_hours >= self.hours:
             raise ValueError(f"warmup_hours ({self.warmup_hours}) must be less than hours ({self.hours})")
         return self
@@ -165,12 +166,12 @@ class Channel(_Model):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Channel":
+    def _consistent(self) -> Channel:
         if isinstance(self.agents, list) and not self.agents:
             raise ValueError("agents list must not be empty")
         return self
 
-    def with_office(self, hours: tuple[float, float], days: Sequence[int]) -> "Channel":
+    def with_office(self, hours: tuple[float, float], days: Sequence[int]) -> Channel:
         """This channel with ``opening_hours: office`` meaning ``hours`` on weekdays ``days``."""
         channel = self.model_copy()
         channel._office_hours = (float(hours[0]), float(hours[1]))
@@ -260,7 +261,7 @@ class Scenario(_Model):
     )
 
     @model_validator(mode="after")
-    def _streams_match_channels(self) -> "Scenario":
+    def _streams_match_channels(self) -> Scenario:
         for name in self.arrivals:
             if name not in self.channels:
                 raise ValueError(f"arrivals.{name} has no channel; channels are: {', '.join(self.channels) or 'none'}")
@@ -269,7 +270,7 @@ class Scenario(_Model):
         return self
 
     @model_validator(mode="after")
-    def _resolve_office_and_forum(self) -> "Scenario":
+    def _resolve_office_and_forum(self) -> Scenario:
         """Give ``office`` channels the scenario's office hours; apply ``forum.placement`` to the journey."""
         for name, channel in self.channels.items():
             if channel.opening_hours == "office":

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import difflib
 import typing
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 

@@ -19,7 +19,6 @@ from sim.engine.records import ABANDONED as SIM_ABANDONED
 from sim.engine.records import ANSWERED
 from sim.io.calllog import ABANDONED, CLEAN_COLUMNS, SERVED, day_type, interval_index, queue_calls
 
-
 DAY_S = 86400.0
 
 

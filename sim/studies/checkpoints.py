@@ -13,10 +13,9 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
 
 from sim.errors import InputError
 from sim.io.files import write_atomic
@@ -196,4 +195,4 @@ def prepare_folder(out: Path, plan: Plan, resume: bool) -> dict[str, Any]:
 
 def utc_now() -> str:
     """The current UTC time as ISO text to the second (lock and metadata timestamps)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -14,14 +14,13 @@ checked before anything runs.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 import pandas as pd
 
 from sim.analysis.metrics import KPI_NAMES, run_interval_kpis, run_kpis
 from sim.spec.scenario import Scenario
-
 
 TaskFunction = Callable[..., "pd.DataFrame | Mapping[str, pd.DataFrame]"]
 """``fn(scenario, seed, replication, **options)`` returning a results frame or a mapping of frames."""

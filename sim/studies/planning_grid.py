@@ -8,8 +8,8 @@ holds one interval's rate constant (:func:`stationary_scenario`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -50,7 +50,7 @@ class Grid:
     multi_day: bool
 
     @classmethod
-    def of(cls, scenario: Scenario) -> "Grid":
+    def of(cls, scenario: Scenario) -> Grid:
         """The grid of ``scenario`` (intervals before the warm-up ends are not measured)."""
         h = scenario.horizon
         return cls(h.interval_s, interval_count(h.hours * 3600.0, h.interval_s), int(h.warmup_hours * 3600.0 // h.interval_s),

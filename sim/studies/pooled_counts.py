@@ -7,9 +7,9 @@ answered within the threshold over all offered.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 

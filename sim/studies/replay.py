@@ -9,8 +9,9 @@ with the observed KPIs and with Erlang A per interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,10 +19,9 @@ import pandas as pd
 from sim.analysis.erlang_a import erlang_a_metrics
 from sim.io.files import finite_or_none, json_ready
 from sim.spec.scenario import Scenario, scenario_from_dict
-from sim.studies.runner import simulate
 from sim.studies.calibrate import staffing_round
 from sim.studies.call_log_tables import DutyRule, agents_on_duty, interval_counts, observed_interval_kpis
-
+from sim.studies.runner import simulate
 
 VALIDATION_KPIS = ("offered", "abandon_rate", "mean_wait_s", "p_wait", "service_level")
 """KPIs compared per hour and per day."""

@@ -8,8 +8,8 @@ growth, the sampled days and the knowledge coverage reached so far.
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
-
+from collections.abc import Mapping
+from typing import Any
 
 from sim.errors import ScenarioError
 from sim.spec.journey import SelfService

@@ -13,7 +13,6 @@ from sim.analysis.metrics import run_kpis
 from sim.engine.records import RunRecords
 from sim.spec.scenario import Scenario
 
-
 _CHANNEL_KPIS = ("offered", "answered", "abandon_rate", "service_level", "asa_s", "occupancy", "aht_s",
                  "response_coverage", "mean_response_s", "escalations", "peer_answer_rate")
 _JOURNEY_KPIS = ("issues", "contacts", "deflected", "deflection_rate", "shifted_contacts", "fcr",

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
 from sim.analysis.costs import PERSONNEL_LINES, PROGRAMME_LINES, MonthWorkload, monthly_costs, npv, payback_month, roi
 from sim.studies.roi_settings import ARMS, RoiStudy
-
 
 _SUMMED = {"offered", "answered", "escalations", "issues", "contacts", "deflected", "shifted_contacts",
            "sentiment_negative", "handled_hours", "line_minutes"}

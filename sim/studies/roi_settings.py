@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sim.analysis.costs import CostModel
 
-
 ARMS = ("baseline", "programme")
 PROGRAMME_KINDS = ("social", "forum")
 """Channel kinds that make up the programme unless ``roi.programme_channels`` says otherwise."""

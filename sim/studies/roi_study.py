@@ -8,7 +8,8 @@ inputs, and :func:`replication_inputs` draws them for one replication.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 

@@ -7,7 +7,8 @@ Erlang A for the same interval.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -15,8 +16,8 @@ from sim.analysis.erlang_a import erlang_a_metrics
 from sim.analysis.erlang_c import erlang_c_agents_for_sl, erlang_c_metrics
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
-from sim.studies.runner import simulate
 from sim.studies.planning_grid import Grid, channel_rates, interval_of, stationary_scenario, with_thresholds
+from sim.studies.runner import simulate
 from sim.studies.staffing_targets import ServiceTarget, resolve_targets
 
 

@@ -8,8 +8,8 @@ Targets come from the command line (``--target``, ``--max-abandon``,
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 

@@ -39,7 +39,7 @@ class SampleSpec(_Spec):
     seed: int | None = Field(None, ge=0, description="seed of the design (default: the sweep's seed)")
 
     @model_validator(mode="after")
-    def _check(self) -> "SampleSpec":
+    def _check(self) -> SampleSpec:
         for path, (low, high) in self.ranges.items():
             if not high > low:
                 raise ValueError(f"range of {path} must have low < high (got [{low}, {high}])")
@@ -81,7 +81,7 @@ class SweepSpec(_Spec):
         return value
 
     @model_validator(mode="after")
-    def _disjoint(self) -> "SweepSpec":
+    def _disjoint(self) -> SweepSpec:
         sampled = set(self.sample.ranges) if self.sample else set()
         both = (set(self.factors) & sampled) | (set(self.overrides) & (set(self.factors) | sampled))
         if both:
