@@ -15,6 +15,7 @@ from sim.errors import InputError
 from sim.io.rosters import read_requirements, read_roster, read_shift_types, write_roster
 from sim.spec.roster import Break, Requirements, Shift, ShiftType
 from sim.studies.schedule import coverage, plan_roster, pooled_ratio, schedule_roster, solve_schedule
+from sim.studies.staffing import required_agents
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFORCE = ROOT / "experiments" / "workforce"
@@ -216,7 +217,7 @@ def _small_day() -> sim.Scenario:
 
 def test_staff_then_schedule_meets_the_targets_after_repair() -> None:
     scenario = _small_day()
-    table = sim.studies.staffing.required_agents(scenario, replications=5, seed=2)
+    table = required_agents(scenario, replications=5, seed=2)
     needs = Requirements(60, {"phone": table.sort_values("interval")["simulated_agents"].to_numpy()})
     types = [ShiftType("four", tuple(range(6 * 60, 14 * 60, 60)), 240, (), cost=4.0),
              ShiftType("eight", tuple(range(6 * 60, 10 * 60, 60)), 480, (Break(240, 60),), cost=7.5)]
