@@ -13,10 +13,10 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ScenarioError
+from sim.errors import InputError, ScenarioError
 
 
-def read_yaml_mapping(path: Path, error: type[ScenarioError] = ScenarioError) -> dict[str, Any]:
+def read_yaml_mapping(path: Path, error: type[InputError] = ScenarioError) -> dict[str, Any]:
     """Read a YAML file that must hold a mapping; any problem raises ``error``."""
     source = str(path)
     if not path.exists():

@@ -13,17 +13,20 @@ from __future__ import annotations
 import difflib
 import typing
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import ScenarioError
+from sim.errors import InputError
 from sim.spec.distributions import DIST_NAMES
+
+E = TypeVar("E", bound=InputError)
+"""The error class a caller wants (ScenarioError, or a spec's own subclass of InputError)."""
 
 
 def validation_to_error(
-    exc: ValidationError, data: Any, root: type[BaseModel], source: str, error: type[ScenarioError]
-) -> ScenarioError:
+    exc: ValidationError, data: Any, root: type[BaseModel], source: str, error: type[E]
+) -> E:
     """Convert the first pydantic error into ``error`` with a dotted key."""
     errors = sorted(exc.errors(include_url=False), key=_priority)
     first = errors[0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
@@ -24,6 +25,8 @@ from sim.spec.scenario import Scenario
 
 TaskFunction = Callable[..., "pd.DataFrame | Mapping[str, pd.DataFrame]"]
 """``fn(scenario, seed, replication, **options)`` returning a results frame or a mapping of frames."""
+F = TypeVar("F", bound=TaskFunction)
+"""A task function, kept with its own signature by :func:`register_command`."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ COMMAND_MODULES = {"roi": "sim.studies.roi"}
 
 def register_command(
     name: str, *, channels: Sequence[str] | None = None, kpis: Sequence[str] | None = None,
-) -> Callable[[TaskFunction], TaskFunction]:
+) -> Callable[[F], F]:
     """Decorator: make ``fn(scenario, seed, replication, **options)`` runnable as ``command: name``.
 
     The function returns a tidy DataFrame with columns ``channel, kpi,
@@ -58,7 +61,7 @@ def register_command(
     section be checked against them.
     """
 
-    def add(fn: TaskFunction) -> TaskFunction:
+    def add(fn: F) -> F:
         _COMMANDS[name] = Command(fn, tuple(channels) if channels is not None else None,
                                   tuple(kpis) if kpis is not None else None)
         return fn
