@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-COMPILED_SOURCES = ("sim/engine/agents.py", "sim/engine/knowledge.py", "sim/engine/journey.py")
+COMPILED_SOURCES = ("sim/engine/loop.py", "sim/engine/agents.py", "sim/engine/knowledge.py", "sim/engine/journey.py")
 """Modules compiled by mypyc, relative to the directory holding the package, in import order."""
 RECORD_NAME = "_compiled_sources.json"
 """File beside the package's modules with the digests of the sources last compiled."""
@@ -96,9 +96,10 @@ def select_engine(package_dir: Path) -> str:
     them run compiled or all from source, never a mix.
     """
     root = package_dir.parent
-    if not all(_has_extension(root / Path(path).parent, Path(path).stem) for path in COMPILED_SOURCES):
+    built = [_has_extension(root / Path(path).parent, Path(path).stem) for path in COMPILED_SOURCES]
+    if not any(built):
         return "pure Python (not compiled)"
-    reason = _pure_reason(root)
+    reason = _pure_reason(root) if all(built) else "some engine modules were not compiled (reinstall, e.g. `make install`)"
     if reason is None:
         return "compiled (mypyc)"
     if os.environ.get(PURE_ENV, "") in ("", "0"):

@@ -13,12 +13,14 @@ while they hold one; each chat's handling time is stretched by
 Channels that are closed (social and forum outside office hours) keep their
 queue as a backlog that agents work once the channel opens.
 
-Like the plain queue engine, this is built from timed callbacks rather than
-one process per agent or customer: when an agent finishes a piece of
-:class:`Work`, the dispatcher calls its ``on_done`` callback. The callbacks
-run on the omnichannel engine's :class:`EventLoop` (see :mod:`sim.engine.journey`
-for why it has its own loop) or, for tests and other models, on a
-:class:`simpy.Environment`.
+This is built from timed callbacks rather than one process per agent or
+customer: when an agent finishes a piece of :class:`Work`, the dispatcher
+calls its ``on_done`` callback. The callbacks run on an event loop of
+:mod:`sim.engine.loop`: the lean heap, or a :class:`simpy.Environment`.
+
+Who serves what can be changed from outside without editing this module: a
+:class:`RoutingPolicy` passed as ``policy`` chooses the agent for arriving
+work and the work a free agent takes next (see ``examples/``).
 """
 
 from __future__ import annotations
@@ -26,14 +28,13 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from heapq import heappop, heappush
-from typing import Any, Callable, Final
+from typing import Callable, Final, Protocol
 
 import simpy
-from simpy.events import Timeout
 
-from sim.spec.journey import Team
+from sim.engine.loop import EventLoop, SimPyLoop
 from sim.engine.records import REASON_DIRECT
+from sim.spec.journey import Team
 
 WAITING: Final = 0
 SERVING: Final = 1
@@ -42,132 +43,6 @@ WITHDRAWN: Final = 3
 UNQUEUED: Final = 4
 """States of a piece of work (UNQUEUED: a post no agent will take, waiting for peers or nobody)."""
 _NAN: Final = math.nan
-
-
-class EventLoop:
-    """A lean discrete-event loop: callbacks due at times, kept in a binary heap.
-
-    Each pending event is a plain tuple ``(time, seq, callback, arg)``. Events
-    due at the same time run in the order they were scheduled, which is
-    SimPy's rule for events of equal priority, so a model written as SimPy
-    ``Timeout`` callbacks runs event for event the same on this loop, only
-    without creating an event object (and its callback list) per event.
-
-    One stream of arrivals known in advance (a model's customers) can be
-    :meth:`feed` to the loop: it runs as if each arrival scheduled the next,
-    but waits beside the heap instead of going through it.
-    """
-
-    __slots__ = ("_heap", "_seq", "now", "_feed_times", "_feed_callback", "_feed_k", "_feed_t", "_feed_seq")
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
-        self._seq = 0  # events scheduled so far: ties in time run in this order
-        self._feed_times: list[float] = []
-        self._feed_callback: Callable[[int], None] = _ignore_arrival
-        self._feed_k = 0  # the next arrival of the feed; past its end when none is left
-        self._feed_t = math.inf
-        self._feed_seq = 0
-
-    def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
-        """Call ``callback(arg)`` in ``delay_s`` seconds (as SimPy, at ``now + delay_s``)."""
-        self._seq += 1
-        heappush(self._heap, (self.now + delay_s, self._seq, callback, arg))
-
-    def feed(self, times: list[float], callback: Callable[[int], None]) -> None:
-        """Call ``callback(k)`` at ``times[k]`` for every ``k``, in order (``times`` sorted).
-
-        The calls happen exactly as if the first were scheduled now with
-        :meth:`after` and each call ended by scheduling the next one: same
-        times (``now + (times[k] - now)``) and the same order among events
-        due at the same time. A loop takes one feed.
-        """
-        if self._feed_times:
-            raise RuntimeError("this event loop already has a feed")
-        self._feed_times = times
-        self._feed_callback = callback
-        self._feed_k = 0
-        if times:
-            self._feed_t = self.now + (times[0] - self.now)
-            self._seq += 1
-            self._feed_seq = self._seq
-
-    def pending(self) -> bool:
-        """Whether any event is still due (in the heap or the feed)."""
-        return bool(self._heap) or self._feed_k < len(self._feed_times)
-
-    def _feed_first(self) -> bool:
-        """Whether the feed's next arrival is due before the heap's first event."""
-        if self._feed_k >= len(self._feed_times):
-            return False
-        heap = self._heap
-        if not heap:
-            return True
-        t = heap[0][0]
-        return self._feed_t < t or (self._feed_t == t and self._feed_seq < heap[0][1])
-
-    def _run_feed(self) -> None:
-        k = self._feed_k
-        self.now = self._feed_t
-        self._feed_callback(k)
-        k += 1
-        self._feed_k = k
-        if k < len(self._feed_times):
-            self._feed_t = self.now + (self._feed_times[k] - self.now)
-            self._seq += 1
-            self._feed_seq = self._seq
-
-    def run(self, until: float | None = None) -> None:
-        """Run events until none is left, or those due before ``until`` (then the clock reads ``until``).
-
-        As with ``simpy.Environment.run(until=...)``, events due exactly at
-        ``until`` are not run.
-        """
-        heap = self._heap
-        pop = heappop
-        while True:
-            if self._feed_first():
-                if until is not None and self._feed_t >= until:
-                    break
-                self._run_feed()
-            elif heap:
-                if until is not None and heap[0][0] >= until:
-                    break
-                t, _, callback, arg = pop(heap)
-                self.now = t
-                callback(arg)
-            else:
-                break
-        if until is not None:
-            self.now = until
-
-    def clear(self) -> None:
-        """Drop every pending event and what is left of the feed."""
-        self._heap.clear()
-        self._feed_times = []
-        self._feed_callback = _ignore_arrival
-        self._feed_k = 0
-
-
-def _ignore_arrival(_k: int) -> None:
-    """Callback of an empty feed."""
-
-
-class _SimPyLoop:
-    """:class:`EventLoop`'s interface on top of a :class:`simpy.Environment`."""
-
-    def __init__(self, env: simpy.Environment) -> None:
-        self.env = env
-
-    @property
-    def now(self) -> float:
-        """The environment's clock."""
-        return self.env.now
-
-    def after(self, delay_s: float, callback: Callable[[Any], None], arg: Any = None) -> None:
-        """Call ``callback(arg)`` in ``delay_s`` seconds."""
-        Timeout(self.env, delay_s).callbacks.append(lambda _event: callback(arg))
 
 
 def _ignore(_work: "Work") -> None:
@@ -224,6 +99,25 @@ class Agent:
         return not self.busy and self.chats == 0
 
 
+class RoutingPolicy(Protocol):
+    """Chooses who serves what; the dispatcher's own rule applies wherever a method returns None.
+
+    ``choose_agent`` picks, among the idle agents able to take ``work`` (in
+    team order, each team's agents from the longest idle), the one who
+    takes it. ``choose_work`` picks, among the waiting work of the channels
+    that ``agent`` serves and that are open (oldest first per channel, the
+    channels in the team's skill order), what the free agent takes next.
+    """
+
+    def choose_agent(self, work: Work, idle: list[Agent]) -> Agent | None:
+        """The agent (one of ``idle``) who takes ``work``, or None for the default."""
+        ...
+
+    def choose_work(self, agent: Agent, waiting: list[Work]) -> Work | None:
+        """The work (one of ``waiting``) that ``agent`` takes next, or None for the default."""
+        ...
+
+
 @dataclass
 class ChannelRouting:
     """What the dispatcher needs to know about one channel."""
@@ -271,9 +165,11 @@ class Dispatcher:
     is what a contact's ``ch`` holds.
     """
 
-    def __init__(self, env: simpy.Environment | EventLoop, routing: dict[str, ChannelRouting], teams: dict[str, Team]) -> None:
-        self.env = env
-        self.loop: EventLoop | _SimPyLoop = env if isinstance(env, EventLoop) else _SimPyLoop(env)
+    def __init__(self, env: simpy.Environment | EventLoop, routing: dict[str, ChannelRouting], teams: dict[str, Team],
+                 policy: RoutingPolicy | None = None) -> None:
+        self.loop: EventLoop = env if isinstance(env, EventLoop) else SimPyLoop(env)
+        self.policy = policy
+        self.on_start: Callable[[Work], None] | None = None  # called as an agent takes work (event listeners)
         self.routing = routing
         self.channels = list(routing)
         self.channel_index = {c: k for k, c in enumerate(self.channels)}
@@ -295,11 +191,14 @@ class Dispatcher:
     # -- work -------------------------------------------------------------
     def submit(self, work: Work) -> None:
         """Work arrives: an agent takes it now if one can, otherwise it queues."""
+        self.loop.sync()
         c = work.ch
         if c < 0:
             c = work.ch = self.channel_index[work.channel]
         self.in_system[c] += 1
         if self.open[c]:
+            if self.policy is not None and self._policy_agent(work):
+                return
             for team in self.teams_for[c]:
                 if team.idle:
                     self._start(team.idle.pop(), work)
@@ -319,6 +218,35 @@ class Dispatcher:
         self.waiting[work.ch] -= 1
         self.in_system[work.ch] -= 1
         return True
+
+    def _policy_agent(self, work: Work) -> bool:
+        """Let the routing policy choose among the idle agents; False if it leaves the choice to the default."""
+        idle = [agent for team in self.teams_for[work.ch] for agent in team.idle]
+        if not idle or self.policy is None:
+            return False
+        agent = self.policy.choose_agent(work, idle)
+        if agent is None:
+            return False
+        agent.team.idle.remove(agent)
+        self._start(agent, work)
+        return True
+
+    def _policy_work(self, agent: Agent) -> None:
+        """Let the routing policy choose the next work of a free agent (chats held may then be topped up)."""
+        if self.policy is None:
+            return
+        waiting = [
+            work for c in agent.team.skill_ids if self.waiting[c] and self.open[c]
+            for work in self.queues[c] if work.state == WAITING
+        ]
+        if not waiting:
+            return
+        work = self.policy.choose_work(agent, waiting)
+        if work is None:
+            return
+        self.queues[work.ch].remove(work)
+        self.waiting[work.ch] -= 1
+        self._start(agent, work)
 
     def _find_chat_agent(self, c: int) -> Agent | None:
         """The agent holding the fewest chats (but some) below the channel's concurrency."""
@@ -355,6 +283,8 @@ class Dispatcher:
         work.team = agent.team.index
         work.agent = agent
         loop.after(duration, self._on_finish, work)
+        if self.on_start is not None:
+            self.on_start(work)
 
     def _finish(self, work: Work) -> None:
         agent: Agent = work.agent  # type: ignore[assignment]
@@ -390,6 +320,8 @@ class Dispatcher:
                 team.agents.remove(agent)
                 self._log_staff(team)
             return
+        if self.policy is not None and agent.free:
+            self._policy_work(agent)
         waiting, is_open = self.waiting, self.open
         for c in team.skill_ids:
             if not waiting[c] or not is_open[c]:
@@ -416,6 +348,7 @@ class Dispatcher:
     # -- staffing and hours ----------------------------------------------
     def set_agents(self, team: TeamState, target: int) -> None:
         """Bring the team's agents on duty to ``target``; busy leavers finish their work first."""
+        self.loop.sync()
         active = team.active()
         if target > active:
             need = target - active
@@ -447,6 +380,7 @@ class Dispatcher:
 
     def set_open(self, channel: str, is_open: bool) -> None:
         """Open or close a channel to agents; opening lets free agents take its backlog."""
+        self.loop.sync()
         c = self.channel_index[channel]
         was_open = self.open[c]
         self.open[c] = is_open

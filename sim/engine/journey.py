@@ -41,11 +41,12 @@ import gc
 import itertools
 import math
 from contextlib import contextmanager
-from typing import Callable, Final, Iterator
+from typing import Callable, Final, Iterator, Protocol
 
 import numpy as np
 
-from sim.engine.agents import SERVING, UNQUEUED, WAITING, ChannelRouting, Dispatcher, EventLoop, Work
+from sim.engine.agents import SERVING, UNQUEUED, WAITING, ChannelRouting, Dispatcher, RoutingPolicy, Work
+from sim.engine.loop import EventLoop
 from sim.engine.demand import poisson_arrivals, rates_per_hour
 from sim.spec.distributions import Distribution, sample
 from sim.spec.journey import Journey, Team
@@ -99,6 +100,12 @@ def _unpack_codes(codes: np.ndarray) -> tuple[np.ndarray, ...]:
         (((codes >> 27) & 0x3) - 1).astype(np.int8),
         ((codes >> 29) & 0x1).astype(bool),
     )
+
+
+def _mean_s(dist: object) -> float:
+    """The mean of a time distribution (a method on most, a field on some)."""
+    mean = getattr(dist, "mean")
+    return float(mean() if callable(mean) else mean)
 
 
 def _ignore(_arg: object) -> None:
@@ -171,13 +178,44 @@ def implicit_teams(scenario: Scenario) -> dict[str, Team]:
     return teams
 
 
-class JourneyModel:
-    """Builds and runs one replication of an omnichannel scenario."""
+EVENTS: Final = ("contact_arrived", "contact_answered", "contact_abandoned", "contact_completed", "post_answered",
+                 "issue_resolved")
+"""What listeners can subscribe to (:meth:`JourneyModel.subscribe`). Contact events pass the
+:class:`~sim.engine.agents.Work`; ``issue_resolved`` passes the issue's number. ``contact_answered``:
+an agent takes the contact; ``contact_completed``: an agent finished a call or chat; ``post_answered``:
+a public post got its answer (agent or peer)."""
 
-    def __init__(self, scenario: Scenario, streams: Streams, snapshot_s: float) -> None:
+
+class ChannelChoice(Protocol):
+    """Chooses the channel an issue's customer contacts; the preference draw applies where it returns None.
+
+    ``options`` are the channels open to this customer now, with their
+    preference weights (segment x issue type); ``u`` is the customer's own
+    uniform for this decision (common random numbers: pass it on rather
+    than drawing another).
+    """
+
+    def choose_channel(self, issue: int, options: list[tuple[str, float]], u: float) -> str | None:
+        """The name of one of ``options``, or None for the preference draw."""
+        ...
+
+
+class JourneyModel:
+    """Builds and runs one replication of an omnichannel scenario.
+
+    Public methods (no underscore) are the engine's API for code outside the
+    model's own events: SimPy processes, listeners and policies (see
+    :class:`sim.engine.simulation.Simulation`, which wraps them).
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams, snapshot_s: float, loop: EventLoop | None = None,
+                 routing: RoutingPolicy | None = None, choice: ChannelChoice | None = None) -> None:
         self.scenario = scenario
         self.streams = streams
-        self.loop = EventLoop()
+        self.loop = EventLoop() if loop is None else loop
+        self.choice = choice
+        self.listeners: dict[str, list[Callable[[object], None]]] = {name: [] for name in EVENTS}
+        self._listening = False
         self.horizon_s = scenario.horizon.hours * 3600.0
         self.interval_s = scenario.horizon.interval_s
         self.snapshot_s = snapshot_s
@@ -185,10 +223,14 @@ class JourneyModel:
         self.index = {name: i for i, name in enumerate(self.names)}
         self.kinds = {name: ch.kind_for(name) for name, ch in scenario.channels.items()}
         self.teams = implicit_teams(scenario)
-        routing = {
+        routes = {
             name: ChannelRouting(self.kinds[name], ch.concurrency, ch.concurrency_stretch) for name, ch in scenario.channels.items()
         }
-        self.dispatcher = Dispatcher(self.loop, routing, self.teams)
+        self.dispatcher = Dispatcher(self.loop, routes, self.teams, routing)
+        self.team_index = {name: k for k, name in enumerate(self.teams)}
+        self.held_until = [-math.inf] * len(self.teams)  # agents set from outside until then (see hold_agents)
+        self.served_s = [0.0] * len(scenario.channels)  # handling time and count of finished work, per channel
+        self.served_n = [0] * len(scenario.channels)
         # per channel, by position in ``names`` (which is also the dispatcher's numbering)
         self.specs = list(scenario.channels.values())
         staffed = {name for team in self.teams.values() for name in team.skills}
@@ -342,6 +384,8 @@ class JourneyModel:
     def _choose(self, issue: int, u: float, exclude: int = -1) -> int:
         """A channel open now (-1: none), drawn with the segment x issue-type preference weights."""
         group = self.group[issue]
+        if self.choice is not None:
+            return self._policy_choice(issue, u, group, exclude)
         if exclude < 0:
             # the open channels of a group change only with the interval: computed once per interval
             cached = self._open_options[group]
@@ -352,6 +396,23 @@ class JourneyModel:
             total, options = self._options_open(group, exclude)
         if total <= 0:
             return -1
+        x = u * total
+        chosen = -1
+        for channel, weight in options:
+            chosen = channel
+            x -= weight
+            if x < 0:
+                break
+        return chosen
+
+    def _policy_choice(self, issue: int, u: float, group: int, exclude: int) -> int:
+        """The channel choice policy's pick among the open channels; the preference draw where it returns None."""
+        total, options = self._options_open(group, exclude)
+        if total <= 0 or self.choice is None:
+            return -1
+        picked = self.choice.choose_channel(issue, [(self.names[c], w) for c, w in options], u)
+        if picked is not None:
+            return self.index[picked]
         x = u * total
         chosen = -1
         for channel, weight in options:
@@ -451,6 +512,8 @@ class JourneyModel:
         if resolved:
             self.issue_state[i] = RESOLVED_STATE
             self.issue_resolution[i] = self.loop.now - self.issue_start[i]
+            if self._listening:
+                self._emit("issue_resolved", i)
         elif self.issue_contacts[i] >= self.max_contacts:
             self._end(i, GAVE_UP)
         else:
@@ -489,6 +552,8 @@ class JourneyModel:
         self.issue_state[i] = state
         if state in (SELF_RESOLVED, RESOLVED_STATE):
             self.issue_resolution[i] = self.loop.now - self.issue_start[i]
+            if self._listening:
+                self._emit("issue_resolved", i)
 
     # -- phone and chat: queue, patience, lines -----------------------------------
     def _queued(self, i: int, c: int, reason: int, first: bool, service_s: float, patience_s: float) -> None:
@@ -505,11 +570,15 @@ class JourneyModel:
         dispatcher.submit(work)
         if work.state == WAITING and patience_s < math.inf:
             self.loop.after(patience_s, self._on_queued_patience, work)
+        if self._listening:
+            self._emit("contact_arrived", work)
 
     def _queued_patience(self, work: Work) -> None:
         if self.dispatcher.withdraw(work):
             work.closed = True
             self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False)
+            if self._listening:
+                self._emit("contact_abandoned", work)
             self._failed(work)
 
     def _queued_done(self, work: Work) -> None:
@@ -521,6 +590,10 @@ class JourneyModel:
             u = self.u_resolve[i] if work.first else self._uniform(i)
             resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.ch]
         self._log(work, work.start_s - work.arrival_s, work.service_s, ANSWERED, BY_AGENT, resolved)
+        self.served_s[work.ch] += work.service_s
+        self.served_n[work.ch] += 1
+        if self._listening:
+            self._emit("contact_completed", work)
         self._handled(work, resolved)
 
     # -- public posts: social and forum ------------------------------------------------
@@ -540,6 +613,8 @@ class JourneyModel:
             work.state = UNQUEUED
         if work.state in (WAITING, UNQUEUED) and not math.isinf(patience):
             self.loop.after(patience, self._on_post_patience, work)
+        if self._listening:
+            self._emit("contact_arrived", work)
 
     def _post_patience(self, work: Work) -> None:
         """The author of a post stops waiting; a negative social post may escalate to the phone."""
@@ -553,6 +628,8 @@ class JourneyModel:
             and self._uniform(work.issue) < self.specs[work.ch].escalation_probability
         )
         self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False, escalate)
+        if self._listening:
+            self._emit("contact_abandoned", work)
         self._failed(work, escalate)
 
     def _post_answered(self, work: Work) -> None:
@@ -562,6 +639,10 @@ class JourneyModel:
             self.knowledge.add_answers(self.typ[work.issue])
         resolved = self._resolves(work)
         self._log(work, work.end_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
+        self.served_s[work.ch] += work.end_s - work.start_s
+        self.served_n[work.ch] += 1
+        if self._listening:
+            self._emit("post_answered", work)
         self._handled(work, resolved)
 
     def _forum_post(self, i: int, c: int, reason: int, first: bool) -> None:
@@ -581,6 +662,8 @@ class JourneyModel:
         else:
             work.end_s = patience  # remembered until moderation starts
             self.loop.after(deadline, self._on_moderate, work)
+        if self._listening:
+            self._emit("contact_arrived", work)
 
     def _peer_answer(self, work: Work) -> None:
         work.closed = True
@@ -588,6 +671,8 @@ class JourneyModel:
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         self._log(work, self.loop.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
+        if self._listening:
+            self._emit("post_answered", work)
         self._handled(work, accepted)
 
     def _moderate(self, work: Work) -> None:
@@ -619,9 +704,10 @@ class JourneyModel:
         ``publish``: the knowledge base also gains the articles written in
         the interval that ended (not past the horizon: see :meth:`_drain_interval`).
         """
-        for team in self.dispatcher.teams:
-            self.dispatcher.set_agents(team, self.teams[team.name].on_duty(k))
         now = k * self.interval_s
+        for team in self.dispatcher.teams:
+            if self.held_until[team.index] <= now:
+                self.dispatcher.set_agents(team, self.teams[team.name].on_duty(k))
         for c, (name, ch) in enumerate(self.scenario.channels.items()):
             if self.kinds[name] in ("social", "forum"):
                 self.dispatcher.set_open(name, ch.open_at(now))
@@ -738,6 +824,93 @@ class JourneyModel:
         else:
             self._forum_post(-1, c, REASON_DIRECT, False)
 
+    # -- public API: what code outside the model may do during a run -----------------
+    def subscribe(self, event: str, listener: Callable[[object], None]) -> None:
+        """Call ``listener`` on every ``event`` (one of :data:`EVENTS`) from now on."""
+        if event not in self.listeners:
+            raise ValueError(f"unknown event {event!r}; expected one of {', '.join(EVENTS)}")
+        self.listeners[event].append(listener)
+        self._listening = True
+        if event == "contact_answered":
+            self.dispatcher.on_start = self._on_start
+
+    def _on_start(self, work: Work) -> None:
+        self._emit("contact_answered", work)
+
+    def _emit(self, event: str, what: object) -> None:
+        for listener in self.listeners[event]:
+            listener(what)
+
+    def submit(self, channel: str, service_s: float | None = None, patience_s: float | None = None) -> Work:
+        """A contact with no issue behind it arrives at ``channel`` now (phone or chat kinds).
+
+        Handling time and patience are drawn from the channel's
+        distributions where not given. The contact is logged and counted in
+        the channel's KPIs like any other.
+        """
+        self.loop.sync()
+        c = self.index[channel]
+        if self._post_kind[c] != _QUEUED:
+            raise ValueError(f"channel {channel!r} takes posts: submit contacts to phone or chat channels")
+        service = self._aht_later[c]() if service_s is None else float(service_s)
+        patience = self._patience(c, -1, False) if patience_s is None else float(patience_s)
+        before = len(self.started)
+        self._queued(-1, c, REASON_DIRECT, False, service, patience)
+        if len(self.started) > before:
+            return self.started[-1]
+        return Work(channel, self.loop.now, service, -1, REASON_DIRECT, False, c)  # refused: every line busy
+
+    def hold_agents(self, team: str, agents: int, until_s: float | None = None) -> None:
+        """Put ``agents`` of ``team`` on duty now, in place of the roster until ``until_s``.
+
+        Without ``until_s`` the roster takes over again at the next interval
+        start. Agents sent away finish the work in hand first.
+        """
+        self.loop.sync()
+        t = self.team_index[team]
+        state = self.dispatcher.teams[t]
+        now = self.loop.now
+        self.dispatcher.set_agents(state, int(agents))
+        if until_s is not None and until_s > now:
+            self.held_until[t] = float(until_s)
+            self.loop.after(float(until_s) - now, self._release_hold, t)
+
+    def _release_hold(self, t: int) -> None:
+        if self.held_until[t] > self.loop.now:
+            return  # held again since, for longer
+        self.held_until[t] = -math.inf
+        k = int(math.floor(self.loop.now / self.interval_s + 1e-9))
+        state = self.dispatcher.teams[t]
+        self.dispatcher.set_agents(state, self.teams[state.name].on_duty(k))
+
+    def agents_on_duty(self, team: str) -> int:
+        """Agents of ``team`` on duty now who are not about to leave."""
+        return self.dispatcher.teams[self.team_index[team]].active()
+
+    def waiting(self, channel: str) -> int:
+        """Contacts waiting in ``channel``'s queue now."""
+        return self.dispatcher.waiting[self.index[channel]]
+
+    def expected_wait_s(self, channel: str) -> float:
+        """A simple announced wait for a newcomer to ``channel``: (waiting + 1) x mean handling time / servers.
+
+        The mean handling time is that of the work finished so far in the
+        channel (its distribution's mean before any). Servers are the active
+        agents of the teams with the skill, times the chat concurrency.
+        Infinite with nobody on duty; 0 when someone is free.
+        """
+        self.loop.sync()
+        c = self.index[channel]
+        dispatcher = self.dispatcher
+        servers = sum(team.active() for team in dispatcher.teams_for[c]) * dispatcher.concurrency[c]
+        if servers <= 0:
+            return math.inf
+        if dispatcher.waiting[c] == 0 and any(team.idle for team in dispatcher.teams_for[c]):
+            return 0.0
+        n = self.served_n[c]
+        mean_s = self.served_s[c] / n if n else _mean_s(self.specs[c].aht)
+        return (dispatcher.waiting[c] + 1) * mean_s / servers
+
     # -- run -------------------------------------------------------------------
     def run(self, replication: int) -> RunRecords:
         """Simulate and return the records."""
@@ -771,6 +944,9 @@ class JourneyModel:
         self._on_queued_done = _ignore
         self._on_post_answered = _ignore
         self._on_drain_interval = _ignore
+        self.dispatcher.on_start = None
+        for listeners in self.listeners.values():
+            listeners.clear()
 
     def _simulate(self, replication: int) -> RunRecords:
         loop = self.loop
@@ -889,7 +1065,8 @@ class JourneyModel:
         return np.array([0.0]), np.array([0], dtype=np.int64)
 
 
-def run_journey(scenario: Scenario, seed: int, replication: int, snapshot_s: float | None = None) -> RunRecords:
+def run_journey(scenario: Scenario, seed: int, replication: int, snapshot_s: float | None = None,
+                loop: EventLoop | None = None) -> RunRecords:
     """Simulate one replication of an omnichannel scenario.
 
     The collector stays paused until the model is gone: the model's per-issue
@@ -897,7 +1074,13 @@ def run_journey(scenario: Scenario, seed: int, replication: int, snapshot_s: flo
     when it resumes, and the next collection would walk every item.
     """
     with _collector_paused():
-        model = JourneyModel(scenario, Streams(seed, replication), snapshot_s or scenario.horizon.interval_s)
+        model = JourneyModel(scenario, Streams(seed, replication), snapshot_s or scenario.horizon.interval_s, loop)
         records = model.run(replication)
         del model  # freed by reference counting: a finished run leaves no cycles (see JourneyModel._drop_run_state)
     return records
+
+
+def run_model(model: JourneyModel, replication: int) -> RunRecords:
+    """Run a model built by the caller (with its own loop, policies or listeners) and return its records."""
+    with _collector_paused():
+        return model.run(replication)
