@@ -60,7 +60,9 @@ def ext_modules() -> list:
     os.chdir(root)  # mypyc resolves module paths against the working directory
     try:
         # other modules are read for their types only; the build environment lacks numpy, pandas, pydantic
-        flags = ["--ignore-missing-imports", "--follow-imports=silent"]
+        # and the project's own mypy settings (pyproject.toml, for `make lint`) are not the build's: their plugins
+        # need packages the isolated build environment does not have
+        flags = ["--config-file=", "--ignore-missing-imports", "--follow-imports=silent"]
         modules = mypycify([*flags, *engine_build.COMPILED_SOURCES], opt_level="3", group_name="sim._engine")
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error
         _warn(f"mypyc could not compile the engine ({exc})")

@@ -8,10 +8,10 @@ package take part, without editing or subclassing the (compiled) engine:
   ``simulation.process(...)``): outages, call-backs, monitors, anything
   written as a SimPy generator;
 - listeners on what happens to contacts and issues (:meth:`Simulation.on`,
-  events in :data:`sim.engine.journey.EVENTS`);
+  events in :data:`sim.engine.journey_setup.EVENTS`);
 - policies passed in: a routing policy (who serves what,
   :class:`~sim.engine.agents.RoutingPolicy`) and a channel choice policy
-  (which channel a customer contacts, :class:`~sim.engine.journey.ChannelChoice`);
+  (which channel a customer contacts, :class:`~sim.engine.journey_setup.ChannelChoice`);
 - actions during the run: submit contacts, change a team's agents, read
   queues and announced waits.
 
@@ -40,7 +40,8 @@ from typing import Any
 import simpy
 
 from sim.engine.agents import RoutingPolicy, Work
-from sim.engine.journey import EVENTS, ChannelChoice, JourneyModel, run_model
+from sim.engine.journey import JourneyModel, run_model
+from sim.engine.journey_setup import EVENTS, ChannelChoice
 from sim.engine.loop import EventLoop, SimPyLoop
 from sim.engine.records import RunRecords
 from sim.random import Streams
@@ -125,7 +126,7 @@ class Simulation:
         return self.model.waiting(channel)
 
     def expected_wait_s(self, channel: str) -> float:
-        """The wait a newcomer to ``channel`` would be announced now (see :meth:`JourneyModel.expected_wait_s`)."""
+        """The wait a newcomer to ``channel`` would be announced now (see :meth:`~sim.engine.journey_setup.JourneySetup.expected_wait_s`)."""
         return self.model.expected_wait_s(channel)
 
     # -- running ------------------------------------------------------------------------

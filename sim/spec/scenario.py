@@ -358,22 +358,6 @@ def check_references(scenario: Scenario, source: str) -> None:
                         )
 
 
-def uses_journey_engine(scenario: Scenario) -> bool:
-    """Whether the scenario needs the omnichannel engine rather than the plain queue engine.
-
-    Plain scenarios (contacts arriving straight to independent queues with
-    their own agents) keep the fast queue engine; anything that needs
-    customers, teams, kinds, lines or opening hours runs the journey engine.
-    """
-    if scenario.journey is not None or scenario.teams is not None:
-        return True
-    journey_fields = set(_KIND_FIELDS) | {"kind", "open_hours", "open_days", "fcr_multiplier"}
-    return any(
-        channel.model_fields_set & journey_fields or channel.opening_hours not in (None, "24/7")
-        for channel in scenario.channels.values()
-    )
-
-
 def interval_count(horizon_s: float, interval_s: float) -> int:
     """Number of (possibly partial) planning intervals covering ``horizon_s``."""
     return max(1, math.ceil(horizon_s / interval_s - 1e-9))

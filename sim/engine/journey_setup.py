@@ -1,0 +1,404 @@
+"""The omnichannel engine's set-up: the customers a run will see, drawn up front, and what the model knows.
+
+:class:`JourneySetup` holds a replication's state before anything happens:
+the channels and teams, the dispatcher, each issue's attributes and random
+numbers (drawn per issue and purpose from their own streams: common random
+numbers), the contacts arriving straight to channels, the log of what became
+of each contact, and the read-only part of the engine's API (listeners,
+queues, announced waits). The clock (:mod:`sim.engine.journey_clock`) and the
+customer's story (:mod:`sim.engine.journey`) build on it.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from contextlib import contextmanager
+from typing import Callable, Final, Iterator, Protocol
+
+import numpy as np
+
+from sim.engine.agents import ChannelRouting, Dispatcher, RoutingPolicy, Work
+from sim.engine.demand import poisson_arrivals, rates_per_hour
+from sim.engine.knowledge import KnowledgeBase
+from sim.engine.loop import EventLoop
+from sim.random import Streams
+from sim.spec.distributions import Distribution, sample
+from sim.spec.journey import Journey, Team
+from sim.spec.scenario import Scenario, interval_count
+
+OPEN: Final = 0
+SELF_RESOLVED: Final = 1
+RESOLVED_STATE: Final = 2
+GAVE_UP: Final = 3
+"""Issue states, as in :data:`sim.engine.records.ISSUE_STATES` (``Final``: compiled as constants)."""
+_DRAIN_LIMIT_S: Final = 7 * 86400.0
+"""How long past the horizon a draining run keeps its clock going for work still waiting."""
+_BLOCK: Final = 512
+_LATER_COLUMNS: Final = 16
+_QUEUED: Final = 0
+_SOCIAL: Final = 1
+_FORUM: Final = 2
+"""How a channel takes a contact: a queue (phone, chat), a public post, a forum post."""
+_POST_KINDS = {"social": _SOCIAL, "forum": _FORUM}
+
+
+def _mean_s(dist: object) -> float:
+    """The mean of a time distribution (a method on most, a field on some)."""
+    mean = getattr(dist, "mean")
+    return float(mean() if callable(mean) else mean)
+
+
+def _ignore(_arg: object) -> None:
+    """A callback that does nothing (in place of the model's own once a run is over)."""
+
+
+def _draw_unit_exponential(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.exponential(1.0, n)
+
+
+def _sampler(dist: Distribution) -> Callable[[np.random.Generator, int], np.ndarray]:
+    """Draws of ``n`` values from ``dist``, for a :class:`_Block`."""
+    return lambda rng, n: sample(dist, rng, n)
+
+
+class _Block:
+    """Values drawn ``_BLOCK`` at a time from a stream, handed out one by one."""
+
+    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
+        self.draw = draw
+        self.values: list[float] = []
+        self.position = 0
+
+    def __call__(self) -> float:
+        if self.position >= len(self.values):
+            self.values = self.draw(_BLOCK).tolist()
+            self.position = 0
+        value = self.values[self.position]
+        self.position += 1
+        return value
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (if it is on) while a run builds and simulates.
+
+    A run allocates hundreds of thousands of short-lived objects (contacts,
+    events, callbacks); reference counting frees them at once, but their
+    allocation keeps triggering the cyclic collector, which then scans the
+    run's live objects again and again (5-10 % of the run time). The few
+    cycles a run leaves behind are collected after it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def issue_rates_per_hour(journey: Journey, interval_s: float, n_intervals: int) -> np.ndarray:
+    """Issue arrival rate in each interval: peak rate x intraday x day-of-week multipliers."""
+    issues = journey.issues
+    rates = np.full(n_intervals, float(issues.rate_per_hour))
+    if issues.profile is not None:
+        rates *= np.resize(np.asarray(issues.profile, dtype=float), n_intervals)
+    if issues.day_profile is not None:
+        day = (np.arange(n_intervals) * interval_s // 86400.0).astype(int) % 7
+        rates *= np.asarray(issues.day_profile, dtype=float)[day]
+    return rates
+
+
+def implicit_teams(scenario: Scenario) -> dict[str, Team]:
+    """Scenario teams plus one team per channel that has its own ``agents``."""
+    teams = dict(scenario.teams or {})
+    for name, channel in scenario.channels.items():
+        if channel.agents is not None:
+            teams.setdefault(name, Team(skills=[name], agents=channel.agents, shrinkage=0.0))
+    return teams
+
+
+EVENTS: Final = ("contact_arrived", "contact_answered", "contact_abandoned", "contact_completed", "post_answered",
+                 "issue_resolved")
+"""What listeners can subscribe to (:meth:`JourneySetup.subscribe`). Contact events pass the
+:class:`~sim.engine.agents.Work`; ``issue_resolved`` passes the issue's number. ``contact_answered``:
+an agent takes the contact; ``contact_completed``: an agent finished a call or chat; ``post_answered``:
+a public post got its answer (agent or peer)."""
+
+
+class ChannelChoice(Protocol):
+    """Chooses the channel an issue's customer contacts; the preference draw applies where it returns None.
+
+    ``options`` are the channels open to this customer now, with their
+    preference weights (segment x issue type); ``u`` is the customer's own
+    uniform for this decision (common random numbers: pass it on rather
+    than drawing another).
+    """
+
+    def choose_channel(self, issue: int, options: list[tuple[str, float]], u: float) -> str | None:
+        """The name of one of ``options``, or None for the preference draw."""
+        ...
+
+
+class JourneySetup:
+    """The state of one replication of an omnichannel scenario before it runs (see the module's description).
+
+    Public methods (no underscore) are the engine's API for code outside the
+    model's own events: SimPy processes, listeners and policies (see
+    :class:`sim.engine.simulation.Simulation`, which wraps them).
+    """
+
+    def __init__(self, scenario: Scenario, streams: Streams, snapshot_s: float, loop: EventLoop | None = None,
+                 routing: RoutingPolicy | None = None, choice: ChannelChoice | None = None) -> None:
+        self.scenario = scenario
+        self.streams = streams
+        self.loop = EventLoop() if loop is None else loop
+        self.choice = choice
+        self.listeners: dict[str, list[Callable[[object], None]]] = {name: [] for name in EVENTS}
+        self._listening = False
+        self.horizon_s = scenario.horizon.hours * 3600.0
+        self.interval_s = scenario.horizon.interval_s
+        self.snapshot_s = snapshot_s
+        self.names = list(scenario.channels)
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.kinds = {name: ch.kind_for(name) for name, ch in scenario.channels.items()}
+        self.teams = implicit_teams(scenario)
+        routes = {
+            name: ChannelRouting(self.kinds[name], ch.concurrency, ch.concurrency_stretch) for name, ch in scenario.channels.items()
+        }
+        self.dispatcher = Dispatcher(self.loop, routes, self.teams, routing)
+        self.team_index = {name: k for k, name in enumerate(self.teams)}
+        self.held_until = [-math.inf] * len(self.teams)  # agents set from outside until then (see hold_agents)
+        self.served_s = [0.0] * len(scenario.channels)  # handling time and count of finished work, per channel
+        self.served_n = [0] * len(scenario.channels)
+        # per channel, by position in ``names`` (which is also the dispatcher's numbering)
+        self.specs = list(scenario.channels.values())
+        staffed = {name for team in self.teams.values() for name in team.skills}
+        self.staffed = [name in staffed for name in self.names]
+        self._post_kind = [_POST_KINDS.get(self.kinds[name], _QUEUED) for name in self.names]
+        self._peer_rate = [ch.community.first_answer_rate_per_s() if ch.community else 0.0 for ch in self.specs]
+        self._accept_p = [ch.community.accept_probability if ch.community else 0.0 for ch in self.specs]
+        self.escalation_channel = next((c for c, n in enumerate(self.names) if self.kinds[n] == "phone"), -1)
+        self.lines = [-1 if ch.lines is None else ch.lines for ch in self.specs]  # -1: no limit
+        self.fcr_mult = [ch.fcr_multiplier for ch in self.specs]
+        self.customer_open = [True] * len(self.names)
+        self.contacts: list[tuple] = []
+        self.started: list[Work] = []  # contacts that went into progress, in order; ``closed`` once logged
+        self.snaps: list[tuple[float, list[int], list[float], list[float]]] = []
+        self.moments: list[float] = []
+        self._on_drain_interval: Callable[[int], None] = _ignore  # bound by the model
+        with _collector_paused():
+            self._setup_issues()
+
+    # -- random numbers -----------------------------------------------------
+    def _later_block(self, purpose: str, make: Callable[[np.random.Generator, int], np.ndarray]) -> _Block:
+        """Values for later contacts from stream ``purpose``, drawn in blocks when first needed."""
+        streams = self.streams
+        return _Block(lambda n: make(streams(purpose), n))
+
+    def _uniform(self, issue: int) -> float:
+        """The next decision uniform of ``issue``: its own pre-drawn column while they last.
+
+        Giving every issue its own sequence keeps two runs of the same
+        customers in step even where their paths differ (common random numbers).
+        """
+        if issue >= 0:
+            k = self.u_used[issue]
+            if k < _LATER_COLUMNS:
+                self.u_used[issue] = k + 1
+                return self.u_later[issue * _LATER_COLUMNS + k]
+        return self._later_u()
+
+    def _service(self, c: int, issue: int, first: bool) -> float:
+        if first:
+            return self.first_service[c][issue]  # already scaled by the issue type
+        base = self._aht_later[c]()
+        return base * self.aht_mult[self.typ[issue]] if issue >= 0 else base
+
+    def _patience(self, c: int, issue: int, first: bool) -> float:
+        if first:
+            return self.first_patience[c][issue]
+        block = self._patience_later[c]
+        return math.inf if block is None else block()
+
+    # -- set-up ---------------------------------------------------------------
+    def _setup_issues(self) -> None:
+        scenario, streams = self.scenario, self.streams
+        journey = scenario.journey
+        n_int = interval_count(self.horizon_s, self.interval_s)
+        self.segments: list[str] = []
+        self.types: list[str] = []
+        if journey is None:
+            self.issue_arrival = np.empty(0)
+        else:
+            rates = issue_rates_per_hour(journey, self.interval_s, n_int)
+            self.issue_arrival = poisson_arrivals(rates, self.interval_s, self.horizon_s, streams("arrivals:issues"))
+            self.segments, self.types = list(journey.segments), list(journey.issue_types)
+        n = len(self.issue_arrival)
+        u = streams("journey:issue-u").random((n, 8))
+        # one Python list per column (lists of lists would be slow to build and to collect)
+        self.u_look: list[float] = u[:, 2].tolist()
+        self.u_search: list[float] = u[:, 3].tolist()
+        self.u_choose: list[float] = u[:, 4].tolist()
+        self.u_sentiment: list[float] = u[:, 5].tolist()
+        self.u_resolve: list[float] = u[:, 6].tolist()
+        self.u_scope: list[float] = u[:, 7].tolist()
+        # later uniforms: few of them are used, so they stay in one flat array (row = issue)
+        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).ravel()
+        self._later_u = self._later_block("journey:later-u", lambda rng, k: rng.random(k))
+        self.u_used: list[int] = [0] * n
+        self.search_s: list[float] = []
+        self.look_p: list[float] = []
+        self.ability: list[float] = []
+        self.aht_mult: list[float] = []
+        self.fcr: list[float] = []
+        self.options: list[list[tuple[int, float]]] = []  # per segment x issue type: (channel, weight)
+        if journey is not None:
+            seg_share = np.array([s.share for s in journey.segments.values()], dtype=float)
+            type_share = np.array([t.share for t in journey.issue_types.values()], dtype=float)
+            self.segment = np.minimum(np.searchsorted(np.cumsum(seg_share) / seg_share.sum(), u[:, 0], side="right"), len(seg_share) - 1)
+            self.itype = np.minimum(np.searchsorted(np.cumsum(type_share) / type_share.sum(), u[:, 1], side="right"), len(type_share) - 1)
+            self.search_s = sample(journey.self_service.time, streams("journey:search"), n).tolist()
+            place = journey.self_service.placement
+            look = journey.self_service.look_probability.get(place, 0.0)
+            self.look_p = [look * s.self_service for s in journey.segments.values()]
+            self.ability = [s.digital_ability for s in journey.segments.values()]
+            self.aht_mult = [t.aht_multiplier for t in journey.issue_types.values()]
+            self.fcr = [t.fcr for t in journey.issue_types.values()]
+            weights = [
+                [seg.channels.get(c, 0.0) * t.channels.get(c, 1.0) for c in self.names]
+                for seg in journey.segments.values()
+                for t in journey.issue_types.values()
+            ]
+            self.options = [[(c, w) for c, w in enumerate(row) if w > 0] for row in weights]
+            behaviour = journey.behaviour
+            self.max_contacts = behaviour.max_contacts
+            self.switch_p = behaviour.switch_probability
+            self.retry_p = behaviour.retry_probability
+            self._repeat_delay = self._later_block("journey:repeat", _sampler(behaviour.repeat_delay))
+            self._retry_delay = self._later_block("journey:retry", _sampler(behaviour.retry_delay))
+            coverage = [t.knowledge_coverage for t in journey.issue_types.values()]
+            self.knowledge = KnowledgeBase(self.types, coverage, journey.knowledge)
+        else:
+            self.segment = self.itype = np.zeros(0, dtype=int)
+            self.max_contacts, self.switch_p, self.retry_p = 1, 0.0, 0.0
+            self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
+        self.first_service: list[list[float]] = []  # per channel and issue, x the issue type's multiplier
+        type_mult = np.asarray(self.aht_mult, dtype=float)[self.itype] if journey is not None else np.empty(0)
+        self.first_patience: list[list[float]] = []
+        self._aht_later: list[_Block] = []
+        self._patience_later: list[_Block | None] = []
+        for name, ch in scenario.channels.items():
+            self.first_service.append((sample(ch.aht, streams(f"aht:{name}"), n) * type_mult).tolist())
+            self._aht_later.append(self._later_block(f"aht-later:{name}", _sampler(ch.aht)))
+            if ch.patience is not None:
+                self.first_patience.append(sample(ch.patience, streams(f"patience:{name}"), n).tolist())
+                self._patience_later.append(self._later_block(f"patience-later:{name}", _sampler(ch.patience)))
+            else:
+                self.first_patience.append([math.inf] * n)
+                self._patience_later.append(None)
+        self.first_peer: list[float] = streams("forum:peer").exponential(1.0, n).tolist()
+        self._peer_later = self._later_block("forum:peer-later", _draw_unit_exponential)
+        self.issue_looked: list[bool] = [False] * n
+        self.n_types = len(self.types)
+        self.issue_start: list[float] = [0.0] * n
+        self.issue_state: list[int] = [OPEN] * n
+        self.issue_resolution: list[float] = [math.nan] * n
+        self.issue_contacts: list[int] = [0] * n
+        self.seg: list[int] = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
+        self.typ: list[int] = self.itype.tolist()
+        self.group: list[int] = (self.segment * self.n_types + self.itype).tolist()  # index into self.options
+        self._open_options: list[tuple[float, list[tuple[int, float]]] | None] = [None] * len(self.options)
+
+    # -- logging -------------------------------------------------------------
+    def _log(self, work: Work, wait_s: float, service_s: float, outcome: int, by: int, resolved: bool,
+             escalated: bool = False) -> None:
+        """Log what became of a contact: five numbers, its small codes packed into one (see :func:`_unpack_codes`)."""
+        codes = (work.ch | work.reason << 16 | outcome << 20 | (by + 1) << 24 | resolved << 26
+                 | (work.sentiment + 1) << 27 | escalated << 29)
+        self.contacts.append((work.issue, codes, work.arrival_s, wait_s, service_s))
+
+    def _resolves(self, work: Work) -> bool:
+        issue = work.issue
+        if issue < 0:
+            return True
+        u = self.u_resolve[issue] if work.first else self._uniform(issue)
+        return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.ch]
+
+    def _setup_direct(self) -> None:
+        """Contacts that arrive straight to a channel (``arrivals`` streams, no issue behind them).
+
+        Each stream's arrival times, handling times and patience are drawn up
+        front from streams named after the channel and the purpose, so a
+        contact keeps its numbers whatever else the model draws.
+        """
+        n_int = interval_count(self.horizon_s, self.interval_s)
+        self.direct_ch: list[int] = []
+        self.direct_service: list[float] = []
+        self.direct_patience: list[float] = []
+        times: list[np.ndarray] = [self.issue_arrival]
+        for name, stream in self.scenario.arrivals.items():
+            at = poisson_arrivals(rates_per_hour(stream, n_int), self.interval_s, self.horizon_s, self.streams(f"arrivals:{name}"))
+            n = len(at)
+            ch = self.scenario.channels[name]
+            times.append(at)
+            self.direct_ch += [self.index[name]] * n
+            self.direct_service += sample(ch.aht, self.streams(f"direct-aht:{name}"), n).tolist()
+            if ch.patience is None:
+                self.direct_patience += [math.inf] * n
+            else:
+                self.direct_patience += sample(ch.patience, self.streams(f"direct-patience:{name}"), n).tolist()
+        # one stream of arrivals for the event loop's feed: issues by number, direct contacts as -1 - j
+        n_issues = len(self.issue_arrival)
+        who = np.concatenate([np.arange(n_issues), -1 - np.arange(len(self.direct_ch))]).astype(np.int64)
+        at_all = np.concatenate(times)
+        order = np.argsort(at_all, kind="stable")
+        self.feed_at: list[float] = at_all[order].tolist()
+        self.feed_who: list[int] = who[order].tolist()
+
+    # -- public API: what code outside the model may do during a run -----------------
+    def subscribe(self, event: str, listener: Callable[[object], None]) -> None:
+        """Call ``listener`` on every ``event`` (one of :data:`EVENTS`) from now on."""
+        if event not in self.listeners:
+            raise ValueError(f"unknown event {event!r}; expected one of {', '.join(EVENTS)}")
+        self.listeners[event].append(listener)
+        self._listening = True
+        if event == "contact_answered":
+            self.dispatcher.on_start = self._on_start
+
+    def _on_start(self, work: Work) -> None:
+        self._emit("contact_answered", work)
+
+    def _emit(self, event: str, what: object) -> None:
+        for listener in self.listeners[event]:
+            listener(what)
+
+    def agents_on_duty(self, team: str) -> int:
+        """Agents of ``team`` on duty now who are not about to leave."""
+        return self.dispatcher.teams[self.team_index[team]].active()
+
+    def waiting(self, channel: str) -> int:
+        """Contacts waiting in ``channel``'s queue now."""
+        return self.dispatcher.waiting[self.index[channel]]
+
+    def expected_wait_s(self, channel: str) -> float:
+        """A simple announced wait for a newcomer to ``channel``: (waiting + 1) x mean handling time / servers.
+
+        The mean handling time is that of the work finished so far in the
+        channel (its distribution's mean before any). Servers are the active
+        agents of the teams with the skill, times the chat concurrency.
+        Infinite with nobody on duty; 0 when someone is free.
+        """
+        self.loop.sync()
+        c = self.index[channel]
+        dispatcher = self.dispatcher
+        servers = sum(team.active() for team in dispatcher.teams_for[c]) * dispatcher.concurrency[c]
+        if servers <= 0:
+            return math.inf
+        if dispatcher.waiting[c] == 0 and any(team.idle for team in dispatcher.teams_for[c]):
+            return 0.0
+        n = self.served_n[c]
+        mean_s = self.served_s[c] / n if n else _mean_s(self.specs[c].aht)
+        return (dispatcher.waiting[c] + 1) * mean_s / servers
+
