@@ -51,7 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--format", choices=["technion"], default="technion",
                      help="built-in column layout (default: technion, the Anonymous Bank files)")
-    fmt.add_argument("--columns", metavar="MAPPING.yaml", help="YAML file naming the log's columns (see sim.io.calllog.load_mapping)")
+    fmt.add_argument("--columns", metavar="MAPPING.yaml",
+                     help="YAML file naming the log's columns (see sim.io.calllog.load_mapping)")
     p.add_argument("--interval", type=int, default=30, choices=[15, 30, 60], metavar="MIN",
                    help="planning interval in minutes: 15, 30 or 60 (default 30)")
     add_duty_options(p)
@@ -187,7 +188,8 @@ def summary_markdown(cal, source: str) -> str:
            "## Arrivals", "", "| day type | days | calls/day | peak /h | dispersion index | p (Poisson) |",
            "|---|---|---|---|---|---|"]
     for k, v in r["arrivals"].items():
-        out.append(f"| {k} | {v['days']} | {v['calls_per_day']:.0f} | {v['peak_rate_per_hour']:.1f} at {v['peak_interval_start']} "
+        out.append(f"| {k} | {v['days']} | {v['calls_per_day']:.0f} "
+                   f"| {v['peak_rate_per_hour']:.1f} at {v['peak_interval_start']} "
                    f"| {v['dispersion_index']:.2f} | {v['dispersion_p_value']:.2g} |")
     out += ["", "The dispersion index is the variance/mean of an interval's counts across days of the same type, "
             "pooled over intervals (1 for Poisson). Above 1 means day-to-day variation of the rate (different "
@@ -200,10 +202,11 @@ def summary_markdown(cal, source: str) -> str:
         fam, data = key.split("/")
         out.append(f"| {fam} | {data} | {f['mean_s']:.1f} ({f['mean_s_ci95'][0]:.1f}-{f['mean_s_ci95'][1]:.1f}) | "
                    f"{f['cv']:.2f} | {f['aic']:,.0f} | {f['ks']:.3f} | {f['ad']:.1f} |")
-    out += ["", "Per call type (services above the threshold):", "", "| type | n | mean s | lognormal KS | gamma KS | best (AIC) |",
-            "|---|---|---|---|---|---|"]
+    out += ["", "Per call type (services above the threshold):", "",
+            "| type | n | mean s | lognormal KS | gamma KS | best (AIC) |", "|---|---|---|---|---|---|"]
     for t, v in s["per_call_type"].items():
-        out.append(f"| {t} | {v['n']} | {v['mean_s']:.0f} | {v['lognormal']['ks']:.3f} | {v['gamma']['ks']:.3f} | {v['best_by_aic']} |")
+        out.append(f"| {t} | {v['n']} | {v['mean_s']:.0f} | {v['lognormal']['ks']:.3f} | {v['gamma']['ks']:.3f} "
+                   f"| {v['best_by_aic']} |")
     out += ["", f"**Choice:** {s['chosen']['family']} with cv {s['chosen']['cv']:.3f}, fitted on "
             f"{s['chosen']['fitted_on']}; {s['chosen']['why']}. The short services are a separate population "
             "(transfers, wrong numbers, immediate hang-ups) that pulls a single lognormal far to the left "
@@ -214,7 +217,8 @@ def summary_markdown(cal, source: str) -> str:
             f"{pat['km_median_s']:.0f} s.", "", "| fit | mean s (95 % CI) | parameters | AIC |", "|---|---|---|---|"]
     for k, f in pat["fits"].items():
         params = ", ".join(f"{a} {b:.4g}" for a, b in f["params"].items())
-        out.append(f"| {k} | {f['mean_s']:.0f} ({f['mean_s_ci95'][0]:.0f}-{f['mean_s_ci95'][1]:.0f}) | {params} | {f['aic']:,.0f} |")
+        out.append(f"| {k} | {f['mean_s']:.0f} ({f['mean_s_ci95'][0]:.0f}-{f['mean_s_ci95'][1]:.0f}) "
+                   f"| {params} | {f['aic']:,.0f} |")
     out += ["", f"Likelihood-ratio test exponential vs Weibull: p = {pat['weibull_vs_exponential_lr_p_value']:.3g}. "
             f"Scenario patience: **{pat['chosen']['family']}**, mean {pat['chosen']['mean_s']:.0f} s. {pat['chosen']['note']}",
             "", "![km](patience_km.png) ![hazard](patience_hazard.png)", "", "## Agents on duty", "",

@@ -101,7 +101,8 @@ def main(args: argparse.Namespace) -> int:
     a = curve.attrs
     c = console()
     t = Table(title=f"{args.channel} at {a['interval_start']}: {curve['offered_per_hour'].iloc[0]:g}/h "
-                    f"({curve['offered_load_erl'].iloc[0]:.1f} Erl), target {100 * a['sl_target']:g} % in {a['sl_threshold_s']:g} s",
+                    f"({curve['offered_load_erl'].iloc[0]:.1f} Erl), "
+                    f"target {100 * a['sl_target']:g} % in {a['sl_threshold_s']:g} s",
               title_justify="left", header_style="bold")
     has_a = "erlang_a_service_level" in curve
     cols = ["agents", "SL sim (95 % CI)", "SL Erlang C"] + (["SL Erlang A"] if has_a else []) + ["ASA sim", "ASA Erlang C"] \
@@ -110,8 +111,8 @@ def main(args: argparse.Namespace) -> int:
         t.add_column(col, justify="right")
     sl = "service_level"
     for _, r in curve.iterrows():
-        cells = [str(int(r["agents"])),
-                 f"{format_value(sl, r[sl])} ({format_value(sl, r['service_level_ci95_low'])}..{format_value(sl, r['service_level_ci95_high'])})",
+        low, high = format_value(sl, r["service_level_ci95_low"]), format_value(sl, r["service_level_ci95_high"])
+        cells = [str(int(r["agents"])), f"{format_value(sl, r[sl])} ({low}..{high})",
                  format_value(sl, r["erlang_c_service_level"])]
         if has_a:
             cells.append(format_value(sl, r["erlang_a_service_level"]))

@@ -38,7 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=main)
 
 
-def analytic_values(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None, sl_threshold_s: float) -> dict[str, float]:
+def analytic_values(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None,
+                    sl_threshold_s: float) -> dict[str, float]:
     """Erlang C or Erlang A values as a flat dict of KPI name to value."""
     from sim.analysis.erlang_a import erlang_a_metrics
     from sim.analysis.erlang_c import erlang_c_metrics
@@ -66,7 +67,8 @@ def main(args: argparse.Namespace) -> int:
         raise InputError("--sl-threshold-s", None, f"must not be negative (got {args.sl_threshold_s})")
     values = analytic_values(args.rate_per_hour, args.aht_s, args.agents, args.patience_s, args.sl_threshold_s)
     if args.json:
-        print(json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}, indent=2))
+        finite = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
+        print(json.dumps(finite, indent=2))
         return 0
     from rich.table import Table
 

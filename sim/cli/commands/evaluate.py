@@ -62,7 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--roster", required=True, metavar="ROSTER.csv", help="roster CSV: team,start,length_min,breaks,headcount")
     add_target_options(p)
-    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority", help="how breaks and shift edges round to agents per interval")
+    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority",
+                   help="how breaks and shift edges round to agents per interval")
     p.add_argument("--all", action="store_true", help="print every interval, not only the misses")
     p.add_argument("--out", metavar="DIR", help="folder for evaluation.csv, agents.csv and service_level.png")
     add_run_options(p, "default: the scenario's")
@@ -101,6 +102,11 @@ def write_report(report: pd.DataFrame, out: Path, title: str) -> None:
     plot_service_levels(report, out / "service_level.png", title=title)
 
 
+def _pooled(g: pd.DataFrame, kpi: str, offered: float) -> float:
+    """The day's rate of ``kpi``: the intervals' rates weighted by their simulated offered contacts."""
+    return float((g[kpi].fillna(0) * g["simulated_offered"]).sum() / offered) if offered else float("nan")
+
+
 def summary(report: pd.DataFrame) -> pd.DataFrame:
     """Per channel: day service level (pooled), abandon rate, agent-hours, intervals missing."""
     rows = []
@@ -110,8 +116,8 @@ def summary(report: pd.DataFrame) -> pd.DataFrame:
         rows.append({
             "channel": name,
             "offered": offered,
-            "service_level": float((g["service_level"].fillna(0) * g["simulated_offered"]).sum() / offered) if offered else float("nan"),
-            "abandon_rate": float((g["abandon_rate"].fillna(0) * g["simulated_offered"]).sum() / offered) if offered else float("nan"),
+            "service_level": _pooled(g, "service_level", offered),
+            "abandon_rate": _pooled(g, "abandon_rate", offered),
             "agent_hours": float(g["agents"].sum() * width_h),
             "intervals_missing": int((~g["meets_target"].astype(bool)).sum()),
             "intervals": len(g),
@@ -126,8 +132,9 @@ def print_report(c, report: pd.DataFrame, show_all: bool = False, limit: int = 4
     for col in ("channel", "target", "offered", "service level", "abandoned", "agent-hours", "intervals missing"):
         t.add_column(col, justify="left" if col in ("channel", "target") else "right")
     for row in summary(report).itertuples(index=False):
-        t.add_row(row.channel, row.target, format_value("offered", row.offered), format_value("service_level", row.service_level),
-                  format_value("abandon_rate", row.abandon_rate), f"{row.agent_hours:,.1f}", f"{row.intervals_missing} of {row.intervals}")
+        t.add_row(row.channel, row.target, format_value("offered", row.offered),
+                  format_value("service_level", row.service_level), format_value("abandon_rate", row.abandon_rate),
+                  f"{row.agent_hours:,.1f}", f"{row.intervals_missing} of {row.intervals}")
     c.print(t)
     rows = report if show_all else report[~report["meets_target"].astype(bool)]
     if rows.empty:
@@ -138,8 +145,9 @@ def print_report(c, report: pd.DataFrame, show_all: bool = False, limit: int = 4
     for col in ("channel", "start", "agents", "offered/h", "service level (95 % band)", "abandoned", "ASA", "target"):
         t.add_column(col, justify="left" if col in ("channel", "start") else "right")
     for _, r in rows.head(limit if not show_all else len(rows)).iterrows():
-        band = f"{format_value('service_level', r['service_level'])} ({format_value('service_level', r['service_level_ci95_low'])}" \
-               f"..{format_value('service_level', r['service_level_ci95_high'])})"
+        sl = "service_level"
+        band = f"{format_value(sl, r[sl])} ({format_value(sl, r['service_level_ci95_low'])}" \
+               f"..{format_value(sl, r['service_level_ci95_high'])})"
         mark = "" if r["meets_target"] else "[red]miss[/]"
         t.add_row(r["channel"], str(r["interval_start"]), f"{r['agents']:g}", f"{r['offered_per_hour']:.1f}", band,
                   format_value("abandon_rate", r["abandon_rate"]), format_value("asa_s", r["asa_s"]),

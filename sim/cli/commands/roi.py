@@ -50,7 +50,8 @@ examples:
   ccsim roi scenarios/roi-mid-size.yaml --replications 200 --months 36 --seed 7 --out out/roi36
   ccsim roi scenarios/roi-mid-size.yaml --set roi.staffing=fixed --out out/roi-fixed
   ccsim roi scenarios/roi-mid-size.yaml --set uncertain.costs.programme.setup_cost.high=240000
-  ccsim roi scenarios/roi-mid-size.yaml --set 'uncertain[costs.personnel.hiring_cost_per_hire]={dist: uniform, low: 2000, high: 4000}'
+  ccsim roi scenarios/roi-mid-size.yaml \\
+      --set 'uncertain[costs.personnel.hiring_cost_per_hire]={dist: uniform, low: 2000, high: 4000}'
   ccsim roi scenarios/roi-mid-size.yaml --out out/roi --resume
 """
 
@@ -173,7 +174,8 @@ def _print(summary: dict[str, Any], run, out: Path, quiet: bool) -> None:  # noq
         table.add_column(name, justify="left" if name == "measure" else "right")
 
     table.add_row("NPV", *[_money(summary["npv"][k], cur) for k in ("p5", "p50", "p95")])
-    table.add_row("ROI", *[f"{summary['roi'][k]:.0%}" if summary["roi"][k] == summary["roi"][k] else "-" for k in ("p5", "p50", "p95")])
+    roi = summary["roi"]
+    table.add_row("ROI", *[f"{roi[k]:.0%}" if roi[k] == roi[k] else "-" for k in ("p5", "p50", "p95")])  # NaN: no ROI
     table.add_row("payback", *[month_text(summary["payback_month"][k]) for k in ("p5", "p50", "p95")])
     for key, label in (("deflected_contacts", "deflected issues"), ("shifted_contacts", "contacts in programme channels")):
         table.add_row(label, *[f"{summary[key][k]:,.0f}" for k in ("p5", "p50", "p95")])

@@ -58,7 +58,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario value by its dotted path, e.g. channels.phone.agents=12 (repeatable)")
-    p.add_argument("--replications", "-r", type=int, metavar="N", help="independent replications (default: the scenario's, usually 10)")
+    p.add_argument("--replications", "-r", type=int, metavar="N",
+                   help="independent replications (default: the scenario's, usually 10)")
     p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's); same seed, same numbers")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes for the replications (results do not depend on it; 0 = one per core)")
@@ -106,7 +107,8 @@ def main(args: argparse.Namespace) -> int:
 
 def _records(table: pd.DataFrame) -> list[dict[str, object]]:
     """Rows of a summary table for JSON, with NaN (no value) as null."""
-    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in table.to_dict(orient="records")]
 
 
 def with_roster(scenario: Scenario, path: str) -> Scenario:

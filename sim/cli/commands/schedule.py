@@ -73,7 +73,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--requirements", required=True, metavar="REQ.csv", help="agents needed per interval and channel")
     p.add_argument("--shifts", required=True, metavar="SHIFTS.yaml", help="allowed shift types")
     add_target_options(p)
-    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority", help="how breaks and shift edges round to agents per interval")
+    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority",
+                   help="how breaks and shift edges round to agents per interval")
     p.add_argument("--no-evaluate", action="store_true", help="only solve the schedule, do not simulate it")
     p.add_argument("--repair", type=int, default=2, metavar="N",
                    help="rounds of adding agents where the simulated roster misses, re-solving each time (default 2)")
@@ -103,7 +104,8 @@ def main(args: argparse.Namespace) -> int:
         roster = schedule_roster(plan, types, source="schedule")
     else:
         reps = args.replications or scenario.replications
-        with console(stderr=True).status(f"solving and simulating ({reps} replications per round)") if not args.quiet else _null():
+        message = f"solving and simulating ({reps} replications per round)"
+        with console(stderr=True).status(message) if not args.quiet else _null():
             plan, roster, report = plan_roster(scenario, requirements, types, targets, rule=args.rule, max_abandon=limits or None,
                                                repair_rounds=args.repair, replications=reps, seed=args.seed,
                                                workers=workers_from_args(args), source=args.shifts)
@@ -122,7 +124,8 @@ def main(args: argparse.Namespace) -> int:
     for col in ("channel", "required", "scheduled", "surplus", "uncovered intervals"):
         t.add_column(col, justify="left" if col == "channel" else "right")
     for name, g in cover.groupby("channel", sort=False):
-        t.add_row(name, str(g["required"].sum()), str(g["scheduled"].sum()), str(g["surplus"].sum()), str(int((g["surplus"] < 0).sum())))
+        t.add_row(name, str(g["required"].sum()), str(g["scheduled"].sum()), str(g["surplus"].sum()),
+                  str(int((g["surplus"] < 0).sum())))
     c.print(t)
     if out is not None:
         plan.to_csv(out / "schedule.csv", index=False)
@@ -137,5 +140,6 @@ def main(args: argparse.Namespace) -> int:
         if out is not None:
             write_report(report, out, title="Scheduled roster: service level through the day")
     if out is not None:
-        c.print(f"wrote {out}/schedule.csv, roster.csv, coverage.csv/.png" + ("" if args.no_evaluate else ", evaluation.csv, service_level.png"))
+        evaluation = "" if args.no_evaluate else ", evaluation.csv, service_level.png"
+        c.print(f"wrote {out}/schedule.csv, roster.csv, coverage.csv/.png{evaluation}")
     return 0

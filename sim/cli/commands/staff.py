@@ -63,7 +63,8 @@ def add_run_options(p: argparse.ArgumentParser, default_replications: str) -> No
                    help="override a scenario value by its dotted path (repeatable)")
     p.add_argument("--replications", "-r", type=int, metavar="N", help=f"replications per simulation ({default_replications})")
     p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the scenario's)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (results do not depend on it; 0 = one per core)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="worker processes (results do not depend on it; 0 = one per core)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -159,7 +160,8 @@ def show(out, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
     from sim.studies.staffing import staffing_totals
 
     totals = staffing_totals(table)
-    t = Table(title=f"{scenario.name}: staffing per channel (agent-hours over the horizon)", title_justify="left", header_style="bold")
+    t = Table(title=f"{scenario.name}: staffing per channel (agent-hours over the horizon)",
+              title_justify="left", header_style="bold")
     for col in ("channel", "target", "Erlang C", "Erlang A", "simulated", "paid FTE-hours", "peak agents", "intervals missing"):
         t.add_column(col, justify="left" if col in ("channel", "target") else "right")
     for row in totals.itertuples(index=False):
@@ -187,6 +189,7 @@ def show(out, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
             r = wide[name].loc[k]
             a = "-" if pd.isna(r["erlang_a_agents"]) else str(int(r["erlang_a_agents"]))
             mark = "" if r["meets_target"] else " !"
-            cells += [f"{int(r['erlang_c_agents'])}/{a}/{int(r['simulated_agents'])}", format_value("service_level", r["service_level"]) + mark]
+            cells += [f"{int(r['erlang_c_agents'])}/{a}/{int(r['simulated_agents'])}",
+                      format_value("service_level", r["service_level"]) + mark]
         t.add_row(*cells)
     out.print(t)

@@ -58,7 +58,8 @@ def add_executor_arguments(p: argparse.ArgumentParser) -> None:
                         "with --dask local, the cluster's worker count")
     p.add_argument("--dask", metavar="ADDRESS",
                    help="run on a dask.distributed scheduler at ADDRESS, or 'local' for a LocalCluster on 127.0.0.1")
-    p.add_argument("--resume", action="store_true", help="continue a sweep in DIR: keep finished tasks, rerun missing, corrupt or failed ones")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a sweep in DIR: keep finished tasks, rerun missing, corrupt or failed ones")
     p.add_argument("--chunk", type=int, default=1, metavar="N", help="replications of one design point per task (default 1)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 

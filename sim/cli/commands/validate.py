@@ -85,7 +85,8 @@ def main(args: argparse.Namespace) -> int:
     screen = console()
     screen.print(_daily_table(result))
     screen.print(_summary_text(result.summary))
-    screen.print(f"[bold]wrote[/] {out}/validation.json, daily.csv, hourly.csv" + ("" if args.no_figures else ", validation_*.png"))
+    figures = "" if args.no_figures else ", validation_*.png"
+    screen.print(f"[bold]wrote[/] {out}/validation.json, daily.csv, hourly.csv{figures}")
     return 0
 
 
@@ -100,7 +101,8 @@ def _daily_table(result):
         table.add_row(str(r.date), f"{r.observed_offered:,.0f}",
                       *[f"{100 * v:.1f} %" for v in (r.observed_abandon_rate, r.simulated_abandon_rate, r.erlang_a_abandon_rate)],
                       *[f"{v:.0f} s" for v in (r.observed_mean_wait_s, r.simulated_mean_wait_s, r.erlang_a_mean_wait_s)],
-                      *[f"{100 * v:.1f} %" for v in (r.observed_service_level, r.simulated_service_level, r.erlang_a_service_level)])
+                      *[f"{100 * v:.1f} %"
+                        for v in (r.observed_service_level, r.simulated_service_level, r.erlang_a_service_level)])
     return table
 
 
@@ -110,12 +112,14 @@ def _summary_text(summary: dict) -> str:
     lines = [
         f"daily abandonment MAE: simulation {100 * ab['simulation']['mae']:.2f} pp (bias {100 * ab['simulation']['bias']:+.2f}), "
         f"Erlang A {100 * ab['erlang_a']['mae']:.2f} pp (bias {100 * ab['erlang_a']['bias']:+.2f})",
-        f"daily mean-wait MAE: simulation {mw['simulation']['mae']:.1f} s ({100 * mw['simulation']['mean_abs_relative_error']:.1f} %), "
+        f"daily mean-wait MAE: simulation {mw['simulation']['mae']:.1f} s "
+        f"({100 * mw['simulation']['mean_abs_relative_error']:.1f} %), "
         f"Erlang A {mw['erlang_a']['mae']:.1f} s ({100 * mw['erlang_a']['mean_abs_relative_error']:.1f} %)",
     ]
     for kpi in ("abandon_rate", "mean_wait_s"):
         v = p[kpi]
         lines.append(f"per interval ({p['intervals']} intervals with >= {p['min_calls']} calls), {kpi}: simulation MAE "
                      f"{v['simulation']['mae']:.4g} vs Erlang A {v['erlang_a']['mae']:.4g}; simulation beats Erlang A: "
-                     f"{v['simulation_beats_erlang_a']} (closer in {100 * v['share_of_intervals_simulation_closer']:.0f} % of intervals)")
+                     f"{v['simulation_beats_erlang_a']} "
+                     f"(closer in {100 * v['share_of_intervals_simulation_closer']:.0f} % of intervals)")
     return "\n".join(lines)
