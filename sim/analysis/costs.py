@@ -69,7 +69,8 @@ class Personnel(_Model):
     payroll_tax_share: float = Field(0.25, ge=0, le=2, description="employer's taxes and social charges as a share of salary")
     hiring_cost_per_hire: float = _money("recruitment cost of one new agent", 2500.0)
     training_cost_per_hire: float = _money("initial training of one new agent", 3500.0)
-    attrition_per_year: float = Field(0.25, ge=0, le=5, description="share of staff who leave each year (replaced as roi.staffing decides)")
+    attrition_per_year: float = Field(0.25, ge=0, le=5,
+                                      description="share of staff who leave each year (replaced as roi.staffing decides)")
     hours_per_fte_month: float = Field(162.5, gt=0, description="paid hours of one FTE in a month")
     shrinkage: float = Field(0.3, ge=0, lt=1, description="paid time not available for contacts, where no team says")
     deferrable_occupancy: float = Field(

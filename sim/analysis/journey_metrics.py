@@ -31,7 +31,15 @@ import pandas as pd
 
 from sim.analysis.integrals import busy_integral, staffed_integral
 from sim.engine.records import (
-    ANSWERED, BY_AGENT, BY_PEER, REASON_REPEAT, REASON_RETRY, REASON_SWITCH, SENTIMENTS, JourneyRecords, RunRecords,
+    ANSWERED,
+    BY_AGENT,
+    BY_PEER,
+    REASON_REPEAT,
+    REASON_RETRY,
+    REASON_SWITCH,
+    SENTIMENTS,
+    JourneyRecords,
+    RunRecords,
 )
 
 JOURNEY_SUMMARY_KPIS: dict[str, str] = {
@@ -207,7 +215,8 @@ def _team_table(records: RunRecords, p: _Periods) -> dict[str, dict[str, np.ndar
         }
         for skill in team.skills:
             mask = team.spell_channel == skill
-            row[f"busy_hours:{skill}"] = p.integral(busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], p.edges)) / 3600.0
+            busy = busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], p.edges)
+            row[f"busy_hours:{skill}"] = p.integral(busy) / 3600.0
         out[name] = row
     return out
 

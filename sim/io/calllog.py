@@ -294,7 +294,8 @@ def _clock(values: pd.Series, mapping: ColumnMapping, source: str, column: str) 
     bad = np.isnan(seconds) & ~missing.to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise CallLogError(source, column, f"cannot read time {text.iloc[row]!r} on data row {row + 1}; expected H:MM:SS or seconds")
+        raise CallLogError(source, column,
+                           f"cannot read time {text.iloc[row]!r} on data row {row + 1}; expected H:MM:SS or seconds")
     return np.where(missing.to_numpy(), np.nan, seconds)
 
 

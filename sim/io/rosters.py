@@ -49,7 +49,8 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
             header = [c.strip() for c in cells]
             missing = [c for c in required if c not in header]
             if missing:
-                raise PlanningFileError(source, "header", f"missing column(s) {', '.join(missing)}; expected {','.join(required)}")
+                raise PlanningFileError(source, "header",
+                                        f"missing column(s) {', '.join(missing)}; expected {','.join(required)}")
             continue
         if len(cells) > len(header):
             raise PlanningFileError(source, f"row {number}", f"has {len(cells)} cells but the header has {len(header)} columns")

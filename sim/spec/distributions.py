@@ -10,7 +10,7 @@ given :class:`numpy.random.Generator`; draws are made in vectorised blocks.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
@@ -71,7 +71,7 @@ class Uniform(_Dist):
     high_s: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.high_s <= self.low_s:
             raise ValueError("high_s must be greater than low_s")
         return self
@@ -91,7 +91,7 @@ class Triangular(_Dist):
     high_s: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Triangular":
+    def _ordered(self) -> Triangular:
         if not (self.low_s <= self.mode_s <= self.high_s and self.low_s < self.high_s):
             raise ValueError("need low_s <= mode_s <= high_s and low_s < high_s")
         return self
@@ -119,7 +119,7 @@ class Empirical(_Dist):
     mean_s: PositiveFloat | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Empirical":
+    def _check(self) -> Empirical:
         if (self.values_s is None) == (self.csv is None):
             raise ValueError("give exactly one of values_s (a list) or csv with column")
         if self.csv is not None:
@@ -143,7 +143,7 @@ class Empirical(_Dist):
 
 
 Distribution = Annotated[
-    Union[Exponential, Lognormal, Gamma, Erlang, Deterministic, Uniform, Triangular, Empirical],
+    Exponential | Lognormal | Gamma | Erlang | Deterministic | Uniform | Triangular | Empirical,
     Field(discriminator="dist"),
 ]
 """Any time distribution, told apart by its ``dist`` key."""

@@ -133,7 +133,8 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str] | Mapping[str
                 child = {}
                 node[part] = child
             elif not isinstance(child, dict):
-                raise ScenarioError(source, ".".join(parts[: depth + width]), f"is {child!r}, not a mapping, so {key} cannot be set")
+                raise ScenarioError(source, ".".join(parts[: depth + width]),
+                                    f"is {child!r}, not a mapping, so {key} cannot be set")
             node = child
             depth += width
     return result

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -123,7 +124,8 @@ def parse_breaks(text: Any, length_min: int, source: str, key: str) -> tuple[Bre
     for part in parts:
         offset, plus, length = part.strip().partition("+")
         if not plus:
-            raise PlanningFileError(source, key, f"expected breaks like 120+15;240+30 (offset+length in minutes), got {part.strip()!r}")
+            raise PlanningFileError(source, key,
+                                    f"expected breaks like 120+15;240+30 (offset+length in minutes), got {part.strip()!r}")
         b = Break(_whole_minutes(offset.strip(), source, key, 0, length_min),
                   _whole_minutes(length.strip(), source, key, 1, length_min))
         if b.offset_min + b.length_min > length_min:
@@ -247,7 +249,8 @@ def roster_from_rows(rows: list[tuple[int, dict[str, str]]], source: str, teams:
         if not team:
             raise PlanningFileError(source, f"{where} team", "is empty; expected a channel name")
         if known is not None and team not in known:
-            raise PlanningFileError(source, f"{where} team", f"unknown team {team!r}; the scenario's channels are {', '.join(known)}")
+            raise PlanningFileError(source, f"{where} team",
+                                    f"unknown team {team!r}; the scenario's channels are {', '.join(known)}")
         _, start = parse_clock(row["start"], source, f"{where} start")
         length = _whole_minutes(row["length_min"], source, f"{where} length_min", 1, DAY_MIN)
         breaks = parse_breaks(row.get("breaks", ""), length, source, f"{where} breaks")
@@ -325,7 +328,8 @@ def shift_types_from_mapping(data: dict[str, Any], source: str) -> list[ShiftTyp
             raise PlanningFileError(source, key, "expected a mapping with name, starts, length_min, breaks, cost")
         unknown = set(item) - _SHIFT_KEYS
         if unknown:
-            raise PlanningFileError(source, f"{key}.{sorted(unknown)[0]}", f"unknown key; allowed: {', '.join(sorted(_SHIFT_KEYS))}")
+            raise PlanningFileError(source, f"{key}.{sorted(unknown)[0]}",
+                                    f"unknown key; allowed: {', '.join(sorted(_SHIFT_KEYS))}")
         for needed in ("starts", "length_min"):
             if needed not in item:
                 raise PlanningFileError(source, f"{key}.{needed}", "is required but missing")
@@ -389,7 +393,8 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
     time_col = "interval_start" if "interval_start" in header else "interval" if "interval" in header else None
     agents_col = "simulated_agents" if "simulated_agents" in header else "agents" if "agents" in header else None
     if time_col is None or agents_col is None:
-        raise PlanningFileError(source, "header", "expected columns interval (or interval_start), channel and agents (or simulated_agents)")
+        raise PlanningFileError(source, "header",
+                                "expected columns interval (or interval_start), channel and agents (or simulated_agents)")
     known = list(channels) if channels is not None else None
     n = DAY_MIN // interval_minutes
     needed: dict[str, np.ndarray] = {}
@@ -399,10 +404,12 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
         if not channel:
             raise PlanningFileError(source, f"{where} channel", "is empty")
         if known is not None and channel not in known:
-            raise PlanningFileError(source, f"{where} channel", f"unknown channel {channel!r}; the scenario's channels are {', '.join(known)}")
+            raise PlanningFileError(source, f"{where} channel",
+                                    f"unknown channel {channel!r}; the scenario's channels are {', '.join(known)}")
         _, minute = parse_clock(row[time_col], source, f"{where} {time_col}")
         if minute % interval_minutes:
-            raise PlanningFileError(source, f"{where} {time_col}", f"{row[time_col]} is not the start of a {interval_minutes}-minute interval")
+            raise PlanningFileError(source, f"{where} {time_col}",
+                                    f"{row[time_col]} is not the start of a {interval_minutes}-minute interval")
         count = _count(row[agents_col], source, f"{where} {agents_col}")
         column = needed.setdefault(channel, np.zeros(n, dtype=np.int64))
         k = minute // interval_minutes

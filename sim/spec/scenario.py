@@ -329,7 +329,8 @@ def check_references(scenario: Scenario, source: str) -> None:
         for field in sorted(channel.model_fields_set):
             wanted = _KIND_FIELDS.get(field)
             if wanted is not None and wanted != kind:
-                raise ScenarioError(source, f"channels.{name}.{field}", f"applies to {wanted} channels only; this channel is {kind}")
+                raise ScenarioError(source, f"channels.{name}.{field}",
+                                    f"applies to {wanted} channels only; this channel is {kind}")
         if kind == "forum" and channel.community is None:
             raise ScenarioError(source, f"channels.{name}.community", "a forum needs its community (members, active_share, ...)")
     served = {skill for team in (scenario.teams or {}).values() for skill in team.skills}
@@ -342,7 +343,8 @@ def check_references(scenario: Scenario, source: str) -> None:
             raise ScenarioError(source, f"channels.{name}.agents", "is required (or give the channel to a team under teams)")
     placement = scenario.forum.placement if scenario.forum is not None else None
     if placement is not None and scenario.journey is None:
-        raise ScenarioError(source, "forum.placement", "needs a journey section: the forum is where customers with issues search first")
+        raise ScenarioError(source, "forum.placement",
+                            "needs a journey section: the forum is where customers with issues search first")
     if placement not in (None, "none") and not any(c.kind_for(n) == "forum" for n, c in channels.items()):
         raise ScenarioError(
             source, "forum.placement",
@@ -354,7 +356,8 @@ def check_references(scenario: Scenario, source: str) -> None:
                 for channel_name in entry.channels:
                     if channel_name not in channels:
                         raise ScenarioError(
-                            source, f"journey.{section}.{entry_name}.channels.{channel_name}", f"is not a channel; channels are: {known}"
+                            source, f"journey.{section}.{entry_name}.channels.{channel_name}",
+                            f"is not a channel; channels are: {known}",
                         )
 
 

@@ -123,7 +123,10 @@ def _allowed_keys(root: type[BaseModel], path: Sequence[Any], data: Any) -> list
                 annotation = args[0]
             else:
                 return []
-        node = node.get(part) if isinstance(node, dict) else (node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        if isinstance(node, dict):
+            node = node.get(part)
+        else:
+            node = node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
     annotation = _unwrap(annotation, node)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return list(annotation.model_fields)
@@ -147,10 +150,9 @@ def _unwrap(annotation: Any, node: Any) -> Any:
                     if field is not None and tag in typing.get_args(field.annotation):
                         return m
                 return models[0]
-            annotation = members[0] if len(members) == 1 else next(
-                (m for m in members if typing.get_origin(m) in (dict, list) or (isinstance(m, type) and issubclass(m, BaseModel))),
-                members[0],
-            )
+            containers = [m for m in members
+                          if typing.get_origin(m) in (dict, list) or (isinstance(m, type) and issubclass(m, BaseModel))]
+            annotation = containers[0] if containers else members[0]
             continue
         return annotation
     return annotation

@@ -225,7 +225,8 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
             "weibull_vs_exponential_lr_p_value": likelihood_ratio_test(pfits["exponential"], pfits["weibull"]),
             "chosen": {"family": options.patience, "mean_s": pchosen.mean_s,
                        "note": "Weibull is not in the scenario schema; the scenario uses the family named here. "
-                               "ccsim validate gives Erlang A the scenario's mean patience (with exponential patience: abandonments / total waiting time)."},
+                               "ccsim validate gives Erlang A the scenario's mean patience "
+                               "(with exponential patience: abandonments / total waiting time)."},
         },
         "staffing": {
             "duty_rule": options.duty.to_dict(),

@@ -92,7 +92,8 @@ def known_commands() -> list[str]:
 
 
 @register_command("run", kpis=KPI_NAMES)
-def run_command(scenario: Scenario, seed: int, replication: int, intervals: bool = False) -> pd.DataFrame | dict[str, pd.DataFrame]:
+def run_command(scenario: Scenario, seed: int, replication: int,
+                intervals: bool = False) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """One replication of the engine and its KPIs (and per-interval KPIs when asked)."""
     from sim.engine.model import run
 

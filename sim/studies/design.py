@@ -58,7 +58,8 @@ def sobol_points(n: int, d: int, seed: int | np.random.SeedSequence) -> np.ndarr
         return qmc.Sobol(d=d, scramble=True, rng=_rng(seed)).random(n)
 
 
-def scale_unit(unit: np.ndarray, low: Sequence[float], high: Sequence[float], integer: Sequence[bool] | None = None) -> np.ndarray:
+def scale_unit(unit: np.ndarray, low: Sequence[float], high: Sequence[float],
+               integer: Sequence[bool] | None = None) -> np.ndarray:
     """Map unit-cube points to ``[low, high]`` per column.
 
     Continuous columns scale linearly. Integer columns map ``[0, 1)`` onto

@@ -70,7 +70,8 @@ def channel_rates(scenario: Scenario, channel: str, grid: Grid | None = None) ->
     return np.zeros(grid.n_intervals) if stream is None else rates_per_hour(stream, grid.n_intervals)
 
 
-def stationary_scenario(scenario: Scenario, channel: str, interval: int, agents: int, hours: float, warmup_hours: float) -> Scenario:
+def stationary_scenario(scenario: Scenario, channel: str, interval: int, agents: int, hours: float,
+                        warmup_hours: float) -> Scenario:
     """Only ``channel``, its rate of ``interval`` held constant, ``agents`` on duty throughout."""
     if channel not in scenario.channels:
         raise InputError("--channel", channel, f"unknown channel; the scenario's channels are {', '.join(scenario.channels)}")

@@ -198,7 +198,8 @@ def _summary(daily: pd.DataFrame, intervals: pd.DataFrame, min_calls: int, repli
     for kpi in ("abandon_rate", "mean_wait_s", "p_wait", "service_level"):
         out["daily"][kpi] = {"simulation": _errors(daily, kpi, "simulated"), "erlang_a": _errors(daily, kpi, "erlang_a")}
         sim_e, erl_e = _errors(busy, kpi, "simulated"), _errors(busy, kpi, "erlang_a")
-        closer = (busy[f"simulated_{kpi}"] - busy[f"observed_{kpi}"]).abs() < (busy[f"erlang_a_{kpi}"] - busy[f"observed_{kpi}"]).abs()
+        observed = busy[f"observed_{kpi}"]
+        closer = (busy[f"simulated_{kpi}"] - observed).abs() < (busy[f"erlang_a_{kpi}"] - observed).abs()
         out["per_interval"][kpi] = {"simulation": sim_e, "erlang_a": erl_e,
                                     "simulation_beats_erlang_a": bool(sim_e["mae"] < erl_e["mae"]),
                                     "share_of_intervals_simulation_closer": float(closer.mean()) if len(busy) else math.nan}
@@ -214,11 +215,13 @@ def validation_json(validation: Validation) -> dict[str, Any]:
             "simulated_offered": finite_or_none(r.simulated_offered),
             "observed_abandon_rate": finite_or_none(r.observed_abandon_rate),
             "simulated_abandon_rate": finite_or_none(r.simulated_abandon_rate),
-            "simulated_abandon_rate_band95": [finite_or_none(r.simulated_abandon_rate_low), finite_or_none(r.simulated_abandon_rate_high)],
+            "simulated_abandon_rate_band95": [finite_or_none(r.simulated_abandon_rate_low),
+                                              finite_or_none(r.simulated_abandon_rate_high)],
             "erlang_a_abandon_rate": finite_or_none(r.erlang_a_abandon_rate),
             "observed_mean_wait_s": finite_or_none(r.observed_mean_wait_s),
             "simulated_mean_wait_s": finite_or_none(r.simulated_mean_wait_s),
-            "simulated_mean_wait_s_band95": [finite_or_none(r.simulated_mean_wait_s_low), finite_or_none(r.simulated_mean_wait_s_high)],
+            "simulated_mean_wait_s_band95": [finite_or_none(r.simulated_mean_wait_s_low),
+                                             finite_or_none(r.simulated_mean_wait_s_high)],
             "erlang_a_mean_wait_s": finite_or_none(r.erlang_a_mean_wait_s),
             "observed_p_wait": finite_or_none(r.observed_p_wait), "simulated_p_wait": finite_or_none(r.simulated_p_wait),
             "erlang_a_p_wait": finite_or_none(r.erlang_a_p_wait),

@@ -44,7 +44,8 @@ def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
         d = apply_overrides(d, overrides, study.source)
         return scenario_from_dict(d, study.source)
     except ScenarioError as exc:
-        raise ScenarioError(study.source, f"roi.{arm}", f"the {arm} arm is not a valid scenario: {exc.key or ''} {exc.expected}") from None
+        raise ScenarioError(study.source, f"roi.{arm}",
+                            f"the {arm} arm is not a valid scenario: {exc.key or ''} {exc.expected}") from None
 
 
 def _start_on_day(d: dict[str, Any], start_day: int) -> None:

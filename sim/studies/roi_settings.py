@@ -66,7 +66,8 @@ class RoiSettings(_Model):
     demand_growth_per_month: float = Field(0.0, ge=-0.2, le=0.2, description="issues and contacts grow by this each month")
     scale_staff_with_demand: bool = Field(True, description="simulated rosters grow with demand, so service holds")
     adoption: Adoption = Adoption()
-    programme_channels: list[str] | None = Field(None, description="channels the programme adds (default: social and forum kinds)")
+    programme_channels: list[str] | None = Field(None,
+                                                 description="channels the programme adds (default: social and forum kinds)")
     baseline: dict[str, Any] = Field(default_factory=dict, description="dotted overrides for the baseline arm only")
     programme: dict[str, Any] = Field(default_factory=dict, description="dotted overrides for the programme arm only")
     sample_days: int = Field(1, ge=1, le=28, description="days simulated per month and arm")

@@ -49,9 +49,11 @@ def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
         programme = tuple(settings.programme_channels)
         for i, name in enumerate(programme):
             if name not in kinds:
-                raise ScenarioError(source, f"roi.programme_channels.{i}", f"'{name}' is not a channel; channels: {', '.join(kinds)}")
+                raise ScenarioError(source, f"roi.programme_channels.{i}",
+                                    f"'{name}' is not a channel; channels: {', '.join(kinds)}")
     if programme and scenario.journey is None:
-        raise ScenarioError(source, "journey", "an ROI study with programme channels needs the journey section (customers with issues)")
+        raise ScenarioError(source, "journey",
+                            "an ROI study with programme channels needs the journey section (customers with issues)")
     study = RoiStudy(data, source, parsed.costs, settings, dict(parsed.uncertain), programme, kinds)
     for path, dist in study.inputs.items():
         _check_input_path(study, path, float(dist.frozen().median()))
@@ -70,14 +72,16 @@ def _check_input_path(study: RoiStudy, path: str, value: float) -> None:
             _Sections.model_validate(sections)
         except ValidationError as exc:
             err = validation_to_error(exc, sections, _Sections, study.source, ScenarioError)
-            raise ScenarioError(study.source, f"uncertain.{path}", f"its median {value:g} is not valid there: {err.expected}") from None
+            raise ScenarioError(study.source, f"uncertain.{path}",
+                                f"its median {value:g} is not valid there: {err.expected}") from None
         return
     if not _path_exists(study.data, path):
         raise ScenarioError(study.source, f"uncertain.{path}", "names no number of this scenario (check the dotted path)")
     try:
         scenario_from_dict(apply_overrides(study.data, {path: value}, study.source), study.source)
     except ScenarioError as exc:
-        raise ScenarioError(study.source, f"uncertain.{path}", f"its median {value:g} is not valid there: {exc.expected}") from None
+        raise ScenarioError(study.source, f"uncertain.{path}",
+                            f"its median {value:g} is not valid there: {exc.expected}") from None
 
 
 def _path_exists(data: Any, path: str) -> bool:

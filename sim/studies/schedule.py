@@ -24,8 +24,8 @@ from scipy.sparse import csc_matrix
 from sim.errors import InputError
 from sim.spec.roster import DAY_MIN, CoverageRule, Requirements, Roster, Shift, ShiftType, format_breaks, format_clock
 from sim.spec.scenario import Scenario
-from sim.studies.runner import simulate
 from sim.studies.planning_grid import Grid, channel_rates, with_agents, with_thresholds
+from sim.studies.runner import simulate
 from sim.studies.staffing_targets import ServiceTarget, resolve_targets
 
 # ---------------------------------------------------------------------------

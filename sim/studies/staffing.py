@@ -49,7 +49,8 @@ from sim.studies.staffing_search import search_staffing, stationary_search
 from sim.studies.staffing_targets import ServiceTarget, required_fte, resolve_targets, shrinkage_per_channel
 
 
-def analytic_agents(scenario: Scenario, targets: Mapping[str, ServiceTarget] | Sequence[ServiceTarget | str] | None = None) -> pd.DataFrame:
+def analytic_agents(scenario: Scenario,
+                    targets: Mapping[str, ServiceTarget] | Sequence[ServiceTarget | str] | None = None) -> pd.DataFrame:
     """Erlang C and Erlang A agents per interval and channel.
 
     Each interval is treated as stationary at its forecast rate, with the

@@ -78,7 +78,8 @@ def parse_channel_fractions(texts: Iterable[str], source: str) -> dict[str | Non
     return values
 
 
-def _per_channel(values: float | Mapping[str | None, float] | None, channels: Iterable[str], source: str, default: float | None) -> dict[str, float | None]:
+def _per_channel(values: float | Mapping[str | None, float] | None, channels: Iterable[str], source: str,
+                 default: float | None) -> dict[str, float | None]:
     if values is None or isinstance(values, (int, float)):
         return {c: (default if values is None else float(values)) for c in channels}
     channels = list(channels)
@@ -104,7 +105,8 @@ def resolve_targets(
     for item in items:
         target = parse_target(item) if isinstance(item, str) else item
         if target.channel not in scenario.channels:
-            raise InputError("--target", target.channel, f"unknown channel; the scenario's channels are {', '.join(scenario.channels)}")
+            raise InputError("--target", target.channel,
+                             f"unknown channel; the scenario's channels are {', '.join(scenario.channels)}")
         given[target.channel] = target
     limits = _per_channel(max_abandon, scenario.channels, "--max-abandon", None)
     resolved: dict[str, ServiceTarget] = {}
