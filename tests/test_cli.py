@@ -73,7 +73,8 @@ def test_console_script_help_and_bad_file(tmp_path: Path) -> None:
     bad.write_text("channels: {phone: {agents: 3, aht: {mean_s: 100}}}\narrivals: {phone: {rate_per_hour: -1}}\n")
     proc = subprocess.run([sys.executable, "-m", "sim", "run", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"ccsim: error: {bad}: arrivals.phone.rate_per_hour: input should be greater than or equal to 0 (got -1)"
+    assert proc.stderr.strip() == (f"ccsim: error: {bad}: arrivals.phone.rate_per_hour: "
+                                   "input should be greater than or equal to 0 (got -1)")
     help_text = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True, text=True).stdout
     assert "ccsim run" in help_text and "erlang" in help_text
     run_help = subprocess.run([sys.executable, "-m", "sim", "run", "--help"], capture_output=True, text=True).stdout

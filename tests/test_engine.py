@@ -61,7 +61,10 @@ def test_every_contact_has_exactly_one_consistent_outcome(rate, aht, agents, pat
     concurrency = np.cumsum(steps[np.argsort(times, kind="stable")])
     assert concurrency.max(initial=0) <= rec.staff_n.max()
     # with draining and agents at the end, nobody is left waiting
-    last_agents = agents[(len(records.channels) and int(math.ceil(hours * 4)) - 1) % len(agents)] if isinstance(agents, list) else agents
+    if isinstance(agents, list):
+        last_agents = agents[(len(records.channels) and int(math.ceil(hours * 4)) - 1) % len(agents)]
+    else:
+        last_agents = agents
     if drain and last_agents > 0:
         assert k["in_system_at_end"] == 0
     if abandoned.any():

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.engine.agents import ChannelRouting, Dispatcher, Work
 from sim.analysis.erlang_a import erlang_a_metrics
 from sim.analysis.erlang_c import erlang_c_metrics
-from sim.spec.journey import Knowledge, Team
+from sim.engine.agents import ChannelRouting, Dispatcher, Work
 from sim.engine.knowledge import KnowledgeBase
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, ISSUE_STATES, WAITING
+from sim.spec.journey import Knowledge, Team
 from sim.spec.scenario import ScenarioError, scenario_from_dict
 
 from .conftest import SCENARIOS, queue_scenario
@@ -129,7 +129,7 @@ def test_every_issue_ends_in_exactly_one_state(data: dict[str, Any], seed: int) 
     assert (resolving == (j.issue_state == 2)).all()
     if scenario.horizon.drain and "patience" in data["channels"]["social"]:
         assert counts[0] == 0  # nothing can stay open after a drained run with finite patience
-    for name, rec in records.channels.items():
+    for rec in records.channels.values():
         outcomes = np.bincount(rec.outcome, minlength=4)
         assert outcomes.sum() == len(rec.arrival_s)
         kpis = sim.analysis.metrics.channel_kpis(rec, records.warmup_s, records.horizon_s)
@@ -186,7 +186,8 @@ def test_chat_with_concurrency_matches_erlang_c_with_k_times_n_servers() -> None
     data = phone_only_journey(rate, aht_s, agents, None, hours=100)
     data["channels"] = {"chat": {"aht": {"mean_s": aht_s}, "agents": agents, "concurrency": k, "sl_threshold_s": 60}}
     data["journey"]["segments"]["all"]["channels"] = {"chat": 1}
-    result = sim.simulate(scenario_from_dict(data), replications=10, seed=5, workers=2).summary(0.99).set_index(["channel", "kpi"])
+    simulated = sim.simulate(scenario_from_dict(data), replications=10, seed=5, workers=2)
+    result = simulated.summary(0.99).set_index(["channel", "kpi"])
     c = erlang_c_metrics(rate, aht_s, agents * k, 60.0)
     for kpi, value in {"p_wait": c.p_wait, "asa_s": c.asa_s, "service_level": c.service_level}.items():
         low, high = result.loc[("chat", kpi), "ci99_low"], result.loc[("chat", kpi), "ci99_high"]
@@ -197,7 +198,8 @@ def test_chat_with_concurrency_matches_erlang_c_with_k_times_n_servers() -> None
 
 # -- routing, concurrency and knowledge units --------------------------------------
 
-def dispatcher(skills: list[str], agents: int, concurrency: int = 1, stretch: float = 0.0) -> tuple[simpy.Environment, Dispatcher]:
+def dispatcher(skills: list[str], agents: int, concurrency: int = 1,
+               stretch: float = 0.0) -> tuple[simpy.Environment, Dispatcher]:
     env = simpy.Environment()
     routing = {"phone": ChannelRouting("phone"), "social": ChannelRouting("social"),
                "chat": ChannelRouting("chat", concurrency, stretch)}
@@ -379,8 +381,9 @@ journey_paths = st.sampled_from([
     ["journey", "issues", "rate_per_hour"], ["journey", "issues", "day_profile"], ["journey", "segments", "digital", "share"],
     ["journey", "segments", "digital", "channels"], ["journey", "segments", "digital", "channels", "phone"],
     ["journey", "issue_types", "billing", "fcr"], ["journey", "issue_types", "billing", "channels"],
-    ["journey", "self_service", "placement"], ["journey", "self_service", "look_probability"], ["journey", "self_service", "time"],
-    ["journey", "knowledge", "gain_per_answer"], ["journey", "behaviour", "max_contacts"], ["journey", "behaviour", "retry_delay"],
+    ["journey", "self_service", "placement"], ["journey", "self_service", "look_probability"],
+    ["journey", "self_service", "time"], ["journey", "knowledge", "gain_per_answer"],
+    ["journey", "behaviour", "max_contacts"], ["journey", "behaviour", "retry_delay"],
     ["channels", "chat", "concurrency"], ["channels", "chat", "open_hours"], ["channels", "chat", "open_days"],
     ["channels", "social", "sentiment"], ["channels", "social", "response_coverage"], ["channels", "forum", "community"],
     ["channels", "forum", "community", "members"], ["channels", "phone", "lines"], ["channels", "phone", "kind"],

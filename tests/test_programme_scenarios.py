@@ -124,7 +124,8 @@ def test_office_means_the_scenarios_office_hours_on_weekdays() -> None:
 @pytest.mark.parametrize(
     "name, override, key, words",
     [
-        ("programme-novice.yaml", "channels.social.opening_hours=weekends", "channels.social.opening_hours", "24/7, office or [start_hour, end_hour]"),
+        ("programme-novice.yaml", "channels.social.opening_hours=weekends", "channels.social.opening_hours",
+         "24/7, office or [start_hour, end_hour]"),
         ("programme-novice.yaml", "channels.social.opening_hours=[8, 25]", "channels.social.opening_hours", "hours from 0 to 24"),
         ("programme-novice.yaml", "channels.social.opening_hours=[8]", "channels.social.opening_hours", "24/7, office"),
         ("programme-novice.yaml", "channels.social.opening_hours=12", "channels.social.opening_hours", "24/7, office"),
@@ -171,7 +172,8 @@ def test_office_hours_social_answers_later_than_24_7() -> None:
 
 def test_maturity_levels_deflect_in_order() -> None:
     short = ["horizon.hours=12"]
-    base, novice, mature = (per_replication(n, short) for n in ("baseline.yaml", "programme-novice.yaml", "programme-mature.yaml"))
+    names = ("baseline.yaml", "programme-novice.yaml", "programme-mature.yaml")
+    base, novice, mature = (per_replication(n, short) for n in names)
     key = ("journey", "deflection_rate")
     assert np.all(base[key] == 0.0)
     assert np.array_equal(base[("journey", "issues")], mature[("journey", "issues")])  # the same customers
@@ -219,7 +221,8 @@ paths = st.sampled_from([
 values = st.recursive(
     st.none() | st.booleans() | st.integers(-5, 30) | st.floats(allow_nan=True)
     | st.sampled_from(["24/7", "office", "before_login", "after_login", "none", "Office", "8-20"]) | st.text(max_size=6),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["placement", "x", "0"]), children, max_size=2),
+    lambda children: (st.lists(children, max_size=3)
+                      | st.dictionaries(st.sampled_from(["placement", "x", "0"]), children, max_size=2)),
     max_leaves=6,
 )
 

@@ -275,8 +275,8 @@ def test_cli_bad_scenario_value_exits_2_with_the_key(tmp_path, capsys) -> None:
 
 def test_roi_examples_plan_and_a_roi_sweep_runs(tmp_path) -> None:
     from sim.studies.executors import SerialExecutor
-    from sim.studies.sensitivity import plan_sensitivity
     from sim.studies.plan import plan_sweep
+    from sim.studies.sensitivity import plan_sensitivity
     from sim.studies.sweep import run_plan
 
     grid = plan_sweep("experiments/roi-deflection-cost.yaml")

@@ -13,21 +13,9 @@ import pandas as pd
 import pytest
 
 from sim.analysis.costs import COST_LINES, PROGRAMME_LINES
-from sim.report.roi_figures import (
-    BAND_COLOURS,
-    FIGURES,
-    cost_breakdown_chart,
-    fan_chart,
-    kpi_chart,
-    payback_chart,
-)
+from sim.report.roi_figures import BAND_COLOURS, FIGURES, cost_breakdown_chart, fan_chart, kpi_chart, payback_chart
 from sim.report.roi_report import input_drivers, write_report
-from sim.report.roi_text import (
-    money,
-    month_text,
-    percent,
-    summary_sentences,
-)
+from sim.report.roi_text import money, month_text, percent, summary_sentences
 from sim.studies.roi_summary import summarise_outcomes
 
 MONTHS = 14

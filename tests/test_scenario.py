@@ -214,7 +214,8 @@ def test_open_hours_and_opening_hours_are_one_setting(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "override, key, words",
     [
-        ("channels.phone.opening_hours=nights", "channels.phone.opening_hours", "expected 24/7, office or [start_hour, end_hour]"),
+        ("channels.phone.opening_hours=nights", "channels.phone.opening_hours",
+         "expected 24/7, office or [start_hour, end_hour]"),
         ("channels.phone.opening_hours=[8, 24.5]", "channels.phone.opening_hours", "hours from 0 to 24"),
         ("channels.phone.opening_hours=[8, .nan]", "channels.phone.opening_hours", "hours from 0 to 24"),
         ("channels.phone.opening_hours={start: 8}", "channels.phone.opening_hours", "24/7, office"),
@@ -271,7 +272,10 @@ keys = st.sampled_from(
      "mode_s", "values_s", "sl_threshold_s", "sl_target", "seed", "replications", "name", "bogus",
      "opening_hours", "open_hours", "open_days", "office_hours", "office_days", "forum", "placement"]
 )
-trees = st.recursive(scalars, lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)), max_leaves=25)
+trees = st.recursive(
+    scalars, lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
+    max_leaves=25,
+)
 
 
 def mutate(base: dict, path: list[str], value: object) -> dict:

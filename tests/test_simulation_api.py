@@ -23,7 +23,8 @@ def assert_same_records(a: RunRecords, b: RunRecords) -> None:
     assert a.end_s == b.end_s and a.channels.keys() == b.channels.keys()
     for name in a.channels:
         for field in CHANNEL_FIELDS:
-            assert np.array_equal(getattr(a.channels[name], field), getattr(b.channels[name], field), equal_nan=True), (name, field)
+            same = np.array_equal(getattr(a.channels[name], field), getattr(b.channels[name], field), equal_nan=True)
+            assert same, (name, field)
     assert (a.journey is None) == (b.journey is None)
     if a.journey is not None and b.journey is not None:
         for field in JOURNEY_FIELDS:

@@ -12,9 +12,9 @@ import sim
 from sim.cli.main import main as cli
 from sim.errors import InputError
 from sim.spec.roster import Roster, Shift
-from sim.studies.schedule import evaluate_roster
 from sim.studies.planning_grid import with_agents, with_thresholds
 from sim.studies.pooled_counts import run_interval_counts
+from sim.studies.schedule import evaluate_roster
 from sim.studies.staffing import required_agents
 from sim.studies.staffing_curve import staffing_curve
 from sim.studies.staffing_targets import ServiceTarget, parse_channel_fractions, parse_target

@@ -16,9 +16,9 @@ import pytest
 from sim.analysis.metrics import KPI_NAMES
 from sim.cli.main import main
 from sim.errors import InputError
-from sim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from sim.studies.checkpoints import CorruptTask, SweepFolderError, TaskStore
 from sim.studies.commands import register_command, run_command
+from sim.studies.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from sim.studies.plan import plan_sweep
 from sim.studies.sweep import run_plan
 from sim.studies.sweep_spec import SweepSpecError
@@ -92,7 +92,8 @@ def test_cli_writes_summary_metadata_and_figures(tmp_path: Path, capsys: pytest.
     assert (sl["ci95_low"] <= sl["mean"]).all() and (sl["mean"] <= sl["ci95_high"]).all()
     results = pd.read_parquet(out / "results.parquet")
     check = results[(results["design_point"] == 4) & (results["kpi"] == "asa_s")]["value"].mean()
-    assert sl.shape[0] == 6 and abs(summary[(summary["design_point"] == 4) & (summary["kpi"] == "asa_s")]["mean"].iat[0] - check) < 1e-9
+    point = summary[(summary["design_point"] == 4) & (summary["kpi"] == "asa_s")]
+    assert sl.shape[0] == 6 and abs(point["mean"].iat[0] - check) < 1e-9
     parquet = pd.read_parquet(out / "summary.parquet")
     assert len(parquet) == len(summary)
     pd.testing.assert_series_equal(parquet["mean"], summary["mean"], check_exact=False, rtol=1e-12)
@@ -236,7 +237,8 @@ def test_sigkilled_sweep_resumes_to_the_uninterrupted_table(tmp_path: Path) -> N
     assert resumed.reused == finished and resumed.computed == 24 - finished and resumed.failed == 0
     assert not list((out / "tasks").glob(".*.tmp"))
     reference = run_plan(plan, tmp_path / "reference")
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"), pd.read_parquet(tmp_path / "reference" / "results.parquet"))
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "results.parquet"),
+                                  pd.read_parquet(tmp_path / "reference" / "results.parquet"))
     pd.testing.assert_frame_equal(resumed.summary, reference.summary)
 
 

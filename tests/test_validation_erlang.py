@@ -51,7 +51,8 @@ CASES = [
 def analytic(case: Case, threshold_s: float) -> dict[str, float]:
     if case.patience_s is None:
         c = erlang_c_metrics(case.rate_per_hour, AHT_S, case.agents, threshold_s)
-        return {"p_wait": c.p_wait, "asa_s": c.asa_s, "service_level": c.service_level, "occupancy": c.occupancy, "abandon_rate": 0.0}
+        return {"p_wait": c.p_wait, "asa_s": c.asa_s, "service_level": c.service_level, "occupancy": c.occupancy,
+                "abandon_rate": 0.0}
     a = erlang_a_metrics(case.rate_per_hour, AHT_S, case.agents, case.patience_s, threshold_s)
     return {"p_wait": a.p_wait, "asa_s": a.asa_s, "service_level": a.service_level, "occupancy": a.occupancy,
             "abandon_rate": a.p_abandon, "mean_wait_s": a.mean_wait_s}
@@ -78,6 +79,7 @@ def test_simulation_agrees_with_erlang(case: Case) -> None:
 
 def test_conservation_holds_in_every_replication() -> None:
     scenario = queue_scenario(1100, AHT_S, 50, 200.0, hours=5, warmup_hours=0.5, drain=False)
-    wide = sim.simulate(scenario, replications=5, seed=1).per_replication.pivot(index="replication", columns="kpi", values="value")
+    result = sim.simulate(scenario, replications=5, seed=1)
+    wide = result.per_replication.pivot(index="replication", columns="kpi", values="value")
     assert (wide["offered"] == wide["answered"] + wide["abandoned"] + wide["in_system_at_end"]).all()
     assert (wide["in_system_at_end"] > 0).any(), "without draining some callers are still waiting at the end"
