@@ -10,7 +10,7 @@ help:  ## list the targets
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
 # setup.py compiles the engine modules with mypyc: rebuild when they change
-$(STAMP): pyproject.toml setup.py sim/engine_build.py sim/engine/loop.py sim/engine/agents.py sim/engine/knowledge.py sim/engine/journey_setup.py sim/engine/journey_clock.py sim/engine/journey.py
+$(STAMP): pyproject.toml setup.py sim/engine_build.py sim/engine/loop.py sim/engine/agents.py sim/engine/knowledge.py sim/engine/draws.py sim/engine/journey_setup.py sim/engine/journey_clock.py sim/engine/journey.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test,bench,lint]'

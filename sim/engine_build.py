@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
-COMPILED_SOURCES = ("sim/engine/loop.py", "sim/engine/agents.py", "sim/engine/knowledge.py",
+COMPILED_SOURCES = ("sim/engine/loop.py", "sim/engine/agents.py", "sim/engine/knowledge.py", "sim/engine/draws.py",
                     "sim/engine/journey_setup.py", "sim/engine/journey_clock.py", "sim/engine/journey.py")
 """Modules compiled by mypyc, relative to the directory holding the package, in import order."""
 RECORD_NAME = "_compiled_sources.json"

@@ -197,7 +197,9 @@ def test_common_random_numbers_make_the_difference_far_steadier_than_each_arm() 
         prog.append(by_arm["programme"])
     base_a, prog_a = np.array(base), np.array(prog)
     paired = np.std(prog_a - base_a, ddof=1)
-    unpaired = np.std(prog_a[:8] - base_a[8:], ddof=1)  # arms on independent random numbers
+    # arms on independent random numbers: the difference's spread is that of both arms together
+    # (estimated from all 16 runs of each, steadier than eight unpaired differences)
+    unpaired = np.sqrt(np.var(base_a, ddof=1) + np.var(prog_a, ddof=1))
     assert paired < 0.6 * np.std(base_a, ddof=1)
     assert paired < 0.4 * unpaired
 
@@ -356,15 +358,20 @@ def test_staffing_policies_by_hand() -> None:
     assert _staff_month("to_target", leavers, (100.0, 4.0), (105.0, 4.0)) == pytest.approx((105.0, 4.0, 5.0 + 2.08))
 
 
+ATTRITION = 0.06
+"""Leavers per year in the attrition test: few, so the work the programme removes outpaces them."""
+
+
 def test_attrition_staffing_lets_headcount_fall_only_as_fast_as_people_leave() -> None:
     def agents(policy: str) -> pd.DataFrame:
-        scenario = sim.load_scenario(SCENARIO, FAST + ["roi.months=6", f"roi.staffing={policy}", "roi.adoption.start=1"])
+        scenario = sim.load_scenario(SCENARIO, FAST + ["roi.months=6", f"roi.staffing={policy}", "roi.adoption.start=1",
+                                                       f"costs.personnel.attrition_per_year={ATTRITION}"])
         table = roi_command(scenario, 5, 0)["months"]
         fte = table[(table["channel"] == "fte") & (table["arm"] == "programme")]
         return fte.pivot(index="month", columns="kpi", values="value")
 
     slow, fast = agents("attrition"), agents("to_target")
-    leavers = prepare_study(sim.load_scenario(SCENARIO), SCENARIO).costs.personnel.attrition_per_year / 12.0
+    leavers = ATTRITION / 12.0
     assert (slow["agents"] >= slow["required_agents"] - 1e-9).all()
     assert (slow["agents"].iloc[1:].to_numpy() >= (1 - leavers) * slow["agents"].iloc[:-1].to_numpy() - 1e-9).all()
     assert (fast["agents"] == fast["required_agents"]).all()

@@ -84,3 +84,14 @@ def test_example_routing_policy_changes_who_is_served_first() -> None:
     with_policy = Simulation(scenario, seed=1, routing=policy).run()
     assert policy.choices > 0  # escalated contacts were picked ahead of the default rule
     assert not np.array_equal(default.channels["phone"].wait_s, with_policy.channels["phone"].wait_s)
+
+
+def test_example_callback_behaviour_appears_in_the_kpis() -> None:
+    example = _example("callback")
+    policy = example.VirtualHold()
+    without, with_offer = example.kpis(None), example.kpis(policy)
+    assert policy.accepted > 20  # the phone queue got long enough to offer call-backs
+    assert without.loc["callback", "offered"] == 0
+    assert with_offer.loc["callback", "offered"] > 20  # the new contact kind is counted like any channel
+    assert with_offer.loc["callback", "abandon_rate"] == 0  # customers waiting for a call-back do not hang up
+    assert with_offer.loc["phone", "abandoned"] < without.loc["phone", "abandoned"]

@@ -55,11 +55,13 @@ class Work:
     The dispatcher uses ``channel``, ``service_s`` and the state; the rest
     (issue, reason code as in :data:`sim.engine.records.REASONS`, sentiment, whether
     it is the issue's first contact) belongs to the customer's journey and
-    travels with the contact.
+    travels with the contact. ``customer`` numbers whoever is behind the
+    contact (the issue, or for a contact with no issue a number of its own):
+    the key of the random numbers it draws later (:mod:`sim.engine.draws`).
     """
 
     __slots__ = ("channel", "ch", "arrival_s", "service_s", "state", "start_s", "end_s", "team", "on_done",
-                 "issue", "reason", "first", "sentiment", "agent", "closed")
+                 "issue", "reason", "first", "sentiment", "agent", "closed", "customer")
 
     def __init__(self, channel: str, arrival_s: float, service_s: float, issue: int = -1, reason: int = REASON_DIRECT,
                  first: bool = False, ch: int = -1) -> None:
@@ -78,6 +80,7 @@ class Work:
         self.sentiment = -1
         self.agent: Agent | None = None
         self.closed = False  # the journey has logged what became of it
+        self.customer = issue  # whose keyed random numbers it draws (the issue, or a number of its own)
 
 
 class Agent:

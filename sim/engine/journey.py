@@ -34,7 +34,10 @@ Random numbers: the attributes of each issue (segment, type, the decisions of
 its first contact, handling time and patience in every channel) are drawn up
 front per issue from their own streams, so two runs that differ in, say, the
 forum's placement still see the same customers with the same problems
-(common random numbers). Later contacts draw from separate streams in blocks.
+(common random numbers). What customers draw later (another contact's
+handling time, whether to retry, which channel next) is keyed by customer,
+purpose and use (:mod:`sim.engine.draws`), so no customer's path shifts
+another's numbers.
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ class JourneyModel(JourneyClock):
             if math.isinf(wait):
                 self._end(i, GAVE_UP)
             else:
-                self.loop.after(wait, lambda _i: self._try(i, self._choose(i, self._uniform(i)), reason), i)
+                self.loop.after(wait, lambda _i: self._try(i, self._choose(i, self._later(self._p_choose, i)), reason), i)
             return
         first = False
         if i >= 0:
@@ -157,10 +160,10 @@ class JourneyModel(JourneyClock):
         elif self.issue_contacts[i] >= self.max_contacts:
             self._end(i, GAVE_UP)
         else:
-            self.loop.after(self._repeat_delay(), self._on_repeat, i)
+            self.loop.after(self._later(self._p_repeat, i), self._on_repeat, i)
 
     def _repeat(self, i: int) -> None:
-        self._try(i, self._choose(i, self._uniform(i)), REASON_REPEAT)
+        self._try(i, self._choose(i, self._later(self._p_choose, i)), REASON_REPEAT)
 
     def _failed(self, work: Work, escalate: bool = False) -> None:
         """A contact got no answer (abandoned, busy signal, unanswered post): what next."""
@@ -173,20 +176,20 @@ class JourneyModel(JourneyClock):
         if escalate:
             self._try(i, self.escalation_channel, REASON_ESCALATION)
             return
-        u = self._uniform(i)
+        u = self._later(self._p_next_step, i)
         if u < self.switch_p:
-            other = self._choose(i, self._uniform(i), exclude=work.ch)
+            other = self._choose(i, self._later(self._p_choose, i), exclude=work.ch)
             if other >= 0:
                 self._try(i, other, REASON_SWITCH)
                 return
         if u < self.switch_p + self.retry_p:
-            self.loop.after(self._retry_delay(), self._on_retry, (i, work.ch))
+            self.loop.after(self._later(self._p_retry, i), self._on_retry, (i, work.ch))
             return
         self._end(i, GAVE_UP)
 
     def _retry(self, arg: tuple[int, int]) -> None:
         i, c = arg
-        self._try(i, c if self.customer_open[c] else self._choose(i, self._uniform(i)), REASON_RETRY)
+        self._try(i, c if self.customer_open[c] else self._choose(i, self._later(self._p_choose, i)), REASON_RETRY)
 
     def _end(self, i: int, state: int) -> None:
         self.issue_state[i] = state
@@ -196,9 +199,10 @@ class JourneyModel(JourneyClock):
                 self._emit("issue_resolved", i)
 
     # -- phone and chat: queue, patience, lines -----------------------------------
-    def _queued(self, i: int, c: int, reason: int, first: bool, service_s: float, patience_s: float) -> None:
-        """A call or chat arrives at queue ``c``: refused when every line is busy, else queued until served or patience ends."""
-        work = Work(self.names[c], self.loop.now, service_s, i, reason, first, c)
+    def _queued(self, who: int, c: int, reason: int, first: bool, service_s: float, patience_s: float) -> None:
+        """Customer ``who``'s call or chat arrives at queue ``c``: refused when every line is busy, else queued until served or patience ends."""
+        work = Work(self.names[c], self.loop.now, service_s, who if who < self.n_issues else -1, reason, first, c)
+        work.customer = who
         lines = self.lines[c]
         dispatcher = self.dispatcher
         if lines >= 0 and dispatcher.in_system[c] >= lines:
@@ -227,7 +231,7 @@ class JourneyModel(JourneyClock):
         if i < 0:
             resolved = True
         else:  # as _resolves
-            u = self.u_resolve[i] if work.first else self._uniform(i)
+            u = self.u_resolve[i] if work.first else self._later(self._p_resolve, i)
             resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.ch]
         self._log(work, work.start_s - work.arrival_s, work.service_s, ANSWERED, BY_AGENT, resolved)
         self.served_s[work.ch] += work.service_s
@@ -237,14 +241,16 @@ class JourneyModel(JourneyClock):
         self._handled(work, resolved)
 
     # -- public posts: social and forum ------------------------------------------------
-    def _social_post(self, i: int, c: int, reason: int, first: bool) -> None:
+    def _social_post(self, who: int, c: int, reason: int, first: bool) -> None:
         ch = self.specs[c]
-        work = Work(self.names[c], self.loop.now, self._service(c, i, first), i, reason, first, c)
-        u_sent = self.u_sentiment[i] if first else self._uniform(i)
+        i = who if who < self.n_issues else -1
+        work = Work(self.names[c], self.loop.now, self._service(c, who, first), i, reason, first, c)
+        work.customer = who
+        u_sent = self.u_sentiment[who] if first else self._later(self._p_sentiment, who)
         s = ch.sentiment
         work.sentiment = 0 if u_sent < s.positive else (1 if u_sent < s.positive + s.neutral else 2)
-        in_scope = (self.u_scope[i] if first else self._uniform(i)) < ch.response_coverage and self.staffed[c]
-        patience = self._patience(c, i, first)
+        in_scope = (self.u_scope[who] if first else self._later(self._p_scope, who)) < ch.response_coverage and self.staffed[c]
+        patience = self._patience(c, who, first)
         self.started.append(work)
         work.on_done = self._on_post_answered
         if in_scope:
@@ -265,7 +271,7 @@ class JourneyModel(JourneyClock):
         work.closed = True
         escalate = (
             work.sentiment == 2 and work.issue >= 0 and self.escalation_channel >= 0
-            and self._uniform(work.issue) < self.specs[work.ch].escalation_probability
+            and self._later(self._p_escalate, work.customer) < self.specs[work.ch].escalation_probability
         )
         self._log(work, self.loop.now - work.arrival_s, work.service_s, ABANDONED, BY_NONE, False, escalate)
         if self._listening:
@@ -285,12 +291,13 @@ class JourneyModel(JourneyClock):
             self._emit("post_answered", work)
         self._handled(work, resolved)
 
-    def _forum_post(self, i: int, c: int, reason: int, first: bool) -> None:
-        work = Work(self.names[c], self.loop.now, 0.0, i, reason, first, c)
+    def _forum_post(self, who: int, c: int, reason: int, first: bool) -> None:
+        work = Work(self.names[c], self.loop.now, 0.0, who if who < self.n_issues else -1, reason, first, c)
+        work.customer = who
         rate = self._peer_rate[c]
-        unit = self.first_peer[i] if first else self._peer_later()
+        unit = self.first_peer[who] if first else self._later(self._p_peer, who)
         peer_s = unit / rate if rate > 0 else math.inf
-        patience = self._patience(c, i, first)
+        patience = self._patience(c, who, first)
         deadline = self.specs[c].moderation_after_s if self.staffed[c] else math.inf
         work.state = UNQUEUED
         self.started.append(work)
@@ -307,7 +314,7 @@ class JourneyModel(JourneyClock):
 
     def _peer_answer(self, work: Work) -> None:
         work.closed = True
-        accepted = self._uniform(work.issue) < self._accept_p[work.ch]
+        accepted = self._later(self._p_accept, work.customer) < self._accept_p[work.ch]
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         self._log(work, self.loop.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
@@ -320,7 +327,7 @@ class JourneyModel(JourneyClock):
         patience = work.end_s
         work.end_s = math.nan
         work.state = WAITING
-        work.service_s = self._service(work.ch, work.issue, work.first)
+        work.service_s = self._service(work.ch, work.customer, work.first)
         work.on_done = self._on_post_answered
         self.dispatcher.submit(work)
         remaining = patience - (self.loop.now - work.arrival_s)
@@ -336,12 +343,13 @@ class JourneyModel(JourneyClock):
         j = -1 - who
         c = self.direct_ch[j]
         kind = self._post_kind[c]
+        customer = self.n_issues + j
         if kind == _QUEUED:
-            self._queued(-1, c, REASON_DIRECT, False, self.direct_service[j], self.direct_patience[j])
+            self._queued(customer, c, REASON_DIRECT, False, self.direct_service[j], self.direct_patience[j])
         elif kind == _SOCIAL:
-            self._social_post(-1, c, REASON_DIRECT, False)
+            self._social_post(customer, c, REASON_DIRECT, False)
         else:
-            self._forum_post(-1, c, REASON_DIRECT, False)
+            self._forum_post(customer, c, REASON_DIRECT, False)
 
     def submit(self, channel: str, service_s: float | None = None, patience_s: float | None = None) -> Work:
         """A contact with no issue behind it arrives at ``channel`` now (phone or chat kinds).
@@ -354,10 +362,12 @@ class JourneyModel(JourneyClock):
         c = self.index[channel]
         if self._post_kind[c] != _QUEUED:
             raise ValueError(f"channel {channel!r} takes posts: submit contacts to phone or chat channels")
-        service = self._aht_later[c]() if service_s is None else float(service_s)
-        patience = self._patience(c, -1, False) if patience_s is None else float(patience_s)
+        who = self.next_customer
+        self.next_customer = who + 1
+        service = self._service(c, who, False) if service_s is None else float(service_s)
+        patience = self._patience(c, who, False) if patience_s is None else float(patience_s)
         before = len(self.started)
-        self._queued(-1, c, REASON_DIRECT, False, service, patience)
+        self._queued(who, c, REASON_DIRECT, False, service, patience)
         if len(self.started) > before:
             return self.started[-1]
         return Work(channel, self.loop.now, service, -1, REASON_DIRECT, False, c)  # refused: every line busy

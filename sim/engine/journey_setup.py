@@ -20,6 +20,7 @@ import numpy as np
 
 from sim.engine.agents import ChannelRouting, Dispatcher, RoutingPolicy, Work
 from sim.engine.demand import poisson_arrivals, rates_per_hour
+from sim.engine.draws import KeyedDraws
 from sim.engine.knowledge import KnowledgeBase
 from sim.engine.loop import EventLoop
 from sim.random import Streams
@@ -34,8 +35,6 @@ GAVE_UP: Final = 3
 """Issue states, as in :data:`sim.engine.records.ISSUE_STATES` (``Final``: compiled as constants)."""
 _DRAIN_LIMIT_S: Final = 7 * 86400.0
 """How long past the horizon a draining run keeps its clock going for work still waiting."""
-_BLOCK: Final = 512
-_LATER_COLUMNS: Final = 16
 _QUEUED: Final = 0
 _SOCIAL: Final = 1
 _FORUM: Final = 2
@@ -58,25 +57,8 @@ def _draw_unit_exponential(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _sampler(dist: Distribution) -> Callable[[np.random.Generator, int], np.ndarray]:
-    """Draws of ``n`` values from ``dist``, for a :class:`_Block`."""
+    """Draws of ``n`` values from ``dist``, for a purpose of :class:`~sim.engine.draws.KeyedDraws`."""
     return lambda rng, n: sample(dist, rng, n)
-
-
-class _Block:
-    """Values drawn ``_BLOCK`` at a time from a stream, handed out one by one."""
-
-    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
-        self.draw = draw
-        self.values: list[float] = []
-        self.position = 0
-
-    def __call__(self) -> float:
-        if self.position >= len(self.values):
-            self.values = self.draw(_BLOCK).tolist()
-            self.position = 0
-        value = self.values[self.position]
-        self.position += 1
-        return value
 
 
 @contextmanager
@@ -192,35 +174,21 @@ class JourneySetup:
             self._setup_issues()
 
     # -- random numbers -----------------------------------------------------
-    def _later_block(self, purpose: str, make: Callable[[np.random.Generator, int], np.ndarray]) -> _Block:
-        """Values for later contacts from stream ``purpose``, drawn in blocks when first needed."""
-        streams = self.streams
-        return _Block(lambda n: make(streams(purpose), n))
+    def _later(self, purpose: int, who: int) -> float:
+        """The next number of customer ``who`` for ``purpose``, keyed so no other customer shifts it."""
+        return self.draws.next(purpose, who)
 
-    def _uniform(self, issue: int) -> float:
-        """The next decision uniform of ``issue``: its own pre-drawn column while they last.
-
-        Giving every issue its own sequence keeps two runs of the same
-        customers in step even where their paths differ (common random numbers).
-        """
-        if issue >= 0:
-            k = self.u_used[issue]
-            if k < _LATER_COLUMNS:
-                self.u_used[issue] = k + 1
-                return self.u_later[issue * _LATER_COLUMNS + k]
-        return self._later_u()
-
-    def _service(self, c: int, issue: int, first: bool) -> float:
+    def _service(self, c: int, who: int, first: bool) -> float:
         if first:
-            return self.first_service[c][issue]  # already scaled by the issue type
-        base = self._aht_later[c]()
-        return base * self.aht_mult[self.typ[issue]] if issue >= 0 else base
+            return self.first_service[c][who]  # already scaled by the issue type
+        base = self.draws.next(self._aht_p[c], who)
+        return base * self.aht_mult[self.typ[who]] if who < self.n_issues else base
 
-    def _patience(self, c: int, issue: int, first: bool) -> float:
+    def _patience(self, c: int, who: int, first: bool) -> float:
         if first:
-            return self.first_patience[c][issue]
-        block = self._patience_later[c]
-        return math.inf if block is None else block()
+            return self.first_patience[c][who]
+        p = self._patience_p[c]
+        return math.inf if p < 0 else self.draws.next(p, who)
 
     # -- set-up ---------------------------------------------------------------
     def _setup_issues(self) -> None:
@@ -236,18 +204,24 @@ class JourneySetup:
             self.issue_arrival = poisson_arrivals(rates, self.interval_s, self.horizon_s, streams("arrivals:issues"))
             self.segments, self.types = list(journey.segments), list(journey.issue_types)
         n = len(self.issue_arrival)
-        u = streams("journey:issue-u").random((n, 8))
-        # one Python list per column (lists of lists would be slow to build and to collect)
-        self.u_look: list[float] = u[:, 2].tolist()
-        self.u_search: list[float] = u[:, 3].tolist()
-        self.u_choose: list[float] = u[:, 4].tolist()
-        self.u_sentiment: list[float] = u[:, 5].tolist()
-        self.u_resolve: list[float] = u[:, 6].tolist()
-        self.u_scope: list[float] = u[:, 7].tolist()
-        # later uniforms: few of them are used, so they stay in one flat array (row = issue)
-        self.u_later = streams("journey:issue-later-u").random((n, _LATER_COLUMNS)).ravel()
-        self._later_u = self._later_block("journey:later-u", lambda rng, k: rng.random(k))
-        self.u_used: list[int] = [0] * n
+        self.n_issues = n
+        # each purpose its own stream, one number per issue (first contact): adding a purpose shifts none
+        self.u_look: list[float] = streams("journey:look").random(n).tolist()
+        self.u_search: list[float] = streams("journey:search-u").random(n).tolist()
+        self.u_choose: list[float] = streams("journey:choose").random(n).tolist()
+        self.u_sentiment: list[float] = streams("journey:sentiment").random(n).tolist()
+        self.u_resolve: list[float] = streams("journey:resolve").random(n).tolist()
+        self.u_scope: list[float] = streams("journey:scope").random(n).tolist()
+        # what customers draw later, keyed by customer, purpose and use (see sim.engine.draws)
+        draws = self.draws = KeyedDraws(streams)
+        self._p_choose = draws.purpose("later:choose")
+        self._p_next_step = draws.purpose("later:switch-or-retry")
+        self._p_resolve = draws.purpose("later:resolve")
+        self._p_sentiment = draws.purpose("later:sentiment")
+        self._p_scope = draws.purpose("later:scope")
+        self._p_escalate = draws.purpose("later:escalate")
+        self._p_accept = draws.purpose("later:accept")
+        self._p_peer = draws.purpose("later:peer", _draw_unit_exponential)
         self.search_s: list[float] = []
         self.look_p: list[float] = []
         self.ability: list[float] = []
@@ -257,8 +231,12 @@ class JourneySetup:
         if journey is not None:
             seg_share = np.array([s.share for s in journey.segments.values()], dtype=float)
             type_share = np.array([t.share for t in journey.issue_types.values()], dtype=float)
-            self.segment = np.minimum(np.searchsorted(np.cumsum(seg_share) / seg_share.sum(), u[:, 0], side="right"), len(seg_share) - 1)
-            self.itype = np.minimum(np.searchsorted(np.cumsum(type_share) / type_share.sum(), u[:, 1], side="right"), len(type_share) - 1)
+            u_segment = streams("journey:segment").random(n)
+            u_type = streams("journey:type").random(n)
+            self.segment = np.minimum(np.searchsorted(np.cumsum(seg_share) / seg_share.sum(), u_segment, side="right"),
+                                      len(seg_share) - 1)
+            self.itype = np.minimum(np.searchsorted(np.cumsum(type_share) / type_share.sum(), u_type, side="right"),
+                                    len(type_share) - 1)
             self.search_s = sample(journey.self_service.time, streams("journey:search"), n).tolist()
             place = journey.self_service.placement
             look = journey.self_service.look_probability.get(place, 0.0)
@@ -276,30 +254,30 @@ class JourneySetup:
             self.max_contacts = behaviour.max_contacts
             self.switch_p = behaviour.switch_probability
             self.retry_p = behaviour.retry_probability
-            self._repeat_delay = self._later_block("journey:repeat", _sampler(behaviour.repeat_delay))
-            self._retry_delay = self._later_block("journey:retry", _sampler(behaviour.retry_delay))
+            self._p_repeat = draws.purpose("later:repeat-delay", _sampler(behaviour.repeat_delay))
+            self._p_retry = draws.purpose("later:retry-delay", _sampler(behaviour.retry_delay))
             coverage = [t.knowledge_coverage for t in journey.issue_types.values()]
             self.knowledge = KnowledgeBase(self.types, coverage, journey.knowledge)
         else:
             self.segment = self.itype = np.zeros(0, dtype=int)
             self.max_contacts, self.switch_p, self.retry_p = 1, 0.0, 0.0
+            self._p_repeat = self._p_retry = -1  # one contact per customer: never drawn
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
         self.first_service: list[list[float]] = []  # per channel and issue, x the issue type's multiplier
         type_mult = np.asarray(self.aht_mult, dtype=float)[self.itype] if journey is not None else np.empty(0)
         self.first_patience: list[list[float]] = []
-        self._aht_later: list[_Block] = []
-        self._patience_later: list[_Block | None] = []
+        self._aht_p: list[int] = []
+        self._patience_p: list[int] = []  # -1: the channel's customers wait for ever
         for name, ch in scenario.channels.items():
             self.first_service.append((sample(ch.aht, streams(f"aht:{name}"), n) * type_mult).tolist())
-            self._aht_later.append(self._later_block(f"aht-later:{name}", _sampler(ch.aht)))
+            self._aht_p.append(draws.purpose(f"later:aht:{name}", _sampler(ch.aht)))
             if ch.patience is not None:
                 self.first_patience.append(sample(ch.patience, streams(f"patience:{name}"), n).tolist())
-                self._patience_later.append(self._later_block(f"patience-later:{name}", _sampler(ch.patience)))
+                self._patience_p.append(draws.purpose(f"later:patience:{name}", _sampler(ch.patience)))
             else:
                 self.first_patience.append([math.inf] * n)
-                self._patience_later.append(None)
+                self._patience_p.append(-1)
         self.first_peer: list[float] = streams("forum:peer").exponential(1.0, n).tolist()
-        self._peer_later = self._later_block("forum:peer-later", _draw_unit_exponential)
         self.issue_looked: list[bool] = [False] * n
         self.n_types = len(self.types)
         self.issue_start: list[float] = [0.0] * n
@@ -323,7 +301,7 @@ class JourneySetup:
         issue = work.issue
         if issue < 0:
             return True
-        u = self.u_resolve[issue] if work.first else self._uniform(issue)
+        u = self.u_resolve[issue] if work.first else self.draws.next(self._p_resolve, issue)
         return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.ch]
 
     def _setup_direct(self) -> None:
@@ -351,6 +329,7 @@ class JourneySetup:
                 self.direct_patience += sample(ch.patience, self.streams(f"direct-patience:{name}"), n).tolist()
         # one stream of arrivals for the event loop's feed: issues by number, direct contacts as -1 - j
         n_issues = len(self.issue_arrival)
+        self.next_customer = n_issues + len(self.direct_ch)  # the number of the next contact submitted from outside
         who = np.concatenate([np.arange(n_issues), -1 - np.arange(len(self.direct_ch))]).astype(np.int64)
         at_all = np.concatenate(times)
         order = np.argsort(at_all, kind="stable")
@@ -373,6 +352,19 @@ class JourneySetup:
     def _emit(self, event: str, what: object) -> None:
         for listener in self.listeners[event]:
             listener(what)
+
+    def uniform(self, customer: int, purpose: str) -> float:
+        """The next uniform on [0, 1) of ``customer`` for ``purpose``: for behaviours added from outside.
+
+        ``customer`` is a contact's ``Work.customer`` (an issue's number for
+        issues). The k-th call for the same customer and purpose gives the
+        k-th number of that key: drawing it shifts no other number in the run,
+        and two runs that differ elsewhere give the same customer the same
+        numbers (common random numbers).
+        """
+        if customer < 0:
+            raise ValueError(f"customer must be a non-negative number, got {customer}")
+        return self.draws.next(self.draws.named("user:" + purpose), customer)
 
     def agents_on_duty(self, team: str) -> int:
         """Agents of ``team`` on duty now who are not about to leave."""

@@ -117,6 +117,15 @@ class Simulation:
             raise KeyError(f"no team {team!r}; teams: {', '.join(self.model.team_index)}")
         self.model.hold_agents(team, agents, until_s)
 
+    def uniform(self, customer: int, purpose: str) -> float:
+        """The next uniform of ``customer`` (``Work.customer``) for ``purpose``, keyed so it shifts no other number.
+
+        For behaviours written outside the package (see
+        ``examples/callback.py``): a decision drawn here leaves every other
+        customer's numbers, and this customer's other purposes, unchanged.
+        """
+        return self.model.uniform(customer, purpose)
+
     def agents_on_duty(self, team: str) -> int:
         """Agents of ``team`` on duty now (not counting those about to leave)."""
         return self.model.agents_on_duty(team)
