@@ -30,8 +30,8 @@ def console(stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
-def format_value(kpi: str, value: float) -> str:
-    """Human formatting: percentages, counts, seconds."""
+def format_value(kpi: str, value: float | None) -> str:
+    """Human formatting: percentages, counts, seconds; ``-`` for no value (None or NaN)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if kpi in PERCENT_KPIS:

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from sim import ENGINE, __version__
 from sim.errors import InputError
@@ -34,7 +35,7 @@ Start with:
 class _Parser(argparse.ArgumentParser):
     """argparse that exits with status 2 and one line on bad usage."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
 

@@ -7,10 +7,15 @@ import json
 import shlex
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.console import console
 from sim.errors import InputError
 from sim.io.files import json_ready
+
+if TYPE_CHECKING:
+    from sim.studies.calibrate import Calibration
+    from sim.studies.call_log_tables import DutyRule
 
 HELP = """\
 Read a per-call log (one row per call: arrival, queue entry/exit, service
@@ -78,7 +83,7 @@ def add_duty_options(p: argparse.ArgumentParser) -> None:
                    help="gap rule: an agent stays on duty across gaps shorter than this (default 5)")
 
 
-def duty_rule_from_args(args: argparse.Namespace):
+def duty_rule_from_args(args: argparse.Namespace) -> DutyRule:
     """The :class:`~sim.studies.call_log_tables.DutyRule` the options describe (InputError if not positive)."""
     from sim.studies.call_log_tables import DutyRule
 
@@ -131,7 +136,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _description(cal) -> str:
+def _description(cal: Calibration) -> str:
     r = cal.report
     return (f"Calibrated from {len(r['calls']['dates'])} days ({r['calls']['dates'][0]} .. {r['calls']['dates'][-1]}), "
             f"{r['calls']['asked_for_agent']:,} calls asking for an agent. One week, Sunday first; "
@@ -143,7 +148,7 @@ def _spec(spec: dict) -> str:
     return " ".join(f"{k} {v}" for k, v in spec.items())
 
 
-def _header(args: argparse.Namespace, cal) -> str:
+def _header(args: argparse.Namespace, cal: Calibration) -> str:
     cmd = f"ccsim calibrate {args.log}" + (f" --columns {args.columns}" if args.columns else "") + \
           (f" --name {args.name}" if args.name else "") + \
           f" --interval {args.interval}{_duty_flags(args)} --patience {args.patience} --out {args.out}" + \
@@ -158,7 +163,7 @@ def _header(args: argparse.Namespace, cal) -> str:
             + "".join(f"{line}\n" for line in args.note))
 
 
-def _short(cal) -> str:
+def _short(cal: Calibration) -> str:
     r = cal.report
     s = r["service"]
     p = r["patience"]["fits"]
@@ -173,7 +178,7 @@ def _short(cal) -> str:
     return "\n".join(lines)
 
 
-def summary_markdown(cal, source: str) -> str:
+def summary_markdown(cal: Calibration, source: str) -> str:
     """A readable Markdown summary of the calibration report."""
     r = cal.report
     s, pat, staff = r["service"], r["patience"], r["staffing"]

@@ -40,16 +40,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def analytic_values(rate_per_hour: float, aht_s: float, agents: int, patience_s: float | None,
                     sl_threshold_s: float) -> dict[str, float]:
-    """Erlang C or Erlang A values as a flat dict of KPI name to value."""
+    """Erlang C (no ``patience_s``) or Erlang A values as a flat dict of KPI name to value."""
     from sim.analysis.erlang_a import erlang_a_metrics
     from sim.analysis.erlang_c import erlang_c_metrics
 
     if patience_s is None:
         c = erlang_c_metrics(rate_per_hour, aht_s, agents, sl_threshold_s)
-        return {"model": "erlang_c", "offered_load_erl": c.offered_load_erl, "agents": agents, "p_wait": c.p_wait,
+        return {"offered_load_erl": c.offered_load_erl, "agents": agents, "p_wait": c.p_wait,
                 "p_abandon": 0.0, "asa_s": c.asa_s, "service_level": c.service_level, "occupancy": c.occupancy}
     a = erlang_a_metrics(rate_per_hour, aht_s, agents, patience_s, sl_threshold_s)
-    return {"model": "erlang_a", "offered_load_erl": a.offered_load_erl, "agents": agents, "p_wait": a.p_wait,
+    return {"offered_load_erl": a.offered_load_erl, "agents": agents, "p_wait": a.p_wait,
             "p_abandon": a.p_abandon, "asa_s": a.asa_s, "mean_wait_s": a.mean_wait_s,
             "service_level": a.service_level, "occupancy": a.occupancy}
 
@@ -67,8 +67,9 @@ def main(args: argparse.Namespace) -> int:
         raise InputError("--sl-threshold-s", None, f"must not be negative (got {args.sl_threshold_s})")
     values = analytic_values(args.rate_per_hour, args.aht_s, args.agents, args.patience_s, args.sl_threshold_s)
     if args.json:
+        model = "erlang_c" if args.patience_s is None else "erlang_a"
         finite = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in values.items()}
-        print(json.dumps(finite, indent=2))
+        print(json.dumps({"model": model, **finite}, indent=2))
         return 0
     from rich.table import Table
 
@@ -78,8 +79,6 @@ def main(args: argparse.Namespace) -> int:
     table.add_column("KPI")
     table.add_column("value", justify="right")
     for key, value in values.items():
-        if key == "model":
-            continue
         table.add_row(key, format_value(key, value) if key != "offered_load_erl" else f"{value:.2f} erl")
     console().print(table)
     if values["offered_load_erl"] >= args.agents and args.patience_s is None:

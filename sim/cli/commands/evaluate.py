@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
+from rich.console import Console
 from rich.table import Table
 
 from sim.cli.commands.staff import (
@@ -126,15 +127,15 @@ def summary(report: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def print_report(c, report: pd.DataFrame, show_all: bool = False, limit: int = 40) -> None:
+def print_report(c: Console, report: pd.DataFrame, show_all: bool = False, limit: int = 40) -> None:
     """Per-channel summary and the intervals that miss (or all intervals)."""
     t = Table(title="Per channel over the day", title_justify="left", header_style="bold")
     for col in ("channel", "target", "offered", "service level", "abandoned", "agent-hours", "intervals missing"):
         t.add_column(col, justify="left" if col in ("channel", "target") else "right")
-    for row in summary(report).itertuples(index=False):
-        t.add_row(row.channel, row.target, format_value("offered", row.offered),
-                  format_value("service_level", row.service_level), format_value("abandon_rate", row.abandon_rate),
-                  f"{row.agent_hours:,.1f}", f"{row.intervals_missing} of {row.intervals}")
+    for row in summary(report).to_dict(orient="records"):
+        t.add_row(row["channel"], row["target"], format_value("offered", row["offered"]),
+                  format_value("service_level", row["service_level"]), format_value("abandon_rate", row["abandon_rate"]),
+                  f"{row['agent_hours']:,.1f}", f"{row['intervals_missing']} of {row['intervals']}")
     c.print(t)
     rows = report if show_all else report[~report["meets_target"].astype(bool)]
     if rows.empty:

@@ -6,13 +6,18 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
 from sim.cli.console import console
 from sim.errors import InputError
 from sim.io.files import json_ready, write_atomic, write_parquet
+
+if TYPE_CHECKING:
+    from sim.studies.plan import Plan
+    from sim.studies.roi_settings import RoiStudy
+    from sim.studies.sweep import StudyRun
 
 HELP = """\
 Does the programme pay back, when, and how sure are we? Each replication
@@ -98,7 +103,7 @@ def main(args: argparse.Namespace) -> int:
     return 1 if run.failed else 0
 
 
-def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 - sim.studies.plan.Plan
+def _plan(args: argparse.Namespace, overrides: dict[str, Any]) -> Plan:
     from sim.studies.plan import build_plan
     from sim.studies.sweep_spec import KeepSpec
 
@@ -110,7 +115,7 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any]):  # noqa: ANN202 
     )
 
 
-def write_outputs(run, study, scenario_path: str) -> dict[str, Any]:  # noqa: ANN001 - StudyRun, RoiStudy
+def write_outputs(run: StudyRun, study: RoiStudy, scenario_path: str) -> dict[str, Any]:
     """results.parquet, replications.parquet, summary.json, metadata.json, figures and report.html."""
     from sim import __version__
     from sim.studies.roi_horizon import simulated_months
@@ -162,7 +167,7 @@ def _money(value: float | None, currency: str) -> str:
     return f"{currency} {value:,.0f}"
 
 
-def _print(summary: dict[str, Any], run, out: Path, quiet: bool) -> None:  # noqa: ANN001 - StudyRun
+def _print(summary: dict[str, Any], run: StudyRun, out: Path, quiet: bool) -> None:
     from sim.report.roi_text import month_text  # the report's reading of a quantile between two months
 
     screen = console()

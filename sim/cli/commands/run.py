@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -13,7 +14,10 @@ from sim.errors import InputError
 from sim.io.rosters import read_roster
 from sim.io.scenario_files import load_scenario
 from sim.spec.scenario import Scenario
-from sim.studies.runner import simulate
+from sim.studies.runner import SimulationResult, simulate
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 HELP = """\
 Simulate SCENARIO (a YAML file) for a number of independent replications and
@@ -107,7 +111,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _records(table: pd.DataFrame) -> list[dict[str, object]]:
     """Rows of a summary table for JSON, with NaN (no value) as null."""
-    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+    return [{str(k): (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
             for row in table.to_dict(orient="records")]
 
 
@@ -145,7 +149,7 @@ def _sections(kpis: pd.DataFrame, channels: list[str]) -> list[tuple[str | None,
     return parts
 
 
-def _day_table(result) -> object:
+def _day_table(result: SimulationResult) -> Table:
     from rich.table import Table
 
     from sim.cli.console import format_value
@@ -169,7 +173,7 @@ def _day_table(result) -> object:
     return table
 
 
-def _interval_table(result) -> object:
+def _interval_table(result: SimulationResult) -> Table:
     from rich.table import Table
 
     from sim.cli.console import format_value
@@ -182,7 +186,9 @@ def _interval_table(result) -> object:
     for kpi in kpis:
         table.add_column(kpi, justify="right")
     wide = summary.pivot_table(index=["channel", "interval", "interval_start_s"], columns="kpi", values="mean", sort=False)
-    for (channel, _, start_s), row in wide.iterrows():
+    for key, row in wide.iterrows():
+        assert isinstance(key, tuple)  # the (channel, interval, interval_start_s) of the pivot's index
+        channel, _, start_s = key
         hours, rest = divmod(int(start_s) % 86400, 3600)
         day = int(start_s) // 86400
         label = f"d{day + 1} {hours:02d}:{rest // 60:02d}"

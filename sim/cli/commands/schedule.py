@@ -114,8 +114,9 @@ def main(args: argparse.Namespace) -> int:
     t = Table(title=f"Schedule: total cost {plan.attrs['total_cost']:,.2f}", title_justify="left", header_style="bold")
     for col in ("team", "shift", "start", "length_min", "breaks", "headcount", "cost"):
         t.add_column(col, justify="right" if col in ("length_min", "headcount", "cost") else "left")
-    for r in plan.itertuples(index=False):
-        t.add_row(r.team, r.shift, r.start, str(r.length_min), r.breaks or "-", str(r.headcount), f"{r.cost:,.2f}")
+    for r in plan.to_dict(orient="records"):
+        t.add_row(r["team"], r["shift"], r["start"], str(r["length_min"]), r["breaks"] or "-", str(r["headcount"]),
+                  f"{r['cost']:,.2f}")
     c.print(t)
     for team, ok in plan.attrs["optimal"].items():
         if not ok:
@@ -124,7 +125,7 @@ def main(args: argparse.Namespace) -> int:
     for col in ("channel", "required", "scheduled", "surplus", "uncovered intervals"):
         t.add_column(col, justify="left" if col == "channel" else "right")
     for name, g in cover.groupby("channel", sort=False):
-        t.add_row(name, str(g["required"].sum()), str(g["scheduled"].sum()), str(g["surplus"].sum()),
+        t.add_row(str(name), str(g["required"].sum()), str(g["scheduled"].sum()), str(g["surplus"].sum()),
                   str(int((g["surplus"] < 0).sum())))
     c.print(t)
     if out is not None:

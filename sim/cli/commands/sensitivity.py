@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import pandas as pd
 from rich.table import Table
 
 from sim.cli.commands.sweep import add_executor_arguments, execute
@@ -97,7 +98,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ranking(table) -> Table:  # noqa: ANN001 - DataFrame
+def _ranking(table: pd.DataFrame) -> Table:
     view = Table(title="Sensitivity (tornado swing; Sobol first-order and total indices)", title_justify="left",
                  header_style="bold")
     for name in ("output", "input", "swing", "S1", "ST"):

@@ -6,14 +6,19 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+from rich.console import Console
 from rich.table import Table
 
 from sim.cli.console import console, format_value, progress_bar
 from sim.errors import InputError
 from sim.io.scenario_files import load_scenario
 from sim.spec.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.studies.staffing_targets import ServiceTarget
 
 HELP = """\
 Find, for every planning interval and channel of SCENARIO, the fewest agents
@@ -68,7 +73,7 @@ def add_run_options(p: argparse.ArgumentParser, default_replications: str) -> No
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
-def targets_from_args(args: argparse.Namespace):
+def targets_from_args(args: argparse.Namespace) -> tuple[list[ServiceTarget], dict[str | None, float]]:
     """Parsed (targets, max_abandon) from --target/--max-abandon."""
     from sim.studies.staffing_targets import parse_channel_fractions, parse_target
 
@@ -155,7 +160,7 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def show(out, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
+def show(out: Console, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
     """Print the totals per channel (and every interval with ``intervals``)."""
     from sim.studies.staffing import staffing_totals
 
@@ -164,14 +169,14 @@ def show(out, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
               title_justify="left", header_style="bold")
     for col in ("channel", "target", "Erlang C", "Erlang A", "simulated", "paid FTE-hours", "peak agents", "intervals missing"):
         t.add_column(col, justify="left" if col in ("channel", "target") else "right")
-    for row in totals.itertuples(index=False):
-        first = table[table["channel"] == row.channel].iloc[0]
+    for row in totals.to_dict(orient="records"):
+        first = table[table["channel"] == row["channel"]].iloc[0]
         target = f"{100 * first['sl_target']:g} % in {first['sl_threshold_s']:g} s"
         if pd.notna(first["max_abandon"]):
             target += f", aband. <= {100 * first['max_abandon']:g} %"
-        a = "-" if pd.isna(row.erlang_a_agent_hours) else f"{row.erlang_a_agent_hours:,.1f}"
-        t.add_row(row.channel, target, f"{row.erlang_c_agent_hours:,.1f}", a, f"{row.simulated_agent_hours:,.1f}",
-                  f"{row.fte_hours:,.1f}", str(row.peak_agents), str(row.intervals_missing_target))
+        a = "-" if pd.isna(row["erlang_a_agent_hours"]) else f"{row['erlang_a_agent_hours']:,.1f}"
+        t.add_row(row["channel"], target, f"{row['erlang_c_agent_hours']:,.1f}", a, f"{row['simulated_agent_hours']:,.1f}",
+                  f"{row['fte_hours']:,.1f}", str(row["peak_agents"]), str(row["intervals_missing_target"]))
     out.print(t)
     if not intervals:
         return

@@ -6,9 +6,15 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.console import console
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.studies.plan import Plan
+    from sim.studies.sweep import Progress as SweepProgress
+    from sim.studies.sweep import StudyRun
 
 HELP = """\
 Run every design point of SPEC (a YAML sweep spec) for its replications and
@@ -85,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
     return 1 if run.failed else 0
 
 
-def execute(plan, args: argparse.Namespace, write: bool = True):  # noqa: ANN001, ANN201 - Plan -> StudyRun
+def execute(plan: Plan, args: argparse.Namespace, write: bool = True) -> StudyRun:
     """Run ``plan`` with the executor the arguments ask for, showing progress (``write``: see run_plan)."""
     from sim.studies.executors import make_executor
     from sim.studies.sweep import run_plan
@@ -104,7 +110,7 @@ def execute(plan, args: argparse.Namespace, write: bool = True):  # noqa: ANN001
 
 
 @contextmanager
-def study_progress(description: str, quiet: bool) -> Iterator[Callable[[object], None]]:
+def study_progress(description: str, quiet: bool) -> Iterator[Callable[[SweepProgress], None]]:
     """A rich progress bar with ETA and counts of finished, failed and remaining tasks (stderr)."""
     if quiet:
         yield lambda state: None
@@ -125,14 +131,14 @@ def study_progress(description: str, quiet: bool) -> Iterator[Callable[[object],
     task = bar.add_task(description, total=None, done=0, failed=0, remaining="?", reused="")
     started = False
 
-    def update(state: object) -> None:
+    def update(state: SweepProgress) -> None:
         nonlocal started
         if not started:  # start on the first report, so an early error prints no empty bar
             bar.start()
             started = True
         reused = state.reused
-        bar.update(task, total=max(1, state.total), completed=state.done + state.failed,  # type: ignore[attr-defined]
-                   done=state.done, failed=state.failed, remaining=state.remaining,  # type: ignore[attr-defined]
+        bar.update(task, total=max(1, state.total), completed=state.done + state.failed,
+                   done=state.done, failed=state.failed, remaining=state.remaining,
                    reused=f" ({reused} kept from before)" if reused else "")
 
     try:
@@ -142,7 +148,7 @@ def study_progress(description: str, quiet: bool) -> Iterator[Callable[[object],
             bar.stop()
 
 
-def report(run, figures: list[Path], quiet: bool) -> None:  # noqa: ANN001 - StudyRun
+def report(run: StudyRun, figures: list[Path], quiet: bool) -> None:
     """A few lines on what ran and where the results are; the first failures."""
     out = console()
     plan = run.plan

@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.commands.calibrate import add_duty_options, duty_rule_from_args
 from sim.cli.console import console, progress_bar
 from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from sim.studies.replay import Validation
 
 HELP = """\
 Replay days of a per-call log. Each day becomes a one-day scenario with that
@@ -90,19 +96,18 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _daily_table(result):
+def _daily_table(result: Validation) -> Table:
     from rich.table import Table
 
     table = Table(title="Per day: observed / simulated (mean of replications) / Erlang A", title_justify="left",
                   header_style="bold")
     for col in ("date", "offered", "abandon obs", "sim", "ErlA", "mean wait obs", "sim", "ErlA", "SL20 obs", "sim", "ErlA"):
         table.add_column(col, justify="right")
-    for r in result.daily.itertuples(index=False):
-        table.add_row(str(r.date), f"{r.observed_offered:,.0f}",
-                      *[f"{100 * v:.1f} %" for v in (r.observed_abandon_rate, r.simulated_abandon_rate, r.erlang_a_abandon_rate)],
-                      *[f"{v:.0f} s" for v in (r.observed_mean_wait_s, r.simulated_mean_wait_s, r.erlang_a_mean_wait_s)],
-                      *[f"{100 * v:.1f} %"
-                        for v in (r.observed_service_level, r.simulated_service_level, r.erlang_a_service_level)])
+    for r in result.daily.to_dict(orient="records"):
+        table.add_row(str(r["date"]), f"{r['observed_offered']:,.0f}",
+                      *[f"{100 * r[f'{who}_abandon_rate']:.1f} %" for who in ("observed", "simulated", "erlang_a")],
+                      *[f"{r[f'{who}_mean_wait_s']:.0f} s" for who in ("observed", "simulated", "erlang_a")],
+                      *[f"{100 * r[f'{who}_service_level']:.1f} %" for who in ("observed", "simulated", "erlang_a")])
     return table
 
 
