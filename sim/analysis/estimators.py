@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, special, stats
+
+if TYPE_CHECKING:
+    from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
 Z95 = float(stats.norm.ppf(0.975))
 
@@ -115,15 +119,15 @@ class Fit:
     ks: float
     ks_p_value: float
     ad: float
-    frozen: object = field(repr=False, default=None)
+    frozen: rv_continuous_frozen = field(repr=False)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """Fitted cumulative distribution function."""
-        return self.frozen.cdf(x)  # type: ignore[attr-defined]
+        return self.frozen.cdf(x)
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
         """Fitted density."""
-        return self.frozen.pdf(x)  # type: ignore[attr-defined]
+        return self.frozen.pdf(x)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary."""
@@ -143,11 +147,11 @@ def _positive(x: np.ndarray, floor_s: float) -> np.ndarray:
     return np.maximum(x, floor_s)
 
 
-def _goodness(x: np.ndarray, frozen: object, k_params: int) -> tuple[float, float, float, float]:
+def _goodness(x: np.ndarray, frozen: rv_continuous_frozen, k_params: int) -> tuple[float, float, float, float]:
     """Log-likelihood, KS distance and p-value, Anderson-Darling statistic."""
-    loglik = float(np.sum(frozen.logpdf(x)))  # type: ignore[attr-defined]
-    ks = stats.kstest(x, frozen.cdf)  # type: ignore[attr-defined]
-    u = np.clip(np.sort(frozen.cdf(x)), 1e-12, 1 - 1e-12)  # type: ignore[attr-defined]
+    loglik = float(np.sum(frozen.logpdf(x)))
+    ks = stats.kstest(x, frozen.cdf)  # type: ignore[arg-type]  # scipy-stubs: an overloaded cdf is not taken as a callable
+    u = np.clip(np.sort(frozen.cdf(x)), 1e-12, 1 - 1e-12)
     n = len(u)
     i = np.arange(1, n + 1)
     ad = float(-n - np.mean((2 * i - 1) * (np.log(u) + np.log1p(-u[::-1]))))

@@ -194,17 +194,17 @@ def _last_snapshot(j: JourneyRecords, p: _Periods) -> np.ndarray:
     return np.where(inside, last, -1)
 
 
-def _team_table(records: RunRecords, p: _Periods) -> dict[str, dict[str, np.ndarray]]:
+def _team_table(j: JourneyRecords, interval_s: float, p: _Periods) -> dict[str, dict[str, np.ndarray]]:
     """Scheduled, staffed and busy hours and occupancy of each team per period."""
     out = {}
     lengths = np.diff(p.edges)
-    for name, team in records.journey.teams.items():
+    for name, team in j.teams.items():
         if not team.reported:
             continue
         busy = p.integral(busy_integral(team.spell_start_s, team.spell_end_s, p.edges))
         staffed = p.integral(staffed_integral(team.staff_t_s, team.staff_n, p.edges))
-        grid = np.arange(len(team.scheduled) + 1) * records.interval_s
-        cumulative_sched = np.concatenate(([0.0], np.cumsum(team.scheduled * records.interval_s)))
+        grid = np.arange(len(team.scheduled) + 1) * interval_s
+        cumulative_sched = np.concatenate(([0.0], np.cumsum(team.scheduled * interval_s)))
         scheduled = np.diff(np.interp(p.edges, grid, cumulative_sched))
         row = {
             "scheduled_hours": scheduled / 3600.0,
@@ -221,10 +221,10 @@ def _team_table(records: RunRecords, p: _Periods) -> dict[str, dict[str, np.ndar
     return out
 
 
-def _handled_hours(records: RunRecords, channel: str, p: _Periods) -> np.ndarray:
+def _handled_hours(j: JourneyRecords, channel: str, p: _Periods) -> np.ndarray:
     """Agent-hours spent on ``channel`` per period, from every team's busy spells."""
     total = np.zeros(p.n)
-    for team in records.journey.teams.values():
+    for team in j.teams.values():
         mask = team.spell_channel == channel
         if mask.any():
             total += p.integral(busy_integral(team.spell_start_s[mask], team.spell_end_s[mask], p.edges))
@@ -234,9 +234,12 @@ def _handled_hours(records: RunRecords, channel: str, p: _Periods) -> np.ndarray
 def journey_table(records: RunRecords, edges: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
     """Every journey, post, team, backlog and knowledge KPI per period between ``edges``.
 
-    Keys are ``(channel, kpi)``; values hold one number per period.
+    Keys are ``(channel, kpi)``; values hold one number per period. ``records``
+    must come from an omnichannel run (ValueError if it has no journey).
     """
     j = records.journey
+    if j is None:
+        raise ValueError(f"replication {records.replication} has no journey records (not an omnichannel run)")
     p = _Periods(np.asarray(edges, dtype=float))
     table: dict[tuple[str, str], np.ndarray] = {}
     if len(j.issue_types):
@@ -244,7 +247,7 @@ def journey_table(records: RunRecords, edges: np.ndarray) -> dict[tuple[str, str
     snap = _last_snapshot(j, p)
     has_snap = snap >= 0
     for c, name in enumerate(j.channels):
-        table[(name, "handled_hours")] = _handled_hours(records, name, p)
+        table[(name, "handled_hours")] = _handled_hours(j, name, p)
         if not records.channels[name].staff_n.any():  # shared teams: see the team rows
             table[(name, "agents")] = table[(name, "occupancy")] = np.full(p.n, math.nan)
         if j.channel_kinds[c] in ("social", "forum"):
@@ -254,7 +257,7 @@ def journey_table(records: RunRecords, edges: np.ndarray) -> dict[tuple[str, str
     for t, name in enumerate(j.issue_types):
         if len(j.snap_t_s):
             table[("knowledge", name)] = np.where(has_snap, j.snap_coverage[np.clip(snap, 0, None), t], math.nan)
-    for team, values in _team_table(records, p).items():
+    for team, values in _team_table(j, records.interval_s, p).items():
         table.update({(f"team:{team}", k): v for k, v in values.items()})
     return table
 

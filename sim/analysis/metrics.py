@@ -205,9 +205,8 @@ def _stack_blocks(replication: int, blocks: dict[str, dict[str, np.ndarray]]) ->
     }
     for kpi in names:
         parts = [columns.get(kpi) for columns in blocks.values()]
-        if any(part is None for part in parts):
-            parts = [np.full(n, math.nan) if part is None else part for part, n in zip(parts, lengths)]
-        data[kpi] = np.concatenate(parts) if parts else np.empty(0)
+        filled = [np.full(n, math.nan) if part is None else part for part, n in zip(parts, lengths)]
+        data[kpi] = np.concatenate(filled) if filled else np.empty(0)
     return pd.DataFrame(data)
 
 

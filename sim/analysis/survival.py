@@ -18,12 +18,17 @@ Pure functions on numpy arrays, like :mod:`sim.analysis.estimators`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, special, stats
 
 from sim.analysis.estimators import z_quantile
+
+if TYPE_CHECKING:
+    from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
 
 def _censored(time_s: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -110,13 +115,13 @@ class CensoredFit:
     mean_ci: tuple[float, float]
     loglik: float
     aic: float
-    frozen: object = field(repr=False, default=None)
+    frozen: rv_continuous_frozen | None = field(repr=False, default=None)
 
     def survival(self, t_s: np.ndarray) -> np.ndarray:
         """Fitted ``P(patience > t)``."""
         t = np.asarray(t_s, dtype=float)
         if self.frozen is not None:
-            return self.frozen.sf(t)  # type: ignore[attr-defined]
+            return self.frozen.sf(t)
         if self.family == "exponential":
             return np.exp(-self.params["rate_per_s"] * t)
         return np.exp(-((t / self.params["scale_s"]) ** self.params["shape"]))
@@ -126,7 +131,7 @@ class CensoredFit:
         t = np.asarray(t_s, dtype=float)
         if self.frozen is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
-                return self.frozen.pdf(t) / self.frozen.sf(t)  # type: ignore[attr-defined]
+                return self.frozen.pdf(t) / self.frozen.sf(t)
         if self.family == "exponential":
             return np.full_like(t, self.params["rate_per_s"])
         k, lam = self.params["shape"], self.params["scale_s"]
@@ -217,7 +222,7 @@ def censored_mean_cv_fit(time_s: np.ndarray, event: np.ndarray, family: str, lev
     t = np.where(e, np.maximum(t, floor_s), t)
     te, tc = t[e], t[~e & (t > 0)]
 
-    def frozen(theta: np.ndarray):
+    def frozen(theta: np.ndarray) -> rv_continuous_frozen:
         mean, cv = math.exp(theta[0]), math.exp(theta[1])
         if family == "lognormal":
             s2 = math.log1p(cv * cv)
@@ -247,7 +252,7 @@ def censored_mean_cv_fit(time_s: np.ndarray, event: np.ndarray, family: str, lev
                        frozen(theta))
 
 
-def _numeric_inverse_hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
+def _numeric_inverse_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     """Inverse of the central-difference Hessian of ``f`` at ``x``."""
     n = len(x)
     h = np.zeros((n, n))
