@@ -207,7 +207,7 @@ def cost_breakdown_chart(months: pd.DataFrame, summary: Mapping[str, Any], path:
                hatch="//" if is_programme else None, label=COST_LABELS.get(str(line), str(line)))
         bottom += values.to_numpy()
     for xi, total in zip(x, bottom):
-        ax.text(xi, total, f"{total:,.0f}", ha="center", va="bottom", fontsize=10, fontweight="bold")
+        ax.text(float(xi), total, f"{total:,.0f}", ha="center", va="bottom", fontsize=10, fontweight="bold")
     if len(bottom) == 2:
         diff = bottom[1] - bottom[0]
         word = "less" if diff < 0 else "more"
@@ -333,7 +333,7 @@ def kpi_chart(months: pd.DataFrame, path: str | Path) -> Path:
         return _save(fig, path)
     rows = max(-(-len(panels) // 2) for _, panels in groups)
     fig = plt.figure(figsize=(7.2 * len(groups), 2.5 * rows + 1.2), layout="constrained")
-    subfigs = np.atleast_1d(fig.subfigures(1, len(groups), wspace=0.04))
+    subfigs = fig.subfigures(1, len(groups), squeeze=False, wspace=0.04)[0]
     for sub, (name, panels) in zip(subfigs, groups):
         sub.suptitle(name, fontsize=13, fontweight="bold")
         axes = sub.subplots(rows, 2, squeeze=False)

@@ -67,12 +67,17 @@ class IssueType(_Model):
     channels: dict[str, NonNegative] = Field(default_factory=dict, description="multipliers on segment preferences")
 
 
+def _look_probability() -> dict[Placement, float]:
+    """Default chance to look at the forum, per placement."""
+    return {"before_login": 0.6, "after_login": 0.25, "none": 0.0}
+
+
 class SelfService(_Model):
     """The community forum and knowledge base a customer may search first."""
 
     placement: Placement = Field("before_login", description="where the forum is: before_login, after_login or none")
     look_probability: dict[Placement, Probability] = Field(
-        default_factory=lambda: {"before_login": 0.6, "after_login": 0.25, "none": 0.0},
+        default_factory=_look_probability,
         description="chance to look, per placement, before the segment's propensity",
     )
     time: TimeDist = Field(default_factory=lambda: Exponential(mean_s=300.0), description="time spent searching")

@@ -9,6 +9,7 @@ in the same layout, to test the estimators on data with known parameters.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,8 +172,9 @@ def agents_on_duty(log: pd.DataFrame, interval_s: float, rule: DutyRule = DutyRu
     row_of = {d: i for i, d in enumerate(dates)}
     duty = np.zeros((len(dates), n))
     busy = np.zeros((len(dates), n))
-    spans = {date: waiting_spans(day, rule.wait_tolerance_s) for date, day in log.groupby("date", sort=False)} \
-        if rule.kind == "queue" else {}
+    spans: dict[Hashable, np.ndarray] = {}
+    if rule.kind == "queue":
+        spans = {date: waiting_spans(day, rule.wait_tolerance_s) for date, day in log.groupby("date", sort=False)}
     served = log[(log["outcome"] == SERVED) & log["agent"].notna() & log["service_s"].notna()]
     for (date, _agent), calls in served.groupby(["date", "agent"], sort=False):
         start = calls["service_start_s"].to_numpy(dtype=float)
@@ -182,8 +184,7 @@ def agents_on_duty(log: pd.DataFrame, interval_s: float, rule: DutyRule = DutyRu
         duty[row_of[date]] += _overlap(blocks, edges) / interval_s
         busy[row_of[date]] += _overlap(list(zip(start, end)), edges) / interval_s
     index = pd.Index(dates, name="date")
-    duty, busy = pd.DataFrame(duty, index=index, columns=range(n)), pd.DataFrame(busy, index=index, columns=range(n))
-    return duty, busy
+    return pd.DataFrame(duty, index=index, columns=range(n)), pd.DataFrame(busy, index=index, columns=range(n))
 
 
 def observed_interval_kpis(log: pd.DataFrame, interval_s: float, sl_threshold_s: float = 20.0) -> pd.DataFrame:

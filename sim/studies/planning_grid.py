@@ -24,7 +24,7 @@ def with_agents(scenario: Scenario, agents: Mapping[str, Sequence[int] | np.ndar
     """A copy of ``scenario`` with ``channels.<name>.agents`` replaced (per-interval lists)."""
     channels = dict(scenario.channels)
     for name, value in agents.items():
-        staffing: int | list[int] = int(value) if np.isscalar(value) else [int(a) for a in value]  # type: ignore[arg-type]
+        staffing: int | list[int] = [int(a) for a in value] if isinstance(value, (Sequence, np.ndarray)) else int(value)
         if isinstance(staffing, list) and not staffing:
             raise ValueError(f"empty staffing for channel {name!r}")
         channels[name] = channels[name].model_copy(update={"agents": staffing})

@@ -35,6 +35,12 @@ class IntervalCounts:
     wait_answered_s: np.ndarray
     replications: int
 
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, replications: int) -> IntervalCounts:
+        """From the five rows of :func:`run_interval_counts` (offered, within, answered, abandoned, wait of answered)."""
+        offered, within, answered, abandoned, wait_answered_s = rows
+        return cls(offered, within, answered, abandoned, wait_answered_s, replications)
+
     @property
     def service_level(self) -> np.ndarray:
         """Pooled service level (NaN where nothing was offered)."""
@@ -110,5 +116,5 @@ class PooledEvaluator:
         counts: dict[str, IntervalCounts] = {}
         for name in self.scenario.channels:
             total = sum(r[name] for r in results)
-            counts[name] = IntervalCounts(*total, replications=self.replications)  # type: ignore[misc]
+            counts[name] = IntervalCounts.from_rows(np.asarray(total), self.replications)
         return counts

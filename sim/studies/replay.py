@@ -119,8 +119,9 @@ def validate(
 
     sim_rows, erl_rows = [], []
     for done, date in enumerate(dates, start=1):
-        rate = counts.loc[date].to_numpy(dtype=float) * 3600.0 / interval_s
-        agents = [staffing_round(a) for a in duty_table.loc[date].to_numpy()]
+        day_counts = counts.loc[date].to_numpy(dtype=float)
+        rate = day_counts * 3600.0 / interval_s
+        agents = [staffing_round(a) for a in np.asarray(duty_table.loc[date], dtype=float)]
         # A queue with calls but nobody on duty would keep them waiting all day:
         # the log shows someone answered, so at least one agent is kept.
         result = simulate(day_scenario(scenario, rate, agents, f"replay {date}"), replications=replications, seed=seed)
@@ -136,7 +137,7 @@ def validate(
         }))
         for k, (r, a) in enumerate(zip(rate, agents)):
             values = _erlang_a(r, aht_s, a, patience_s, channel.sl_threshold_s)
-            n = counts.loc[date].iloc[k]
+            n = day_counts[k]
             erl_rows.append({"date": date, "interval": k, "offered": float(n), "agents": a,
                              "abandoned": n * _nz(values["abandon_rate"]), "waited": n * _nz(values["p_wait"]),
                              "within_sl": n * _nz(values["service_level"]), "wait_sum_s": n * _nz(values["mean_wait_s"])})
@@ -209,24 +210,24 @@ def _summary(daily: pd.DataFrame, intervals: pd.DataFrame, min_calls: int, repli
 def validation_json(validation: Validation) -> dict[str, Any]:
     """The ``validation.json`` payload: ``daily`` rows and the error ``summary``."""
     rows = []
-    for r in validation.daily.itertuples(index=False):
+    for r in validation.daily.to_dict(orient="records"):
         rows.append({
-            "date": r.date, "offered": int(r.observed_offered),
-            "simulated_offered": finite_or_none(r.simulated_offered),
-            "observed_abandon_rate": finite_or_none(r.observed_abandon_rate),
-            "simulated_abandon_rate": finite_or_none(r.simulated_abandon_rate),
-            "simulated_abandon_rate_band95": [finite_or_none(r.simulated_abandon_rate_low),
-                                              finite_or_none(r.simulated_abandon_rate_high)],
-            "erlang_a_abandon_rate": finite_or_none(r.erlang_a_abandon_rate),
-            "observed_mean_wait_s": finite_or_none(r.observed_mean_wait_s),
-            "simulated_mean_wait_s": finite_or_none(r.simulated_mean_wait_s),
-            "simulated_mean_wait_s_band95": [finite_or_none(r.simulated_mean_wait_s_low),
-                                             finite_or_none(r.simulated_mean_wait_s_high)],
-            "erlang_a_mean_wait_s": finite_or_none(r.erlang_a_mean_wait_s),
-            "observed_p_wait": finite_or_none(r.observed_p_wait), "simulated_p_wait": finite_or_none(r.simulated_p_wait),
-            "erlang_a_p_wait": finite_or_none(r.erlang_a_p_wait),
-            "observed_service_level": finite_or_none(r.observed_service_level),
-            "simulated_service_level": finite_or_none(r.simulated_service_level),
-            "erlang_a_service_level": finite_or_none(r.erlang_a_service_level),
+            "date": r["date"], "offered": int(r["observed_offered"]),
+            "simulated_offered": finite_or_none(r["simulated_offered"]),
+            "observed_abandon_rate": finite_or_none(r["observed_abandon_rate"]),
+            "simulated_abandon_rate": finite_or_none(r["simulated_abandon_rate"]),
+            "simulated_abandon_rate_band95": [finite_or_none(r["simulated_abandon_rate_low"]),
+                                              finite_or_none(r["simulated_abandon_rate_high"])],
+            "erlang_a_abandon_rate": finite_or_none(r["erlang_a_abandon_rate"]),
+            "observed_mean_wait_s": finite_or_none(r["observed_mean_wait_s"]),
+            "simulated_mean_wait_s": finite_or_none(r["simulated_mean_wait_s"]),
+            "simulated_mean_wait_s_band95": [finite_or_none(r["simulated_mean_wait_s_low"]),
+                                             finite_or_none(r["simulated_mean_wait_s_high"])],
+            "erlang_a_mean_wait_s": finite_or_none(r["erlang_a_mean_wait_s"]),
+            "observed_p_wait": finite_or_none(r["observed_p_wait"]), "simulated_p_wait": finite_or_none(r["simulated_p_wait"]),
+            "erlang_a_p_wait": finite_or_none(r["erlang_a_p_wait"]),
+            "observed_service_level": finite_or_none(r["observed_service_level"]),
+            "simulated_service_level": finite_or_none(r["simulated_service_level"]),
+            "erlang_a_service_level": finite_or_none(r["erlang_a_service_level"]),
         })
     return {"daily": rows, "summary": json_ready(validation.summary)}

@@ -74,11 +74,11 @@ class SimulationResult:
         ``response_coverage``; both repeat KPIs found under ``kpis``.
         """
         kpis: dict[str, dict[str, dict[str, float | None]]] = {}
-        for row in self.kpis.itertuples(index=False):
-            kpis.setdefault(row.channel, {})[row.kpi] = {
-                "mean": finite_or_none(row.mean),
-                "ci95_low": finite_or_none(row.ci95_low),
-                "ci95_high": finite_or_none(row.ci95_high),
+        for row in self.kpis.to_dict(orient="records"):
+            kpis.setdefault(row["channel"], {})[row["kpi"]] = {
+                "mean": finite_or_none(row["mean"]),
+                "ci95_low": finite_or_none(row["ci95_low"]),
+                "ci95_high": finite_or_none(row["ci95_high"]),
             }
         for name, channel in self.scenario.channels.items():
             if channel.kind_for(name) in ("social", "forum") and name in kpis:

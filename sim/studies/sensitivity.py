@@ -207,7 +207,7 @@ class SensitivitySpec(_Spec):
 
     def output_pairs(self) -> list[tuple[str, str]]:
         """``(channel, kpi)`` of each output."""
-        return [tuple(o.rsplit(".", 1)) for o in self.outputs]  # type: ignore[misc]
+        return [(channel, kpi) for channel, kpi in (o.rsplit(".", 1) for o in self.outputs)]
 
 
 @dataclass
@@ -254,8 +254,8 @@ def plan_sensitivity(path: str | Path) -> SensitivityPlan:
     if spec.sobol is not None:
         n_base = spec.sobol.base_samples
         sobol_seed = spec.sobol.seed if spec.sobol.seed is not None else (spec.seed or 0)
-        a, b = saltelli_matrices(n_base, len(names), np.random.SeedSequence(sobol_seed))
-        unit = saltelli_design(a, b)
+        matrix_a, matrix_b = saltelli_matrices(n_base, len(names), np.random.SeedSequence(sobol_seed))
+        unit = saltelli_design(matrix_a, matrix_b)
         columns = [input_values(spec.inputs[n], unit[:, j], integer[j]) for j, n in enumerate(names)]
         block_roles = ["A", "B", *[f"AB:{n}" for n in names]]
         for row in range(len(unit)):

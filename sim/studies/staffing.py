@@ -177,14 +177,9 @@ def required_agents(
 
 def staffing_totals(table: pd.DataFrame) -> pd.DataFrame:
     """Per channel: agent-hours by each method and paid FTE-hours, from a staffing table."""
-    hours = table.groupby("channel", sort=False).apply(
-        lambda g: pd.Series({
-            "interval_hours": float(np.diff(g["interval_start_s"]).min() / 3600.0) if len(g) > 1 else math.nan,
-        }), include_groups=False)
     rows = []
     for name, g in table.groupby("channel", sort=False):
-        h = hours.loc[name, "interval_hours"]
-        h = 1.0 if math.isnan(h) else h
+        h = float(np.diff(g["interval_start_s"]).min() / 3600.0) if len(g) > 1 else 1.0  # hours of one interval
         rows.append({
             "channel": name,
             "erlang_c_agent_hours": float(g["erlang_c_agents"].sum() * h),

@@ -155,7 +155,7 @@ def stationary_agents(
     def evaluate(n: int) -> IntervalCounts:
         variant = stationary_scenario(base, channel, interval, n, hours, warmup_hours)
         total = sum(run_interval_counts(variant, seed, r)[channel].sum(axis=1) for r in range(replications))
-        return IntervalCounts(*[np.atleast_1d(v) for v in total], replications=replications)  # type: ignore[misc]
+        return IntervalCounts.from_rows(np.asarray(total).reshape(-1, 1), replications)  # one interval: the window
 
     n = max(int(start), lowest)
     counts = evaluate(n)
@@ -194,7 +194,7 @@ def stationary_search(scenario: Scenario, targets: Mapping[str, ServiceTarget], 
                 log.evaluations += 1
             agents[name][k], got = cache[rates[k]]
             fields[:, k] = [got.offered[0], got.within[0], got.answered[0], got.abandoned[0], got.wait_answered_s[0]]
-        counts[name] = IntervalCounts(*fields, replications=replications)  # type: ignore[misc]
+        counts[name] = IntervalCounts.from_rows(fields, replications)
         log.unmet += [(name, int(k)) for k in np.flatnonzero(measured & ~counts[name].meets(target))]
     log.converged = not log.unmet
     return agents, counts, log

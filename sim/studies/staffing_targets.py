@@ -120,10 +120,12 @@ def resolve_targets(
 def shrinkage_per_channel(scenario: Scenario, shrinkage: float | Mapping[str | None, float] = 0.0) -> dict[str, float]:
     """Shrinkage (share of paid time not available for contacts) per channel."""
     values = _per_channel(shrinkage, scenario.channels, "--shrinkage", 0.0)
+    fractions: dict[str, float] = {}
     for name, value in values.items():
         if value is None or not 0.0 <= value < 1.0:
             raise InputError("--shrinkage", name, f"expected a fraction from 0 up to 1, got {value!r}")
-    return {k: float(v) for k, v in values.items()}  # type: ignore[arg-type]
+        fractions[name] = float(value)
+    return fractions
 
 
 def required_fte(agents: np.ndarray | float, shrinkage: float) -> np.ndarray | float:

@@ -129,8 +129,9 @@ def run_plan(
                 reused += 1
             else:
                 todo.setdefault(dp, []).append(rep)
+    seeds = plan.design["seed"].to_numpy()
     tasks = [
-        Task(dp, tuple(reps[i: i + chunk]), plan.scenarios[dp], int(plan.design["seed"].iat[dp]), plan.function,
+        Task(dp, tuple(reps[i: i + chunk]), plan.scenarios[dp], int(seeds[dp]), plan.function,
              plan.options, tuple(plan.keep_kpis) if plan.keep_kpis else None,
              tuple(plan.keep_channels) if plan.keep_channels else None)
         for dp, reps in todo.items() for i in range(0, len(reps), max(1, chunk))
@@ -168,7 +169,7 @@ def assemble(plan: Plan, store: TaskStore) -> tuple[pd.DataFrame, dict[str, pd.D
     """Results, extra tables and failures from the checkpoint files, in design-point order."""
     pieces: dict[str, list[pa.Table]] = {}
     index: dict[str, list[tuple[int, int, int]]] = {}
-    failures = []
+    failures: list[tuple[int, int, str | None, str | None]] = []  # design point, replication, error, traceback
     for dp in range(len(plan.points)):
         for rep in range(plan.replications):
             try:
