@@ -50,6 +50,29 @@ def read_empirical_columns(data: Mapping[str, Any], source: str, base_dir: Path)
     return _resolve(dict(data), (), source, base_dir)
 
 
+def referenced_files(data: Mapping[str, Any], base_dir: Path) -> list[Path]:
+    """The files scenario ``data`` reads (CSV columns of empirical distributions), each once, in order.
+
+    These are part of what a scenario *is*: a study's fingerprint covers
+    their contents, so that a changed CSV file is not mixed with results of
+    the old one on ``--resume``.
+    """
+    found: list[Path] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if _names_csv_column(node) and base_dir / node["csv"] not in found:
+                found.append(base_dir / node["csv"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return found
+
+
 def _resolve(node: Any, path: tuple[str, ...], source: str, base_dir: Path) -> Any:
     if isinstance(node, dict):
         if _names_csv_column(node):

@@ -156,8 +156,8 @@ def prepare_folder(out: Path, plan: Plan, resume: bool) -> dict[str, Any]:
     Rules: a missing or empty folder starts a new study. A folder whose
     ``spec.lock`` has this study's hash continues it with ``resume`` and is
     refused without it (rerun with --resume, or delete the folder to start
-    over). A folder of another study (the spec or its scenario changed) is
-    always refused, so results of two specs are never mixed.
+    over). A folder of another study (the spec, its scenario or a file the
+    scenario reads changed) is always refused, so results of two specs are never mixed.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -173,7 +173,8 @@ def prepare_folder(out: Path, plan: Plan, resume: bool) -> dict[str, Any]:
             raise SweepFolderError(
                 str(out), None,
                 f"holds a {lock.get('kind', 'study')} of a different spec (started {lock.get('created', '?')} from "
-                f"{lock.get('spec_path', '?')}): the spec or its scenario changed since, so results would mix. "
+                f"{lock.get('spec_path', '?')}): the spec, its scenario or a file the scenario reads changed since, "
+                "so results would mix. "
                 "Restore the spec, or use another --out folder (or delete this one) to start over",
             )
         if not resume:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.io.scenario_files import read_empirical_columns
+from sim.io.scenario_files import read_empirical_columns, referenced_files
 from sim.io.yaml_files import read_yaml_mapping
 from sim.spec.overrides import apply_overrides
 from sim.spec.scenario import Scenario, scenario_from_dict
@@ -35,7 +36,8 @@ class Plan:
     ``design`` has one row per design point: ``design_point``, one column
     per factor (display values: numbers stay numbers, lists and mappings
     become JSON text) and ``seed``. ``hash`` identifies the study: the
-    spec, the base scenario and the design; checkpoints carry it.
+    spec, the base scenario, the contents of every file the scenarios read
+    (CSV columns) and the design; checkpoints carry it.
     """
 
     kind: str
@@ -122,8 +124,9 @@ def build_plan(
     if keep.intervals and command != "run":
         raise SweepSpecError(source, "keep.intervals", f"per-interval tables exist only for command run, not {command}")
     base = read_yaml_mapping(scenario_path, ScenarioError)
+    files: dict[str, str] = {}
     scenarios = [
-        _point_scenario(base, {**overrides, **point}, i, point, scenario_path, source, sections)
+        _point_scenario(base, {**overrides, **point}, i, point, scenario_path, source, sections, files)
         for i, point in enumerate(points or [{}])
     ]
     points = points or [{}]
@@ -139,6 +142,8 @@ def build_plan(
         "format": "ccsim-study/1", "kind": kind, "spec": spec, "scenario": base,
         "points": points, "seeds": seeds, "replications": reps,
     }
+    if files:  # the contents of every file the scenarios read (absent when none, so older studies keep their hash)
+        identity["files"] = files
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode("utf-8")).hexdigest()
     return Plan(
         kind=kind, source=source, spec=spec, scenario_path=scenario_path, command=command, function=function,
@@ -170,12 +175,20 @@ def design_table(points: list[dict[str, Any]], factors: list[str], seeds: list[i
 
 def _point_scenario(
     base: dict[str, Any], overrides: Mapping[str, Any], index: int, point: Mapping[str, Any],
-    scenario_path: Path, source: str, sections: Mapping[str, str],
+    scenario_path: Path, source: str, sections: Mapping[str, str], files: dict[str, str],
 ) -> Scenario:
+    """The validated scenario of one design point; adds the SHA-256 of each file it reads to ``files``."""
     try:
         data = apply_overrides(base, overrides, str(scenario_path))
-        data = read_empirical_columns(data, str(scenario_path), scenario_path.parent)
-        return scenario_from_dict(data, source=str(scenario_path))
+        resolved = read_empirical_columns(data, str(scenario_path), scenario_path.parent)
+        for path in referenced_files(data, scenario_path.parent):
+            name = os.path.relpath(path, scenario_path.parent)
+            if name not in files:
+                try:
+                    files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+                except OSError as exc:
+                    raise ScenarioError(str(scenario_path), None, f"{path} cannot be read ({exc})") from None
+        return scenario_from_dict(resolved, source=str(scenario_path))
     except ScenarioError as exc:
         key = exc.key or ""
         spec_key = next(
