@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from sim.cli.main import main
 from sim.studies.checkpoints import SweepFolderError
 from sim.studies.plan import plan_sweep
 from sim.studies.sweep import run_plan
+
+from .conftest import SCENARIOS
 
 EMPIRICAL_SCENARIO = """\
 seed: 3
@@ -25,6 +28,15 @@ channels:
     agents: 2
     aht: {dist: empirical, csv: aht.csv, column: talk}
 """
+
+
+def one_line_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``ccsim argv``; it must exit 2 with one line on stderr and no traceback. Returns the line."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    return err
 
 
 # ---------------------------------------------------------------------------
@@ -45,3 +57,10 @@ def test_resume_refuses_when_a_csv_the_scenario_reads_has_changed(tmp_path: Path
     with pytest.raises(SweepFolderError, match="different spec"):
         run_plan(changed, tmp_path / "out", resume=True)
 
+
+@pytest.mark.parametrize("key", ["journey.self_service.placement", "forum.placement"])
+def test_a_placement_needs_a_forum_channel_whichever_spelling(key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_line_error(["run", str(SCENARIOS / "baseline.yaml"), "--set", f"{key}=after_login", "-q"], capsys)
+    assert f"baseline.yaml: {key}: is 'after_login' but the scenario has no forum channel" in err
+    assert main(["run", str(SCENARIOS / "baseline.yaml"), "--set", f"{key}=none", "-r", "1", "-q",
+                 "--set", "horizon.hours=1"]) == 0

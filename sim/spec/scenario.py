@@ -345,10 +345,16 @@ def check_references(scenario: Scenario, source: str) -> None:
     if placement is not None and scenario.journey is None:
         raise ScenarioError(source, "forum.placement",
                             "needs a journey section: the forum is where customers with issues search first")
+    key = "forum.placement"
+    if placement is None and scenario.journey is not None:
+        self_service = scenario.journey.self_service  # the same setting, spelt inside the journey
+        if "placement" in self_service.model_fields_set:
+            placement, key = self_service.placement, "journey.self_service.placement"
     if placement not in (None, "none") and not any(c.kind_for(n) == "forum" for n, c in channels.items()):
         raise ScenarioError(
-            source, "forum.placement",
-            f"the scenario has no forum channel (channels are: {known}); add one with kind: forum, or use none",
+            source, key,
+            f"is {placement!r} but the scenario has no forum channel (channels are: {known}); "
+            "add one with kind: forum, or use none",
         )
     if scenario.journey is not None:
         for section in ("segments", "issue_types"):
