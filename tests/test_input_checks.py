@@ -15,6 +15,7 @@ from sim.cli.main import main
 from sim.studies.checkpoints import SweepFolderError
 from sim.studies.plan import plan_sweep
 from sim.studies.sweep import run_plan
+from sim.studies.sweep_spec import SweepSpecError
 
 from .conftest import SCENARIOS
 
@@ -64,3 +65,29 @@ def test_a_placement_needs_a_forum_channel_whichever_spelling(key: str, capsys: 
     assert f"baseline.yaml: {key}: is 'after_login' but the scenario has no forum channel" in err
     assert main(["run", str(SCENARIOS / "baseline.yaml"), "--set", f"{key}=none", "-r", "1", "-q",
                  "--set", "horizon.hours=1"]) == 0
+
+
+@pytest.mark.parametrize("override, words", [
+    ("costs.zzz=1", "costs.zzz: unknown key"),
+    ("roi.staffing=whatever", "roi.staffing: input should be 'fixed', 'to_target' or 'attrition'"),
+    ("roi.months=-1", "roi.months: input should be greater than or equal to 1"),
+    ("uncertain[channels.phone.agents]={dist: uniform, low: 40, high: 60}", None),
+    ("uncertain[channels.phone.nope]=[1, 2]", "uncertain.channels.phone.nope: names no number of this scenario"),
+])
+def test_run_judges_the_roi_sections_as_roi_does(override: str, words: str | None,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", str(SCENARIOS / "erlang-a.yaml"), "--set", override, "-r", "1", "-q", "--set", "horizon.hours=1",
+            "--set", "horizon.warmup_hours=0"]
+    if words is None:
+        assert main(argv) == 0
+        return
+    err = one_line_error(argv, capsys)
+    assert f"erlang-a.yaml: {words}" in err
+
+
+def test_a_sweep_judges_the_roi_sections_of_each_design_point(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"scenario: {SCENARIOS / 'erlang-a.yaml'}\ncommand: run\n"
+                    "factors: {roi.months: [12, 0]}\n", encoding="utf-8")
+    with pytest.raises(SweepSpecError, match=r"factors.roi.months: design point 1 .*roi.months: input should be"):
+        plan_sweep(spec)

@@ -26,6 +26,7 @@ from sim.spec.overrides import apply_overrides
 from sim.spec.scenario import Scenario, scenario_from_dict
 from sim.studies.commands import TaskFunction, command_function, registered_command
 from sim.studies.design import full_grid, latin_hypercube, scale_unit, sobol_points
+from sim.studies.roi_study import check_sections
 from sim.studies.sweep_spec import KeepSpec, SweepSpec, SweepSpecError, load_sweep_spec
 
 
@@ -188,7 +189,9 @@ def _point_scenario(
                     files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
                 except OSError as exc:
                     raise ScenarioError(str(scenario_path), None, f"{path} cannot be read ({exc})") from None
-        return scenario_from_dict(resolved, source=str(scenario_path))
+        scenario = scenario_from_dict(resolved, source=str(scenario_path))
+        check_sections(scenario, str(scenario_path))
+        return scenario
     except ScenarioError as exc:
         key = exc.key or ""
         spec_key = next(

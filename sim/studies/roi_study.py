@@ -1,5 +1,6 @@
 """Preparing an ROI study from a scenario: its ``costs``, ``roi`` and ``uncertain`` sections validated together.
 
+:func:`check_sections` validates the three sections for every command;
 :func:`prepare_study` checks everything an ROI run needs before the first
 replication (both arms valid scenarios, every uncertain input a number of
 the scenario whose median is valid there); :func:`with_inputs` sets drawn
@@ -33,8 +34,14 @@ class _Sections(BaseModel):
     uncertain: dict[str, InputDistribution] = Field(default_factory=dict)
 
 
-def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
-    """Validate the ``costs``, ``roi`` and ``uncertain`` sections and both arms (ScenarioError names the key)."""
+def check_sections(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
+    """Validate the ``costs``, ``roi`` and ``uncertain`` sections of any scenario (ScenarioError names the key).
+
+    Every command that reads a scenario calls this, so a section is judged
+    the same way whether the scenario is run, swept or studied for ROI: the
+    three sections against their schemas, ``roi.programme_channels`` against
+    the channels, and each uncertain input's median against the scenario.
+    """
     data = scenario.model_dump(mode="python", exclude_unset=True)
     sections = {k: data.get(k) or {} for k in ("costs", "roi", "uncertain")}
     try:
@@ -51,18 +58,24 @@ def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
             if name not in kinds:
                 raise ScenarioError(source, f"roi.programme_channels.{i}",
                                     f"'{name}' is not a channel; channels: {', '.join(kinds)}")
-    if programme and scenario.journey is None:
-        raise ScenarioError(source, "journey",
-                            "an ROI study with programme channels needs the journey section (customers with issues)")
     study = RoiStudy(data, source, parsed.costs, settings, dict(parsed.uncertain), programme, kinds)
     for path, dist in study.inputs.items():
-        _check_input_path(study, path, float(dist.frozen().median()))
-    for arm in ARMS:
-        arm_scenario(study, data, arm, 1, None)
+        _check_input_path(study, path, "median", float(dist.frozen().median()))
     return study
 
 
-def _check_input_path(study: RoiStudy, path: str, value: float) -> None:
+def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
+    """Validate the ``costs``, ``roi`` and ``uncertain`` sections and both arms (ScenarioError names the key)."""
+    study = check_sections(scenario, source)
+    if study.programme_channels and scenario.journey is None:
+        raise ScenarioError(source, "journey",
+                            "an ROI study with programme channels needs the journey section (customers with issues)")
+    for arm in ARMS:
+        arm_scenario(study, study.data, arm, 1, None)
+    return study
+
+
+def _check_input_path(study: RoiStudy, path: str, which: str, value: float) -> None:
     head = path.split(".")[0]
     if head in ("costs", "roi", "uncertain"):
         if head == "uncertain":
@@ -73,7 +86,7 @@ def _check_input_path(study: RoiStudy, path: str, value: float) -> None:
         except ValidationError as exc:
             err = validation_to_error(exc, sections, _Sections, study.source, ScenarioError)
             raise ScenarioError(study.source, f"uncertain.{path}",
-                                f"its median {value:g} is not valid there: {err.expected}") from None
+                                f"its {which} {value:g} is not valid there: {err.expected}") from None
         return
     if not _path_exists(study.data, path):
         raise ScenarioError(study.source, f"uncertain.{path}", "names no number of this scenario (check the dotted path)")
@@ -81,7 +94,7 @@ def _check_input_path(study: RoiStudy, path: str, value: float) -> None:
         scenario_from_dict(apply_overrides(study.data, {path: value}, study.source), study.source)
     except ScenarioError as exc:
         raise ScenarioError(study.source, f"uncertain.{path}",
-                            f"its median {value:g} is not valid there: {exc.expected}") from None
+                            f"its {which} {value:g} is not valid there: {exc.expected}") from None
 
 
 def _path_exists(data: Any, path: str) -> bool:

@@ -14,6 +14,7 @@ from sim.errors import InputError
 from sim.io.rosters import read_roster
 from sim.io.scenario_files import load_scenario
 from sim.spec.scenario import Scenario
+from sim.studies.roi_study import check_sections
 from sim.studies.runner import SimulationResult, simulate
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the replications and print the KPI table or JSON."""
     scenario = load_scenario(args.scenario, args.overrides)
+    check_sections(scenario, args.scenario)  # costs, roi and uncertain: judged as ccsim roi judges them
     if args.roster:
         scenario = with_roster(scenario, args.roster)
     if args.replications is not None and args.replications < 1:
