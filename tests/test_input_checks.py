@@ -85,6 +85,21 @@ def test_run_judges_the_roi_sections_as_roi_does(override: str, words: str | Non
     assert f"erlang-a.yaml: {words}" in err
 
 
+@pytest.mark.parametrize("distribution, words", [
+    ("{dist: uniform, low: 0.5, high: 1.2}", "its highest value 1.2 is not valid there"),
+    ("{dist: normal, mean: 0.8, sd: 0.1}", "its 0.999999 quantile 1.27534 is not valid there"),
+    ("{dist: triangular, low: -0.1, mode: 0.7, high: 0.9}", "its lowest value -0.1 is not valid there"),
+])
+def test_an_uncertain_range_is_judged_at_its_ends_before_the_first_replication(
+    distribution: str, words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "roi"
+    err = one_line_error(["roi", str(SCENARIOS / "roi-mid-size.yaml"), "-n", "2", "--out", str(out), "-q",
+                          "--set", f"uncertain[channels.social.response_coverage]={distribution}"], capsys)
+    assert f"uncertain.channels.social.response_coverage: {words}" in err
+    assert not out.exists()  # refused before any replication ran
+
+
 def test_a_sweep_judges_the_roi_sections_of_each_design_point(tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"scenario: {SCENARIOS / 'erlang-a.yaml'}\ncommand: run\n"

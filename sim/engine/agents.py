@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Final, Protocol
+from typing import Final, Protocol
 
 import simpy
 
@@ -45,7 +46,7 @@ UNQUEUED: Final = 4
 _NAN: Final = math.nan
 
 
-def _ignore(_work: "Work") -> None:
+def _ignore(_work: Work) -> None:
     """Default ``on_done``: nothing to do."""
 
 
@@ -88,7 +89,7 @@ class Agent:
 
     __slots__ = ("team", "chats", "busy", "leaving", "spell_start_s", "spell_ch")
 
-    def __init__(self, team: "TeamState") -> None:
+    def __init__(self, team: TeamState) -> None:
         self.team = team
         self.chats = 0
         self.busy = False

@@ -25,7 +25,8 @@ processes attached it runs in a ``simpy.Environment``
 (:class:`sim.engine.loop.SimPyLoop`) with the same records.
 
 Compiled: this module, :mod:`sim.engine.journey_setup`, :mod:`sim.engine.journey_clock`,
-:mod:`sim.engine.loop`, :mod:`sim.engine.agents` and :mod:`sim.engine.knowledge` are compiled with mypyc when the package is installed (see :mod:`sim.engine_build`), which
+:mod:`sim.engine.loop`, :mod:`sim.engine.agents`, :mod:`sim.engine.draws` and :mod:`sim.engine.knowledge`
+are compiled with mypyc when the package is installed (see :mod:`sim.engine_build`), which
 is why the hot paths use precisely typed lists indexed by channel and issue
 numbers, ``Final`` constants and callbacks bound once per run. The code stays
 plain Python and runs as such, with the same results, where it is not compiled.
@@ -43,7 +44,7 @@ another's numbers.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 from sim.engine.agents import UNQUEUED, WAITING, RoutingPolicy, Work
 from sim.engine.journey_clock import JourneyClock
@@ -200,7 +201,10 @@ class JourneyModel(JourneyClock):
 
     # -- phone and chat: queue, patience, lines -----------------------------------
     def _queued(self, who: int, c: int, reason: int, first: bool, service_s: float, patience_s: float) -> None:
-        """Customer ``who``'s call or chat arrives at queue ``c``: refused when every line is busy, else queued until served or patience ends."""
+        """Customer ``who``'s call or chat arrives at queue ``c``.
+
+        Refused when every line is busy, else queued until served or patience ends.
+        """
         work = Work(self.names[c], self.loop.now, service_s, who if who < self.n_issues else -1, reason, first, c)
         work.customer = who
         lines = self.lines[c]

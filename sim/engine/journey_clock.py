@@ -283,7 +283,8 @@ class JourneyClock(JourneySetup):
     def _channel_staff(self, name: str, teams: dict[str, TeamRecords]) -> tuple[np.ndarray, np.ndarray]:
         """Staffing of a channel served by one dedicated team; none (occupancy n/a) otherwise."""
         serving = [t for t in teams.values() if name in t.skills]
-        if len(serving) == 1 and serving[0].skills == [name] and (self.kinds[name] != "chat" or self.specs[self.index[name]].concurrency == 1):
+        single = self.kinds[name] != "chat" or self.specs[self.index[name]].concurrency == 1
+        if len(serving) == 1 and serving[0].skills == [name] and single:
             return serving[0].staff_t_s, serving[0].staff_n
         return np.array([0.0]), np.array([0], dtype=np.int64)
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Final, Iterator, Protocol
+from typing import Any, Final, Protocol
 
 import numpy as np
 
@@ -42,9 +43,9 @@ _FORUM: Final = 2
 _POST_KINDS = {"social": _SOCIAL, "forum": _FORUM}
 
 
-def _mean_s(dist: object) -> float:
+def _mean_s(dist: Distribution) -> float:
     """The mean of a time distribution (a method on most, a field on some)."""
-    mean = getattr(dist, "mean")
+    mean: Any = dist.mean
     return float(mean() if callable(mean) else mean)
 
 
@@ -147,7 +148,8 @@ class JourneySetup:
         self.kinds = {name: ch.kind_for(name) for name, ch in scenario.channels.items()}
         self.teams = implicit_teams(scenario)
         routes = {
-            name: ChannelRouting(self.kinds[name], ch.concurrency, ch.concurrency_stretch) for name, ch in scenario.channels.items()
+            name: ChannelRouting(self.kinds[name], ch.concurrency, ch.concurrency_stretch)
+            for name, ch in scenario.channels.items()
         }
         self.dispatcher = Dispatcher(self.loop, routes, self.teams, routing)
         self.team_index = {name: k for k, name in enumerate(self.teams)}
@@ -317,7 +319,8 @@ class JourneySetup:
         self.direct_patience: list[float] = []
         times: list[np.ndarray] = [self.issue_arrival]
         for name, stream in self.scenario.arrivals.items():
-            at = poisson_arrivals(rates_per_hour(stream, n_int), self.interval_s, self.horizon_s, self.streams(f"arrivals:{name}"))
+            rates = rates_per_hour(stream, n_int)
+            at = poisson_arrivals(rates, self.interval_s, self.horizon_s, self.streams(f"arrivals:{name}"))
             n = len(at)
             ch = self.scenario.channels[name]
             times.append(at)

@@ -13,8 +13,9 @@ shipped scenario on both).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any, Callable
+from typing import Any
 
 import simpy
 from simpy.events import Timeout

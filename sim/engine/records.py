@@ -55,7 +55,7 @@ class RunRecords:
     interval_s: float
     end_s: float
     channels: dict[str, ChannelRecords]
-    journey: "JourneyRecords | None" = None
+    journey: JourneyRecords | None = None
 
 
 REASONS = ("first", "retry", "switch", "repeat", "escalation", "direct")

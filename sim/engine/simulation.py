@@ -135,7 +135,10 @@ class Simulation:
         return self.model.waiting(channel)
 
     def expected_wait_s(self, channel: str) -> float:
-        """The wait a newcomer to ``channel`` would be announced now (see :meth:`~sim.engine.journey_setup.JourneySetup.expected_wait_s`)."""
+        """The wait a newcomer to ``channel`` would be announced now.
+
+        See :meth:`~sim.engine.journey_setup.JourneySetup.expected_wait_s`.
+        """
         return self.model.expected_wait_s(channel)
 
     # -- running ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 :func:`check_sections` validates the three sections for every command;
 :func:`prepare_study` checks everything an ROI run needs before the first
 replication (both arms valid scenarios, every uncertain input a number of
-the scenario whose median is valid there); :func:`with_inputs` sets drawn
+the scenario valid there over its whole range); :func:`with_inputs` sets drawn
 inputs, and :func:`replication_inputs` draws them for one replication.
 """
 
@@ -40,7 +40,10 @@ def check_sections(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
     Every command that reads a scenario calls this, so a section is judged
     the same way whether the scenario is run, swept or studied for ROI: the
     three sections against their schemas, ``roi.programme_channels`` against
-    the channels, and each uncertain input's median against the scenario.
+    the channels, and each uncertain input at its lowest, middle and highest
+    values (the ends of its range, or its 1e-6 and 1 - 1e-6 quantiles where
+    it has no given end) against the scenario, so that no replication draws a value
+    the scenario refuses.
     """
     data = scenario.model_dump(mode="python", exclude_unset=True)
     sections = {k: data.get(k) or {} for k in ("costs", "roi", "uncertain")}
@@ -60,7 +63,8 @@ def check_sections(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
                                     f"'{name}' is not a channel; channels: {', '.join(kinds)}")
     study = RoiStudy(data, source, parsed.costs, settings, dict(parsed.uncertain), programme, kinds)
     for path, dist in study.inputs.items():
-        _check_input_path(study, path, "median", float(dist.frozen().median()))
+        for which, value in _checked_values(dist):
+            _check_input_path(study, path, which, value)
     return study
 
 
@@ -73,6 +77,23 @@ def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
     for arm in ARMS:
         arm_scenario(study, study.data, arm, 1, None)
     return study
+
+
+TAIL = 1e-6
+"""An input without a given end is checked this far into its tail (one draw in 500,000 falls beyond either)."""
+
+
+def _checked_values(dist: Any) -> list[tuple[str, float]]:
+    """``(what, value)`` pairs an input is checked at: its median, then its lowest and highest values."""
+    frozen = dist.frozen()
+    checked = [("median", float(frozen.median()))]
+    for end, quantile in (("low", TAIL), ("high", 1.0 - TAIL)):
+        given = getattr(dist, end, None)  # the given end of its range
+        if given is None:
+            checked.append((f"{quantile:g} quantile", float(frozen.ppf(quantile))))
+        else:
+            checked.append((f"{'lowest' if end == 'low' else 'highest'} value", float(given)))
+    return checked
 
 
 def _check_input_path(study: RoiStudy, path: str, which: str, value: float) -> None:
