@@ -18,7 +18,7 @@ from sim.studies.schedule import evaluate_roster
 from sim.studies.staffing import required_agents
 from sim.studies.staffing_curve import staffing_curve
 from sim.studies.staffing_targets import ServiceTarget, parse_channel_fractions, parse_target
-from tests.conftest import queue_scenario
+from tests.conftest import ROOT, queue_scenario
 
 REQUIRED_COLUMNS = {"interval_start", "channel", "offered_per_hour", "erlang_c_agents", "erlang_a_agents",
                     "simulated_agents", "service_level", "abandon_rate", "required_fte"}
@@ -172,10 +172,12 @@ def test_a_roster_built_from_the_staffing_meets_the_targets() -> None:
     })
     table = required_agents(scenario, ["phone=80/20"], replications=6, seed=4)
     shifts = [Shift("phone", int(row.interval) * 60, 60, (), int(row.simulated_agents)) for row in table.itertuples()]
-    report = evaluate_roster(scenario, Roster(shifts), ["phone=80/20"], replications=6, seed=4)
+    # judged on random numbers neither the search nor its confirmation used
+    report = evaluate_roster(scenario, Roster(shifts), ["phone=80/20"], replications=40, seed=77)
     assert list(report["agents"]) == list(table["simulated_agents"])
-    assert report["meets_target"].all()
-    np.testing.assert_allclose(report["service_level"], table["service_level"], atol=1e-9)
+    assert (table["sl_low"] >= 0.8).all() and table["decided"].sum() >= 4  # shown to meet, N - 1 shown to miss
+    # a requirement may sit just above the target: 40 other replications land within their noise of it
+    assert (report["service_level"] >= 0.8 - 0.025).all() and report["service_level"].mean() >= 0.8
     # and one agent fewer in the busiest interval breaks it there
     busiest = int(table["offered_per_hour"].idxmax())
     fewer = table["simulated_agents"].to_numpy().copy()
@@ -241,3 +243,64 @@ def test_curve_command(tmp_path: Path, scenarios_dir: Path, capsys: pytest.Captu
                 "--out", str(tmp_path)]) == 2
     assert cli(["curve", str(scenarios_dir / "erlang-a.yaml"), "--channel", "phone", "--interval", "01:00",
                 "--agents", "9:3", "--out", str(tmp_path)]) == 2
+
+
+# ---------------------------------------------------------------------------
+# Requirements with a stated guarantee
+
+
+def _steady_day(patience_s: float | None) -> sim.Scenario:
+    """600 calls/h, AHT 240 s, 24 measured hours of 60-minute intervals after a 1-hour warm-up."""
+    return queue_scenario(600, 240, 46, patience_s=patience_s, hours=25, warmup_hours=1, interval_minutes=60)
+
+
+def test_stationary_erlang_c_day_requires_erlang_cs_46_in_every_interval() -> None:
+    # Erlang C: 44 agents give 69 % in 20 s, 45 give 78 %, 46 give 84 %
+    table = required_agents(_steady_day(None), ["phone=80/20"], replications=10, seed=1, max_confirm_replications=320,
+                            workers=2)
+    measured = table[table["interval"] >= 1]
+    assert (measured["erlang_c_agents"] == 46).all()
+    assert (measured["simulated_agents"] == 46).all(), measured["simulated_agents"].value_counts().to_dict()
+    assert (measured["sl_low"] >= 0.8).all()  # shown to meet, on the confirmation's numbers
+    assert (measured["sl_fewer_low"] < 0.8).all()  # one agent fewer is never shown to meet
+    search = table.attrs["search"]
+    assert search["confirm_seed"] != search["seed"] and search["confirm_replications"] >= 20
+    # the bounds respect what is possible and hold the estimate
+    assert ((0 <= measured["sl_low"]) & (measured["sl_low"] <= measured["service_level"])
+            & (measured["service_level"] <= measured["sl_high"]) & (measured["sl_high"] <= 1)).all()
+
+
+def test_stationary_erlang_a_day_is_within_one_agent_of_erlang_a() -> None:
+    table = required_agents(_steady_day(300.0), ["phone=80/20"], replications=10, seed=1, workers=2)
+    measured = table[table["interval"] >= 1]
+    erlang_a = measured["erlang_a_agents"].to_numpy(dtype=int)
+    assert (np.abs(measured["simulated_agents"].to_numpy() - erlang_a) <= 1).all()
+
+
+def test_requirement_is_refused_where_no_staffing_can_meet_it() -> None:
+    path = ROOT / "scenarios" / "omnichannel-day.yaml"
+    night = sim.load_scenario(path, ["horizon.hours=6"])  # chat opens at 08:00
+    with pytest.raises(InputError) as err:
+        required_agents(night, ["chat=80/60"], replications=2)
+    assert "closed in every interval" in str(err.value)
+    with pytest.raises(InputError) as err:
+        required_agents(sim.load_scenario(path), ["social=95/3600"], replications=2)
+    assert "answers only 90 %" in str(err.value)
+
+
+def test_staffing_a_team_scenario_gives_every_busy_interval_agents_and_converges() -> None:
+    scenario = sim.load_scenario(ROOT / "scenarios" / "omnichannel-day.yaml",
+                                 ["horizon.hours=14", "journey.issues.rate_per_hour=250"])
+    table = required_agents(scenario, ["phone=80/20", "chat=80/60"], replications=5, seed=3, workers=2,
+                            max_confirm_replications=40)
+    assert table.attrs["search"]["converged"]
+    assert set(table["team"]) == {"voice", "digital"}
+    for channel, team in (("phone", "voice"), ("chat", "digital")):
+        rows = table[table["channel"] == channel]
+        assert (rows["team"] == team).all()
+        busy = rows["simulated_offered"] > 0
+        assert busy.sum() >= 6 and (rows.loc[busy, "simulated_agents"] > 0).all()
+        assert rows["meets_target"].all()  # every interval shown to meet on the confirmation's numbers
+    # the team's requirement is the same on each of its rows
+    digital = table[table["team"] == "digital"].pivot(index="interval", columns="channel", values="simulated_agents")
+    assert (digital.nunique(axis=1) == 1).all()

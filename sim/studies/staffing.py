@@ -41,12 +41,16 @@ import pandas as pd
 
 from sim.analysis.erlang_a import erlang_a_agents_for_sl
 from sim.analysis.erlang_c import erlang_c_agents_for_sl
+from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
+from sim.studies.interval_samples import MEETS
 from sim.studies.planning_grid import Grid, channel_rates, with_thresholds
-from sim.studies.pooled_counts import PooledEvaluator
-from sim.studies.staffing_search import search_staffing, stationary_search
-from sim.studies.staffing_targets import ServiceTarget, required_fte, resolve_targets, shrinkage_per_channel
+from sim.studies.pooled_counts import IntervalCounts
+from sim.studies.requirement_search import Confirmed, confirm_units, search_units
+from sim.studies.staffing_search import stationary_search
+from sim.studies.staffing_targets import ServiceTarget, parse_target, required_fte, resolve_targets
+from sim.studies.staffing_units import Unit, UnitEvaluator, check_plannable, staffing_units
 
 
 def analytic_agents(scenario: Scenario,
@@ -87,12 +91,68 @@ def analytic_agents(scenario: Scenario,
     return frame
 
 
+def _confirm_seed(seed: int) -> int:
+    """The seed of the confirmation stage: derived from the search's, never equal to it."""
+    return int(np.random.SeedSequence(seed, spawn_key=(0xC0F1,)).generate_state(1)[0])
+
+
+def _unit_shrinkage(units: Mapping[str, Unit], shrinkage: float | Mapping[str | None, float] | None) -> dict[str, float]:
+    """Shrinkage per unit: given for all, per unit name, or else the team's own."""
+    fractions: dict[str, float] = {}
+    for name, unit in units.items():
+        if shrinkage is None:
+            value: float | None = unit.shrinkage
+        elif isinstance(shrinkage, (int, float)):
+            value = float(shrinkage)
+        else:
+            unknown = [k for k in shrinkage if k is not None and k not in units]
+            if unknown:
+                raise InputError("--shrinkage", unknown[0], f"unknown team; the teams are {', '.join(units)}")
+            value = shrinkage.get(name, shrinkage.get(None, unit.shrinkage))
+        if value is None or not 0.0 <= value < 1.0:
+            raise InputError("--shrinkage", name, f"expected a fraction from 0 up to 1, got {value!r}")
+        fractions[name] = float(value)
+    return fractions
+
+
+def _starting_staffing(scenario: Scenario, units: Mapping[str, Unit], targets: Mapping[str, ServiceTarget],
+                       analytic: pd.DataFrame, probe: Callable[[dict[str, np.ndarray]], dict[str, IntervalCounts]],
+                       grid: Grid) -> dict[str, np.ndarray]:
+    """Erlang answers per channel on the demand the model generates, shared among the units serving each channel.
+
+    Channels fed by their own arrival stream use the forecast rate; channels
+    fed by customers' issues use the offered contacts of one simulation with
+    the scenario's own staffing (their demand is an output of the model).
+    """
+    own = {u: np.array([implicit_teams(scenario)[u].on_duty(k) for k in range(grid.n_intervals)], dtype=np.int64)
+           for u in units}
+    probed = probe(own) if scenario.journey is not None else None
+    hours = grid.interval_s / 3600.0
+    need: dict[str, np.ndarray] = {}
+    for name, channel in scenario.channels.items():
+        if probed is not None and name not in scenario.arrivals:
+            counts = probed[name]
+            rates = counts.offered / max(counts.replications, 1) / hours
+            target = targets[name]
+            aht_s = float(channel.aht.mean)
+            need[name] = np.array([0 if r <= 0 else erlang_c_agents_for_sl(r, aht_s, target.sl_target, target.sl_threshold_s)
+                                   for r in rates], dtype=float) / max(1, channel.concurrency)
+        else:
+            part = analytic[analytic["channel"] == name].sort_values("interval")
+            c = part["erlang_c_agents"].to_numpy(dtype=float)
+            a = part["erlang_a_agents"].to_numpy(dtype=float, na_value=np.nan)
+            need[name] = np.where(np.isnan(a), c, a)
+    sharing = {c: sum(c in u.channels for u in units.values()) for c in scenario.channels}
+    return {u: np.ceil(sum((need[c] / sharing[c] for c in unit.channels), np.zeros(grid.n_intervals))).astype(np.int64)
+            for u, unit in units.items()}
+
+
 def required_agents(
     scenario: Scenario,
     targets: Mapping[str, ServiceTarget] | Sequence[ServiceTarget | str] | None = None,
     *,
     max_abandon: Mapping[str | None, float] | float | None = None,
-    shrinkage: float | Mapping[str | None, float] = 0.0,
+    shrinkage: float | Mapping[str | None, float] | None = None,
     replications: int = 10,
     seed: int | None = None,
     min_agents: int = 0,
@@ -101,33 +161,110 @@ def required_agents(
     progress: Callable[[int, int], None] | None = None,
     stationary: bool = False,
     stationary_hours: float = 8.0,
+    confidence: float = 0.95,
+    confirm_replications: int | None = None,
+    max_confirm_replications: int = 160,
 ) -> pd.DataFrame:
-    """Agents per interval and channel needed to meet service targets, found by simulation.
+    """Agents on duty per interval for every team (or channel with its own agents) to meet the targets.
 
-    By default the whole horizon is simulated, so queues carry over between
-    intervals (see the module docstring). With ``stationary=True`` every
-    interval is instead solved on its own, its rate held constant for
-    ``stationary_hours`` (after a 1-hour warm-up): the simulation counterpart
-    of Erlang C/A, which still captures abandonment and non-exponential times;
-    ``simulated_offered`` then counts the stationary run's contacts.
+    Two stages on the one engine (see :mod:`sim.studies.requirement_search`):
+    a raise-then-lower search on ``replications`` common-random-number
+    replications of ``seed``, then a confirmation on replications of another
+    seed: each interval's requirement ``N`` meets its target with one-sided
+    ``confidence`` and ``N - 1`` misses it, replications doubling from
+    ``confirm_replications`` (default twice ``replications``, at least 20)
+    up to ``max_confirm_replications`` while a decision is open. Intervals
+    still open are marked ``decided = False`` and listed in
+    ``attrs["search"]["undecided"]``.
 
-    Returns one row per interval and channel with the forecast
-    ``offered_per_hour``, ``erlang_c_agents``, ``erlang_a_agents``,
-    ``simulated_agents`` (the search's answer), the simulated pooled
-    ``service_level``, ``abandon_rate`` and ``asa_s`` at that staffing,
-    ``meets_target`` and ``required_fte`` = agents / (1 - shrinkage).
-    Intervals without forecast arrivals get ``min_agents``; others at least
-    one. ``df.attrs["search"]`` holds the :class:`SearchLog` as a dict.
+    Returns one row per interval, team and channel the team serves:
+    ``simulated_agents`` (the team's requirement, agents on duty),
+    ``service_level`` with ``sl_low``/``sl_high`` (one-sided bounds at
+    ``confidence``) at that staffing and ``sl_fewer``, ``sl_fewer_low``,
+    ``sl_fewer_high`` with one agent fewer in that interval, the abandon
+    rate and ASA, ``meets_target``, ``decided``, ``shrinkage`` and
+    ``required_fte`` = agents / (1 - shrinkage), all measured on the
+    confirmation replications; ``erlang_c_agents`` / ``erlang_a_agents``
+    where the channel has a forecast arrival rate. ``stationary=True``
+    solves each interval alone, its rate held constant (channels with their
+    own agents and arrival streams only), without the confirmation stage.
     """
     if replications < 1:
         raise InputError("--replications", None, "must be at least 1")
+    if not 0.5 <= confidence < 1.0:
+        raise InputError("--confidence", str(confidence), "expected a probability from 0.5 up to (not including) 1")
     resolved = resolve_targets(scenario, targets, max_abandon)
-    shrink = shrinkage_per_channel(scenario, shrinkage)
+    asked = [t.channel if isinstance(t, ServiceTarget) else parse_target(t).channel
+             for t in (targets.values() if isinstance(targets, Mapping) else (targets or []))]
+    units = staffing_units(scenario)
+    check_plannable(scenario, units, resolved, asked)
+    # with teams, the channels given a --target are the constraints (all channels when none is given)
+    binding = set(asked) if asked and any(u.team for u in units.values()) else set(resolved)
+    constraints = {c: t for c, t in resolved.items() if c in binding}
+    serves = {u: tuple(c for c in unit.channels if c in constraints) for u, unit in units.items()}
+    shrink = _unit_shrinkage(units, shrinkage)
     measured_scenario = with_thresholds(scenario, resolved)
     grid = Grid.of(scenario)
     analytic = analytic_agents(measured_scenario, resolved)
     measured = np.arange(grid.n_intervals) >= grid.first_measured
-    start, floor, cap = {}, {}, {}
+    seed = scenario.seed if seed is None else int(seed)
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        search = UnitEvaluator(measured_scenario, units, seed, pool)
+        if stationary:
+            if any(u.team for u in units.values()):
+                raise InputError("--stationary", None, "works on channels with their own agents; this scenario has teams")
+            start, floor = _analytic_start(analytic, scenario, measured, min_agents)
+            agents, counts, log = stationary_search(measured_scenario, resolved, start, floor, measured, replications,
+                                                     seed, stationary_hours)
+            log_dict = {**log.__dict__, "mode": "stationary"}
+            return _stationary_table(analytic, scenario, resolved, agents, counts, shrink, measured, replications,
+                                     {**log_dict, "replications": replications, "seed": seed})
+
+        def pooled(staffing: dict[str, np.ndarray]) -> dict[str, IntervalCounts]:
+            return {c: s.pooled() for c, s in search.samples(staffing, replications).items()}
+
+        start = _starting_staffing(measured_scenario, units, resolved, analytic, pooled, grid)
+        busy = _demand_mask(scenario, units, analytic, pooled, start)
+        lowest = {u: np.where(busy[u], max(1, min_agents), min_agents) for u in units}
+        start = {u: np.maximum(start[u], lowest[u]) for u in units}
+        floor = {u: np.where(measured, lowest[u], start[u]) for u in units}
+        cap = {u: np.where(measured, np.maximum(3 * start[u], start[u] + 10), start[u]) for u in units}
+        agents, _, log = search_units(pooled, constraints, serves, start, floor, cap, measured, grid.interval_s,
+                                      max_evaluations, progress)
+        confirm = UnitEvaluator(measured_scenario, units, _confirm_seed(seed), pool)
+        log.confirm_seed = confirm.seed
+        done = confirm_units(confirm.samples, constraints, serves, agents, floor, measured, log, confidence=confidence,
+                             replications=confirm_replications or max(20, 2 * replications),
+                             max_replications=max_confirm_replications)
+        log.runs = search.runs + confirm.runs
+        log.evaluations = search.evaluations + confirm.evaluations
+    finally:
+        if pool:
+            pool.shutdown()
+    table = _unit_table(analytic, units, serves, resolved, done, shrink, measured, grid, confidence)
+    table.attrs["search"] = {**log.__dict__, "replications": replications, "seed": seed, "mode": "day"}
+    return table
+
+
+def _demand_mask(scenario: Scenario, units: Mapping[str, Unit], analytic: pd.DataFrame,
+                 pooled: Callable[[dict[str, np.ndarray]], dict[str, IntervalCounts]],
+                 start: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Per unit, the intervals where a channel it serves has contacts (forecast, or simulated at ``start``)."""
+    counts = pooled({u: np.maximum(a, 1) for u, a in start.items()})
+    busy = {}
+    for name in scenario.channels:
+        part = analytic[analytic["channel"] == name].sort_values("interval")
+        busy[name] = (part["offered_per_hour"].to_numpy() > 0) | (counts[name].offered > 0)
+    n = len(next(iter(busy.values())))
+    return {u: np.logical_or.reduce([busy[c] for c in unit.channels] or [np.zeros(n, dtype=bool)])
+            for u, unit in units.items()}
+
+
+def _analytic_start(analytic: pd.DataFrame, scenario: Scenario, measured: np.ndarray,
+                    min_agents: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Start (Erlang A, else C) and floor per channel, for the stationary mode."""
+    start, floor = {}, {}
     for name in scenario.channels:
         part = analytic[analytic["channel"] == name].sort_values("interval")
         rates = part["offered_per_hour"].to_numpy()
@@ -137,56 +274,90 @@ def required_agents(
         lowest = np.where(rates > 0, max(1, min_agents), min_agents)
         start[name] = np.maximum(guess, lowest)
         floor[name] = np.where(measured, lowest, start[name])
-        cap[name] = np.where(measured, np.maximum(3 * start[name], start[name] + 10), start[name])
-    seed = scenario.seed if seed is None else int(seed)
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        if stationary:
-            agents, counts, log = stationary_search(measured_scenario, resolved, start, floor, measured, replications, seed,
-                                                     stationary_hours)
-        else:
-            evaluator = PooledEvaluator(measured_scenario, replications, seed, pool)
-            agents, counts, log = search_staffing(evaluator, resolved, start, floor, cap, measured, grid.interval_s,
-                                                  max_evaluations, progress)
-            log.runs = evaluator.runs
-    finally:
-        if pool:
-            pool.shutdown()
+    return start, floor
+
+
+def _stationary_table(analytic: pd.DataFrame, scenario: Scenario, targets: Mapping[str, ServiceTarget],
+                      agents: Mapping[str, np.ndarray], counts: Mapping[str, IntervalCounts], shrink: Mapping[str, float],
+                      measured: np.ndarray, replications: int, log: dict[str, Any]) -> pd.DataFrame:
+    """The staffing table of the stationary mode (point estimates, no confirmation)."""
     columns = []
     for name in scenario.channels:
         part = analytic[analytic["channel"] == name].sort_values("interval").reset_index(drop=True)
-        target = resolved[name]
-        got = counts[name]
+        target, got = targets[name], counts[name]
+        part.insert(3, "team", name)
         part["simulated_agents"] = agents[name]
         part["service_level"] = np.where(measured, got.service_level, np.nan)
         part["abandon_rate"] = np.where(measured, got.abandon_rate, np.nan)
         part["asa_s"] = np.where(measured, got.asa_s, np.nan)
         part["simulated_offered"] = got.offered / replications
-        part["sl_target"] = target.sl_target
-        part["sl_threshold_s"] = target.sl_threshold_s
-        part["max_abandon"] = np.nan if target.max_abandon is None else target.max_abandon
+        _target_columns(part, target)
         part["meets_target"] = np.where(measured, got.meets(target), True)
+        part["decided"] = False
         part["shrinkage"] = shrink[name]
         part["required_fte"] = np.round(required_fte(agents[name], shrink[name]), 3)
         columns.append(part)
     table = pd.concat(columns, ignore_index=True)
-    table.attrs["search"] = {**log.__dict__, "replications": replications, "seed": seed,
-                             "mode": "stationary" if stationary else "day"}
+    table.attrs["search"] = log
     return table
 
 
-def staffing_totals(table: pd.DataFrame) -> pd.DataFrame:
-    """Per channel: agent-hours by each method and paid FTE-hours, from a staffing table."""
+def _target_columns(part: pd.DataFrame, target: ServiceTarget) -> None:
+    part["sl_target"] = target.sl_target
+    part["sl_threshold_s"] = target.sl_threshold_s
+    part["max_abandon"] = np.nan if target.max_abandon is None else target.max_abandon
+
+
+def _unit_table(analytic: pd.DataFrame, units: Mapping[str, Unit], serves: Mapping[str, tuple[str, ...]],
+                targets: Mapping[str, ServiceTarget], done: Confirmed, shrink: Mapping[str, float],
+                measured: np.ndarray, grid: Grid, confidence: float) -> pd.DataFrame:
+    """One row per interval, unit and channel it serves, measured on the confirmation replications."""
     rows = []
-    for name, g in table.groupby("channel", sort=False):
-        h = float(np.diff(g["interval_start_s"]).min() / 3600.0) if len(g) > 1 else 1.0  # hours of one interval
+    for u in units:
+        for c in serves[u]:
+            part = analytic[analytic["channel"] == c].sort_values("interval").reset_index(drop=True)
+            part.insert(3, "team", u)
+            at_n, fewer, target = done.at_n[c], done.fewer[u].get(c, done.at_n[c]), targets[c]
+            sl, sl_low, sl_high = at_n.service_level(confidence)
+            sl_f, sl_f_low, sl_f_high = fewer.service_level(confidence)
+            pooled = at_n.pooled()
+            r = at_n.replications
+            part["offered_per_hour"] = np.where(part["offered_per_hour"] > 0, part["offered_per_hour"],
+                                                pooled.offered / r / (grid.interval_s / 3600.0))
+            part["simulated_agents"] = done.agents[u]
+            for column, values in (("service_level", sl), ("sl_low", sl_low), ("sl_high", sl_high), ("sl_fewer", sl_f),
+                                   ("sl_fewer_low", sl_f_low), ("sl_fewer_high", sl_f_high),
+                                   ("abandon_rate", pooled.abandon_rate), ("asa_s", pooled.asa_s)):
+                part[column] = np.where(measured, values, np.nan)
+            part["simulated_offered"] = pooled.offered / r
+            _target_columns(part, target)
+            part["meets_target"] = np.where(measured, at_n.verdict(target, confidence) == MEETS, True)
+            part["decided"] = np.where(measured, done.decided[u], True)
+            part["replications"] = r
+            part["shrinkage"] = shrink[u]
+            part["required_fte"] = np.round(required_fte(done.agents[u], shrink[u]), 3)
+            rows.append(part)
+    return pd.concat(rows, ignore_index=True)
+
+
+def staffing_totals(table: pd.DataFrame) -> pd.DataFrame:
+    """Per team and channel: agent-hours by each method, paid FTE-hours, peak, intervals undecided and missing."""
+    rows = []
+    team = table["team"] if "team" in table else table["channel"]
+    for (unit, name), g in table.assign(team=team).groupby(["team", "channel"], sort=False):
+        starts = g["interval_start_s"].to_numpy(dtype=float)
+        h = float(np.diff(starts).min() / 3600.0) if len(g) > 1 else 1.0  # hours of one interval
+        has_rate = bool((g["erlang_c_agents"] > 0).any()) or not bool((g["offered_per_hour"] > 0).any())
+        decided = g["decided"].astype(bool) if "decided" in g else pd.Series(True, index=g.index)
         rows.append({
-            "channel": name,
-            "erlang_c_agent_hours": float(g["erlang_c_agents"].sum() * h),
-            "erlang_a_agent_hours": float(g["erlang_a_agents"].sum() * h) if g["erlang_a_agents"].notna().any() else math.nan,
+            "team": unit, "channel": name,
+            "erlang_c_agent_hours": float(g["erlang_c_agents"].sum() * h) if has_rate else math.nan,
+            "erlang_a_agent_hours": float(g["erlang_a_agents"].sum() * h) if g["erlang_a_agents"].notna().any()
+            and has_rate else math.nan,
             "simulated_agent_hours": float(g["simulated_agents"].sum() * h),
             "fte_hours": float(g["required_fte"].sum() * h),
             "peak_agents": int(g["simulated_agents"].max()),
+            "intervals_undecided": int((~decided).sum()),
             "intervals_missing_target": int((~g["meets_target"].astype(bool)).sum()),
         })
     return pd.DataFrame(rows)

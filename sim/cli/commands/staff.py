@@ -1,4 +1,4 @@
-"""``ccsim staff``: agents needed per interval and channel, by Erlang C, Erlang A and simulation."""
+"""``ccsim staff``: agents on duty needed per interval and team, by simulation, confirmed on fresh random numbers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -21,13 +22,21 @@ if TYPE_CHECKING:
     from sim.studies.staffing_targets import ServiceTarget
 
 HELP = """\
-Find, for every planning interval and channel of SCENARIO, the fewest agents
-that meet the service targets, by simulation. The search starts from the
-Erlang A answer (channels with patience) or the Erlang C answer, simulates
-the whole horizon (queues carry over between intervals) with --replications
-runs on common random numbers, raises intervals that miss and lowers
-intervals with slack until no interval can change. Service level is
-answered within T / offered, pooled over the replications.
+Find, for every planning interval and team of SCENARIO (a channel with its
+own agents is a team of one), the fewest agents on duty that meet the
+service targets of the channels the team serves, by simulating the whole
+model: queues carry over between intervals, chats share an agent, posts
+fill idle time, opening hours and line limits apply.
+
+Two stages. The search starts from Erlang answers on the demand the model
+generates and raises intervals that miss / lowers intervals with slack, on
+--replications runs with common random numbers. The confirmation then uses
+replications of another seed: a requirement N must meet its target with
+--confidence (one-sided) and N - 1 must miss it; replications double, up
+to --max-replications, while that is not yet decided. Intervals left open
+are named (their N errs on the safe side). Service level is answered within
+T / offered, pooled over the replications, adjusted for the work that
+arrived in and just before the interval (control variates).
 
 Targets: --target CHANNEL=PERCENT/SECONDS (repeatable), e.g. phone=80/20,
 chat=80/60, social=90/3600 (or 90/1h). Channels without --target use the
@@ -39,10 +48,11 @@ required_fte = agents / (1 - shrinkage).
 --stationary instead solves every interval alone, its rate held constant
 for 8 hours: no queue carries over, which is what Erlang C and A assume.
 
-Writes OUT/staffing.csv (one row per interval and channel: interval_start,
-channel, offered_per_hour, erlang_c_agents, erlang_a_agents (empty without
-patience), simulated_agents, service_level, abandon_rate and asa_s as
-simulated at that staffing, meets_target, shrinkage, required_fte, ...),
+Writes OUT/staffing.csv (one row per interval, team and channel:
+interval_start, team, channel, offered_per_hour, erlang_c_agents and
+erlang_a_agents (channels with a forecast rate), simulated_agents,
+service_level with sl_low/sl_high, sl_fewer.. at one agent fewer,
+abandon_rate, asa_s, meets_target, decided, shrinkage, required_fte, ...),
 OUT/staffing.png and OUT/search.json. `ccsim schedule --requirements
 OUT/staffing.csv` turns it into shifts.
 
@@ -51,6 +61,8 @@ examples:
       --target chat=80/60 --target social=90/3600 --shrinkage 0.3 --out out/staff
   ccsim staff scenarios/phone-day.yaml --target phone=80/20 --max-abandon phone=0.05 \\
       --replications 20 --workers 2 --out out/phone
+  ccsim staff scenarios/omnichannel-day.yaml --target phone=80/20 --target chat=80/60 \\
+      --workers 2 --out out/teams
 """
 
 
@@ -114,13 +126,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     add_target_options(p)
     p.add_argument("--shrinkage", action="append", default=[], metavar="FRACTION|CH=FRACTION",
-                   help="share of paid time not on contacts, for required_fte (repeatable per channel; default 0)")
+                   help="share of paid time not on contacts, for required_fte (repeatable per team; "
+                        "default: the team's own)")
     p.add_argument("--min-agents", type=int, default=0, metavar="N", help="agents in intervals without arrivals (default 0)")
     p.add_argument("--max-evaluations", type=int, default=60, metavar="N",
                    help="cap on simulations of the horizon in the search (default 60)")
     p.add_argument("--stationary", action="store_true",
                    help="solve each interval on its own with its rate held constant (no carry-over; the simulated "
                         "counterpart of Erlang C/A) instead of simulating the whole horizon")
+    p.add_argument("--confidence", type=float, default=0.95, metavar="P",
+                   help="one-sided confidence that a requirement meets its target and one agent fewer misses it "
+                        "(default 0.95)")
+    p.add_argument("--max-replications", type=int, default=160, metavar="N",
+                   help="budget of confirmation replications while a decision is open (default 160)")
     p.add_argument("--intervals", action="store_true", help="print every interval, not only the totals")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for staffing.csv, staffing.png and search.json")
     add_run_options(p, "default 10")
@@ -139,6 +157,8 @@ def main(args: argparse.Namespace) -> int:
     shrinkage = parse_channel_fractions(args.shrinkage, "--shrinkage") or 0.0
     if args.min_agents < 0:
         raise InputError("--min-agents", None, "must be at least 0")
+    if args.max_replications < 2:
+        raise InputError("--max-replications", None, "must be at least 2")
     if args.max_evaluations < 1:
         raise InputError("--max-evaluations", None, "must be at least 1")
     out = out_dir(args.out)
@@ -146,7 +166,8 @@ def main(args: argparse.Namespace) -> int:
     with progress_bar("staffing search (simulations)", args.max_evaluations, quiet=args.quiet) as update:
         table = required_agents(scenario, targets, max_abandon=limits or None, shrinkage=shrinkage, replications=reps,
                                 seed=args.seed, min_agents=args.min_agents, max_evaluations=args.max_evaluations,
-                                workers=workers_from_args(args), progress=update, stationary=args.stationary)
+                                workers=workers_from_args(args), progress=update, stationary=args.stationary,
+                                confidence=args.confidence, max_confirm_replications=args.max_replications)
     assert out is not None
     table.to_csv(out / "staffing.csv", index=False, float_format="%.6g")
     plot_staffing(table, out / "staffing.png", title=f"Required agents: {scenario.name or args.scenario}")
@@ -155,46 +176,52 @@ def main(args: argparse.Namespace) -> int:
     show(console(), scenario, table, args.intervals)
     c = console()
     state = "converged" if search["converged"] else "[yellow]did not converge (raise --max-evaluations)[/]"
-    c.print(f"search: {search['evaluations']} simulations of the horizon x {reps} replications, {state}")
+    c.print(f"search: {search['runs']} simulated horizons, {state}")
+    if search.get("mode") == "day":
+        c.print(f"confirmed on seed {search['confirm_seed']} (not the search's) with {search['confirm_replications']} "
+                f"replications at {100 * search['confidence']:g} % one-sided confidence")
+        undecided = search.get("undecided") or []
+        if undecided:
+            names = ", ".join(f"{team} {table.loc[table['interval'] == k, 'interval_start'].iloc[0]}"
+                              for team, k in undecided[:8])
+            more = f" and {len(undecided) - 8} more" if len(undecided) > 8 else ""
+            c.print(f"[yellow]undecided[/] (N - 1 may be enough; raise --max-replications): {names}{more}")
     c.print(f"wrote {out / 'staffing.csv'}, {out / 'staffing.png'}")
     return 0
 
 
 def show(out: Console, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
-    """Print the totals per channel (and every interval with ``intervals``)."""
+    """Print the totals per team (and every interval with ``intervals``), in 80 columns."""
     from sim.studies.staffing import staffing_totals
 
     totals = staffing_totals(table)
-    t = Table(title=f"{scenario.name}: staffing per channel (agent-hours over the horizon)",
-              title_justify="left", header_style="bold")
-    for col in ("channel", "target", "Erlang C", "Erlang A", "simulated", "paid FTE-hours", "peak agents", "intervals missing"):
-        t.add_column(col, justify="left" if col in ("channel", "target") else "right")
+    t = Table(title=f"{scenario.name}: agent-hours per team and channel", title_justify="left", header_style="bold",
+              box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("team", "channel", "target", "Erlang C/A", "sim", "FTE-h", "peak", "open", "miss"):
+        t.add_column(col, justify="left" if col in ("team", "channel", "target") else "right")
     for row in totals.to_dict(orient="records"):
-        first = table[table["channel"] == row["channel"]].iloc[0]
-        target = f"{100 * first['sl_target']:g} % in {first['sl_threshold_s']:g} s"
+        first = table[(table["team"] == row["team"]) & (table["channel"] == row["channel"])].iloc[0]
+        target = f"{100 * first['sl_target']:g}/{first['sl_threshold_s']:g}"
         if pd.notna(first["max_abandon"]):
-            target += f", aband. <= {100 * first['max_abandon']:g} %"
-        a = "-" if pd.isna(row["erlang_a_agent_hours"]) else f"{row['erlang_a_agent_hours']:,.1f}"
-        t.add_row(row["channel"], target, f"{row['erlang_c_agent_hours']:,.1f}", a, f"{row['simulated_agent_hours']:,.1f}",
-                  f"{row['fte_hours']:,.1f}", str(row["peak_agents"]), str(row["intervals_missing_target"]))
+            target += f" ab<{100 * first['max_abandon']:g}%"
+        c = "-" if pd.isna(row["erlang_c_agent_hours"]) else f"{row['erlang_c_agent_hours']:,.0f}"
+        a = "-" if pd.isna(row["erlang_a_agent_hours"]) else f"{row['erlang_a_agent_hours']:,.0f}"
+        t.add_row(str(row["team"]), str(row["channel"]), target, f"{c}/{a}", f"{row['simulated_agent_hours']:,.0f}",
+                  f"{row['fte_hours']:,.0f}", str(row["peak_agents"]), str(row["intervals_undecided"]),
+                  str(row["intervals_missing_target"]))
     out.print(t)
+    out.print("agent-hours: Erlang C/A and simulated (sim), agents on duty; open: intervals where N - 1 may still be enough; "
+              "miss: intervals not shown to meet the target")
     if not intervals:
         return
-    channels = list(dict.fromkeys(table["channel"]))
-    t = Table(title="Per interval: agents by Erlang C / Erlang A / simulation, and simulated service level",
-              title_justify="left", header_style="bold")
-    t.add_column("start")
-    for name in channels:
-        t.add_column(f"{name} C/A/sim", justify="right")
-        t.add_column(f"{name} SL", justify="right")
-    wide = {name: table[table["channel"] == name].set_index("interval") for name in channels}
-    for k in wide[channels[0]].index:
-        cells = [str(wide[channels[0]].loc[k, "interval_start"])]
-        for name in channels:
-            r = wide[name].loc[k]
-            a = "-" if pd.isna(r["erlang_a_agents"]) else str(int(r["erlang_a_agents"]))
-            mark = "" if r["meets_target"] else " !"
-            cells += [f"{int(r['erlang_c_agents'])}/{a}/{int(r['simulated_agents'])}",
-                      format_value("service_level", r["service_level"]) + mark]
-        t.add_row(*cells)
+    t = Table(title="Per interval: agents on duty, service level and its bounds at N and N - 1",
+              title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("start", "team", "channel", "agents", "SL", "SL low", "SL N-1", "high N-1", "ok"):
+        t.add_column(col, justify="left" if col in ("start", "team", "channel") else "right")
+    for r in table.sort_values(["interval", "team"]).to_dict(orient="records"):
+        ok = ("yes" if r["meets_target"] else "NO") + ("" if r["decided"] else "?")
+        t.add_row(str(r["interval_start"]), str(r["team"]), str(r["channel"]), str(int(r["simulated_agents"])),
+                  format_value("service_level", r["service_level"]), format_value("service_level", r.get("sl_low")),
+                  format_value("service_level", r.get("sl_fewer")), format_value("service_level", r.get("sl_fewer_high")),
+                  ok)
     out.print(t)
