@@ -18,7 +18,7 @@ from sim.studies.roi_study import check_sections
 from sim.studies.runner import SimulationResult, simulate
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from sim.cli.console import FittedTable
 
 HELP = """\
 Simulate SCENARIO (a YAML file) for a number of independent replications and
@@ -151,48 +151,42 @@ def _sections(kpis: pd.DataFrame, channels: list[str]) -> list[tuple[str | None,
     return parts
 
 
-def _day_table(result: SimulationResult) -> Table:
-    from rich.table import Table
-
-    from sim.cli.console import format_value
+def _day_table(result: SimulationResult) -> FittedTable:
+    from sim.cli.console import Column, fit_table, kpi_column
 
     summary = result.day_summary()
     wanted = [("journey", "issues"), ("journey", "deflection_rate"), ("journey", "shifted_contacts"), ("journey", "fcr"),
               ("journey", "escalations"), ("phone", "offered"), ("phone", "service_level"), ("phone", "abandon_rate")]
-    table = Table(title="Per day (means over replications)", title_justify="left", header_style="bold")
-    table.add_column("day", justify="right")
+    keep = [("journey", "issues"), ("phone", "service_level"), ("phone", "offered"), ("journey", "deflection_rate"),
+            ("journey", "fcr"), ("phone", "abandon_rate"), ("journey", "shifted_contacts")]  # at narrow widths, in this order
     present = [(c, k) for c, k in wanted if ((summary["channel"] == c) & (summary["kpi"] == k)).any()]
     if not present:
         present = [(c, k) for c, k in summary[["channel", "kpi"]].drop_duplicates().itertuples(index=False)][:8]
-    for c, k in present:
-        table.add_column(f"{c} {k}", justify="right")
-    for day in sorted(summary["interval"].unique()):
-        cells = [str(int(day) + 1)]
-        for c, k in present:
-            row = summary[(summary["interval"] == day) & (summary["channel"] == c) & (summary["kpi"] == k)]
-            cells.append(format_value(k, float(row["mean"].iloc[0])) if len(row) else "-")
-        table.add_row(*cells)
-    return table
+    wide = summary.pivot_table(index="interval", columns=["channel", "kpi"], values="mean", sort=True)
+    frame = pd.DataFrame({"day": [int(day) + 1 for day in wide.index]})
+    columns = [Column("day", "day", "int")]
+    for rank, (c, k) in enumerate(present):
+        key = f"{c}:{k}"
+        frame[key] = wide[(c, k)].to_numpy() if (c, k) in wide.columns else float("nan")
+        header = kpi_column(k).header
+        priority = keep.index((c, k)) if (c, k) in keep else len(keep) + rank
+        columns.append(kpi_column(k, key=key, header=header if c == "journey" else f"{c}\n{header}", priority=priority))
+    return fit_table(frame, columns, title="Per day (means over replications)")
 
 
-def _interval_table(result: SimulationResult) -> Table:
-    from rich.table import Table
-
-    from sim.cli.console import format_value
+def _interval_table(result: SimulationResult) -> FittedTable:
+    from sim.cli.console import Column, fit_table, kpi_column
 
     summary = result.interval_summary()
-    kpis = ["offered_per_hour", "agents", "service_level", "asa_s", "abandon_rate", "occupancy"]
-    table = Table(title="Per interval (means over replications)", title_justify="left", header_style="bold")
-    table.add_column("channel")
-    table.add_column("start", justify="right")
-    for kpi in kpis:
-        table.add_column(kpi, justify="right")
     wide = summary.pivot_table(index=["channel", "interval", "interval_start_s"], columns="kpi", values="mean", sort=False)
-    for key, row in wide.iterrows():
-        assert isinstance(key, tuple)  # the (channel, interval, interval_start_s) of the pivot's index
-        channel, _, start_s = key
-        hours, rest = divmod(int(start_s) % 86400, 3600)
-        day = int(start_s) // 86400
-        label = f"d{day + 1} {hours:02d}:{rest // 60:02d}"
-        table.add_row(channel, label, *[format_value(k, row.get(k)) for k in kpis])
-    return table
+    kpis = ["offered_per_hour", "agents", "service_level", "asa_s", "abandon_rate", "occupancy"]
+    frame = wide.reset_index().dropna(subset=[k for k in kpis if k in wide.columns], how="all")  # journey, knowledge
+    starts = frame["interval_start_s"].astype(int)
+    several_days = bool((starts >= 86400).any())
+    hours, rest = (starts % 86400) // 3600, (starts % 3600) // 60
+    frame["start"] = [(f"d{d + 1} " if several_days else "") + f"{h:02d}:{m:02d}"
+                      for d, h, m in zip(starts // 86400, hours, rest)]
+    columns = [Column("channel", "channel"), Column("start", "start"), kpi_column("offered_per_hour", priority=2),
+               kpi_column("agents", priority=1), kpi_column("service_level"), kpi_column("asa_s", priority=3),
+               kpi_column("abandon_rate", priority=4), kpi_column("occupancy", priority=5)]
+    return fit_table(frame, columns, title="Per interval (means over replications)")
