@@ -9,11 +9,14 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from sim.cli.console import console
 from sim.errors import InputError
 from sim.io.files import json_ready
 
 if TYPE_CHECKING:
+    from sim.cli.console import FittedTable
     from sim.studies.calibrate import Calibration
     from sim.studies.call_log_tables import DutyRule
 
@@ -132,7 +135,10 @@ def main(args: argparse.Namespace) -> int:
         (report_dir / "summary.json").write_text(json.dumps(json_ready(cal.report), indent=1), encoding="utf-8")
         (report_dir / "summary.md").write_text(summary_markdown(cal, args.log), encoding="utf-8")
         screen.print(f"[bold]report[/] {report_dir}/summary.md, summary.json, " + ", ".join(p.name for p in paths))
-    screen.print(_short(cal))
+    lines = _short(cal).splitlines()
+    screen.print(lines[0])
+    screen.print(_arrivals_table(cal))
+    screen.print("\n".join(lines[1:]))
     return 0
 
 
@@ -168,14 +174,24 @@ def _short(cal: Calibration) -> str:
     s = r["service"]
     p = r["patience"]["fits"]
     lines = [f"calls asking for an agent: {r['calls']['asked_for_agent']:,} over {len(r['calls']['dates'])} days",
-             *[f"  {k}: {v['days']} day(s), {v['calls_per_day']:.0f} calls/day, peak {v['peak_rate_per_hour']:.0f}/h "
-               f"at {v['peak_interval_start']}, dispersion index {v['dispersion_index']:.2f}" for k, v in r["arrivals"].items()],
              f"service: mean {s['mean_s']:.1f} s, chosen {s['chosen']['family']} cv {s['chosen']['cv']:.3f} "
              f"({100 * s['short_share']:.1f} % of services <= {s['short_threshold_s']:g} s)",
              f"patience: exponential mean {p['exponential']['mean_s']:.0f} s "
              f"[{p['exponential']['mean_s_ci95'][0]:.0f}, {p['exponential']['mean_s_ci95'][1]:.0f}], "
              f"Weibull shape {p['weibull']['params']['shape']:.2f}"]
     return "\n".join(lines)
+
+
+def _arrivals_table(cal: Calibration) -> FittedTable:
+    """Arrivals per day type: days, calls per day, the peak and the dispersion index of the counts."""
+    from sim.cli.console import Column, fit_table
+
+    rows = pd.DataFrame([{"day_type": k, **v} for k, v in cal.report["arrivals"].items()])
+    return fit_table(rows, [Column("day_type", "day type"), Column("days", "days", "int"),
+                            Column("calls_per_day", "calls/day", "int"), Column("peak_rate_per_hour", "peak /h", "int"),
+                            Column("peak_interval_start", "peak at", justify="right"),
+                            Column("dispersion_index", "dispersion index", "{:.2f}", short="dispersion")],
+                     title="Arrivals per day type (dispersion index: variance/mean of counts, 1 if Poisson)")
 
 
 def summary_markdown(cal: Calibration, source: str) -> str:

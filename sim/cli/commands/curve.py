@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from rich.table import Table
+import pandas as pd
 
 from sim.cli.commands.staff import out_dir, workers_from_args
-from sim.cli.console import console, format_value, progress_bar
+from sim.cli.console import Column, console, fit_table, progress_bar
 from sim.errors import InputError
 from sim.io.scenario_files import load_scenario
 
@@ -100,30 +100,22 @@ def main(args: argparse.Namespace) -> int:
     plot_curve(curve, out / "curve.png")
     a = curve.attrs
     c = console()
-    t = Table(title=f"{args.channel} at {a['interval_start']}: {curve['offered_per_hour'].iloc[0]:g}/h "
-                    f"({curve['offered_load_erl'].iloc[0]:.1f} Erl), "
-                    f"target {100 * a['sl_target']:g} % in {a['sl_threshold_s']:g} s",
-              title_justify="left", header_style="bold")
-    has_a = "erlang_a_service_level" in curve
-    cols = ["agents", "SL sim (95 % CI)", "SL Erlang C"] + (["SL Erlang A"] if has_a else []) + ["ASA sim", "ASA Erlang C"] \
-        + (["ASA Erlang A"] if has_a else []) + ["aband. sim"] + (["aband. Erlang A"] if has_a else [])
-    for col in cols:
-        t.add_column(col, justify="right")
+    title = f"{args.channel} at {a['interval_start']}: {curve['offered_per_hour'].iloc[0]:g}/h " \
+            f"({curve['offered_load_erl'].iloc[0]:.1f} Erl), target {100 * a['sl_target']:g} % in {a['sl_threshold_s']:g} s"
     sl = "service_level"
-    for _, r in curve.iterrows():
-        low, high = format_value(sl, r["service_level_ci95_low"]), format_value(sl, r["service_level_ci95_high"])
-        cells = [str(int(r["agents"])), f"{format_value(sl, r[sl])} ({low}..{high})",
-                 format_value(sl, r["erlang_c_service_level"])]
-        if has_a:
-            cells.append(format_value(sl, r["erlang_a_service_level"]))
-        cells += [format_value("asa_s", r["asa_s"]), format_value("asa_s", r["erlang_c_asa_s"])]
-        if has_a:
-            cells.append(format_value("asa_s", r["erlang_a_asa_s"]))
-        cells.append(format_value("abandon_rate", r["abandon_rate"]))
-        if has_a:
-            cells.append(format_value("abandon_rate", r["erlang_a_abandon_rate"]))
-        t.add_row(*cells)
-    c.print(t)
+    frame = curve.copy()
+    frame["sl_ci"] = [f"{100 * lo:.1f} .. {100 * hi:.1f}" if pd.notna(lo) and pd.notna(hi) else "-"
+                      for lo, hi in zip(curve["service_level_ci95_low"], curve["service_level_ci95_high"])]
+    c.print(fit_table(frame, [  # two-line headers: the KPI, then who says so (simulation, Erlang C, Erlang A)
+        Column("agents", "\nagents", "int"), Column(sl, "SL %\nsim", "pct"),
+        Column("sl_ci", "SL %\n95 % CI", priority=2, justify="right"),
+        Column("erlang_c_service_level", "SL %\nErl C", "pct", priority=1),
+        Column("erlang_a_service_level", "SL %\nErl A", "pct", priority=1),
+        Column("asa_s", "ASA s\nsim", "num", priority=3), Column("erlang_c_asa_s", "ASA s\nErl C", "num", priority=5),
+        Column("erlang_a_asa_s", "ASA s\nErl A", "num", priority=5),
+        Column("abandon_rate", "aband %\nsim", "pct", priority=4),
+        Column("erlang_a_abandon_rate", "aband %\nErl A", "pct", priority=4),
+    ], title=title))
     for label, column in (("simulation", sl), ("Erlang C", "erlang_c_service_level"), ("Erlang A", "erlang_a_service_level")):
         if column in curve:
             ok = curve[curve[column] >= a["sl_target"]]

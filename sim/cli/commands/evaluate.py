@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from sim.cli.commands.staff import (
     add_run_options,
@@ -17,7 +17,7 @@ from sim.cli.commands.staff import (
     targets_from_args,
     workers_from_args,
 )
-from sim.cli.console import console, format_value, progress_bar
+from sim.cli.console import Column, console, fit_table, kpi_column, progress_bar
 from sim.io.rosters import read_roster
 from sim.io.scenario_files import load_scenario
 from sim.spec.roster import COVERAGE_RULES
@@ -128,31 +128,33 @@ def summary(report: pd.DataFrame) -> pd.DataFrame:
 
 
 def print_report(c: Console, report: pd.DataFrame, show_all: bool = False, limit: int = 40) -> None:
-    """Per-channel summary and the intervals that miss (or all intervals)."""
-    t = Table(title="Per channel over the day", title_justify="left", header_style="bold")
-    for col in ("channel", "target", "offered", "service level", "abandoned", "agent-hours", "intervals missing"):
-        t.add_column(col, justify="left" if col in ("channel", "target") else "right")
-    for row in summary(report).to_dict(orient="records"):
-        t.add_row(row["channel"], row["target"], format_value("offered", row["offered"]),
-                  format_value("service_level", row["service_level"]), format_value("abandon_rate", row["abandon_rate"]),
-                  f"{row['agent_hours']:,.1f}", f"{row['intervals_missing']} of {row['intervals']}")
-    c.print(t)
+    """Per-channel summary and the intervals that miss (or all intervals), as tables that fit the terminal."""
+    days = summary(report)
+    days["missed"] = [f"{m} of {n}" for m, n in zip(days["intervals_missing"], days["intervals"])]
+    c.print(fit_table(days, [
+        Column("channel", "channel"), Column("target", "target"), kpi_column("offered", priority=3),
+        kpi_column("service_level"), kpi_column("abandon_rate", priority=2),
+        Column("agent_hours", "agent-hours", "num", short="agent-h", priority=1),
+        Column("missed", "intervals missed", short="missed", justify="right"),
+    ], title="Per channel over the day"))
     rows = report if show_all else report[~report["meets_target"].astype(bool)]
     if rows.empty:
         c.print("[green]Every interval meets its target.[/]")
         return
-    title = "Every interval" if show_all else "Intervals that miss the target"
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("channel", "start", "agents", "offered/h", "service level (95 % band)", "abandoned", "ASA", "target"):
-        t.add_column(col, justify="left" if col in ("channel", "start") else "right")
-    for _, r in rows.head(limit if not show_all else len(rows)).iterrows():
-        sl = "service_level"
-        band = f"{format_value(sl, r[sl])} ({format_value(sl, r['service_level_ci95_low'])}" \
-               f"..{format_value(sl, r['service_level_ci95_high'])})"
-        mark = "" if r["meets_target"] else "[red]miss[/]"
-        t.add_row(r["channel"], str(r["interval_start"]), f"{r['agents']:g}", f"{r['offered_per_hour']:.1f}", band,
-                  format_value("abandon_rate", r["abandon_rate"]), format_value("asa_s", r["asa_s"]),
-                  f"{100 * r['sl_target']:g} % {mark}")
-    c.print(t)
-    if not show_all and len(rows) > limit:
-        c.print(f"... and {len(rows) - limit} more (see evaluation.csv or use --all)")
+    rows = rows.head(limit if not show_all else len(rows)).copy()
+    rows["start"] = rows["interval_start"].astype(str)
+    rows["sl_ci"] = [f"{100 * lo:.1f} .. {100 * hi:.1f}" if pd.notna(lo) and pd.notna(hi) else "-"
+                     for lo, hi in zip(rows["service_level_ci95_low"], rows["service_level_ci95_high"])]
+    rows["target"] = [f"{100 * s:g}/{t:g}" for s, t in zip(rows["sl_target"], rows["sl_threshold_s"])]
+    columns = [
+        Column("channel", "channel"), Column("start", "start"), Column("agents", "agents", "{:g}"),
+        kpi_column("offered_per_hour", priority=3), kpi_column("service_level"),
+        Column("sl_ci", "SL 95 % CI", short="95 % CI", priority=1, justify="right"),
+        kpi_column("abandon_rate", priority=4), kpi_column("asa_s", priority=5),
+        Column("target", "target", priority=2, justify="right"),
+    ]
+    if show_all:
+        columns.append(Column("meets_target", "met", lambda ok: "yes" if ok else Text("miss", style="red")))
+    c.print(fit_table(rows, columns, title="Every interval" if show_all else "Intervals that miss the target"))
+    if not show_all and len(report[~report["meets_target"].astype(bool)]) > limit:
+        c.print(f"... and {int((~report['meets_target'].astype(bool)).sum()) - limit} more (see evaluation.csv or use --all)")

@@ -8,9 +8,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+import pandas as pd
 
-from sim.cli.console import console
+from sim.cli.console import Column, console, fit_table
 from sim.errors import InputError
 from sim.io.files import json_ready, write_atomic, write_parquet
 
@@ -172,18 +172,19 @@ def _print(summary: dict[str, Any], run: StudyRun, out: Path, quiet: bool) -> No
 
     screen = console()
     cur = summary["currency"]
-    table = Table(title=f"ROI of the programme: {summary['scenario']} ({summary['replications']} replications x "
-                        f"{summary['months']} months, staffing {summary['staffing']})",
-                  title_justify="left", header_style="bold")
-    for name in ("measure", "p5", "median", "p95"):
-        table.add_column(name, justify="left" if name == "measure" else "right")
-
-    table.add_row("NPV", *[_money(summary["npv"][k], cur) for k in ("p5", "p50", "p95")])
+    title = f"ROI of the programme: {summary['scenario']} ({summary['replications']} replications x " \
+            f"{summary['months']} months, staffing {summary['staffing']})"
     roi = summary["roi"]
-    table.add_row("ROI", *[f"{roi[k]:.0%}" if roi[k] == roi[k] else "-" for k in ("p5", "p50", "p95")])  # NaN: no ROI
-    table.add_row("payback", *[month_text(summary["payback_month"][k]) for k in ("p5", "p50", "p95")])
+    npv = summary["npv"]  # the currency goes into the row's name, so the amounts stay narrow
+    rows = [{"measure": f"NPV {cur}", **{k: "-" if npv[k] is None or not math.isfinite(npv[k]) else f"{npv[k]:,.0f}"
+                                         for k in ("p5", "p50", "p95")}},
+            {"measure": "ROI", **{k: f"{roi[k]:.0%}" if roi[k] == roi[k] else "-" for k in ("p5", "p50", "p95")}},  # NaN: no ROI
+            {"measure": "payback", **{k: month_text(summary["payback_month"][k]) for k in ("p5", "p50", "p95")}}]
     for key, label in (("deflected_contacts", "deflected issues"), ("shifted_contacts", "contacts in programme channels")):
-        table.add_row(label, *[f"{summary[key][k]:,.0f}" for k in ("p5", "p50", "p95")])
+        rows.append({"measure": label, **{k: f"{summary[key][k]:,.0f}" for k in ("p5", "p50", "p95")}})
+    table = fit_table(pd.DataFrame(rows), [Column("measure", "measure"), Column("p5", "p5", justify="right"),
+                                           Column("p50", "median", justify="right"), Column("p95", "p95", justify="right")],
+                      title=title)
     screen.print(table)
     screen.print(f"P(payback within 12 months) = {summary['p_payback_12m']:.0%}; within the horizon = "
                  f"{summary['p_payback_horizon']:.0%}; never = {summary['p_never']:.0%}")

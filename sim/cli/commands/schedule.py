@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from contextlib import nullcontext as _null
 
-from rich.table import Table
+import pandas as pd
 
 from sim.cli.commands.evaluate import print_report, write_report
 from sim.cli.commands.staff import (
@@ -16,7 +16,7 @@ from sim.cli.commands.staff import (
     targets_from_args,
     workers_from_args,
 )
-from sim.cli.console import console
+from sim.cli.console import Column, console, fit_table
 from sim.io.rosters import read_requirements, read_shift_types, write_roster
 from sim.io.scenario_files import load_scenario
 from sim.spec.roster import COVERAGE_RULES
@@ -111,23 +111,22 @@ def main(args: argparse.Namespace) -> int:
                                                workers=workers_from_args(args), source=args.shifts)
     cover = coverage(requirements, roster, minutes, args.rule)
     c = console()
-    t = Table(title=f"Schedule: total cost {plan.attrs['total_cost']:,.2f}", title_justify="left", header_style="bold")
-    for col in ("team", "shift", "start", "length_min", "breaks", "headcount", "cost"):
-        t.add_column(col, justify="right" if col in ("length_min", "headcount", "cost") else "left")
-    for r in plan.to_dict(orient="records"):
-        t.add_row(r["team"], r["shift"], r["start"], str(r["length_min"]), r["breaks"] or "-", str(r["headcount"]),
-                  f"{r['cost']:,.2f}")
-    c.print(t)
+    c.print(fit_table(plan, [
+        Column("team", "team"), Column("shift", "shift"), Column("start", "start"),
+        Column("length_min", "length min", "int", short="min"),
+        Column("breaks", "breaks (start+min)", lambda b: b or "-", short="breaks", priority=2, justify="left"),
+        Column("headcount", "headcount", "int", short="agents"), Column("cost", "cost", "{:,.2f}", priority=1),
+    ], title=f"Schedule: total cost {plan.attrs['total_cost']:,.2f}"))
     for team, ok in plan.attrs["optimal"].items():
         if not ok:
             c.print(f"[yellow]{team}: the solver stopped at its time limit; the schedule is feasible but not proven optimal[/]")
-    t = Table(title="Coverage per channel (agent-intervals over the day)", title_justify="left", header_style="bold")
-    for col in ("channel", "required", "scheduled", "surplus", "uncovered intervals"):
-        t.add_column(col, justify="left" if col == "channel" else "right")
-    for name, g in cover.groupby("channel", sort=False):
-        t.add_row(str(name), str(g["required"].sum()), str(g["scheduled"].sum()), str(g["surplus"].sum()),
-                  str(int((g["surplus"] < 0).sum())))
-    c.print(t)
+    totals = pd.DataFrame([{"channel": name, "required": g["required"].sum(), "scheduled": g["scheduled"].sum(),
+                            "surplus": g["surplus"].sum(), "uncovered": int((g["surplus"] < 0).sum())}
+                           for name, g in cover.groupby("channel", sort=False)])
+    c.print(fit_table(totals, [
+        Column("channel", "channel", "text"), Column("required", "required", "int"), Column("scheduled", "scheduled", "int"),
+        Column("surplus", "surplus", "int", priority=1), Column("uncovered", "uncovered intervals", "int", short="uncovered"),
+    ], title="Coverage per channel (agent-intervals over the day)"))
     if out is not None:
         plan.to_csv(out / "schedule.csv", index=False)
         write_roster(roster, out / "roster.csv")

@@ -8,10 +8,9 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from rich.table import Table
 
 from sim.cli.commands.sweep import add_executor_arguments, execute
-from sim.cli.console import console
+from sim.cli.console import Column, FittedTable, console, fit_table
 from sim.io.files import json_ready
 
 HELP = """\
@@ -98,15 +97,14 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ranking(table: pd.DataFrame) -> Table:
-    view = Table(title="Sensitivity (tornado swing; Sobol first-order and total indices)", title_justify="left",
-                 header_style="bold")
-    for name in ("output", "input", "swing", "S1", "ST"):
-        view.add_column(name, justify="left" if name in ("output", "input") else "right")
+def _ranking(table: pd.DataFrame) -> FittedTable:
     sort_by = "ST" if "ST" in table.columns else "swing"
-    for row in table.sort_values(["output", sort_by], ascending=[True, False]).to_dict(orient="records"):
-        view.add_row(row["output"], row["input"], *[_fmt(row.get(k)) for k in ("swing", "S1", "ST")])
-    return view
+    ranked = table.sort_values(["output", sort_by], ascending=[True, False])
+    sobol = "ST" in table.columns  # then the total index ranks the inputs; the swing and S1 may go at narrow widths
+    return fit_table(ranked, [Column("output", "output"), Column("input", "input"),
+                              Column("swing", "swing", _fmt, priority=2 if sobol else 0), Column("S1", "S1", _fmt, priority=1),
+                              Column("ST", "ST", _fmt)],
+                     title="Sensitivity (tornado swing; Sobol first-order and total indices)")
 
 
 def _fmt(value: object) -> str:

@@ -12,8 +12,7 @@ from sim.cli.console import console, progress_bar
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from rich.table import Table
-
+    from sim.cli.console import FittedTable
     from sim.studies.replay import Validation
 
 HELP = """\
@@ -96,19 +95,18 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def _daily_table(result: Validation) -> Table:
-    from rich.table import Table
+def _daily_table(result: Validation) -> FittedTable:
+    from sim.cli.console import Column, fit_table
 
-    table = Table(title="Per day: observed / simulated (mean of replications) / Erlang A", title_justify="left",
-                  header_style="bold")
-    for col in ("date", "offered", "abandon obs", "sim", "ErlA", "mean wait obs", "sim", "ErlA", "SL20 obs", "sim", "ErlA"):
-        table.add_column(col, justify="right")
-    for r in result.daily.to_dict(orient="records"):
-        table.add_row(str(r["date"]), f"{r['observed_offered']:,.0f}",
-                      *[f"{100 * r[f'{who}_abandon_rate']:.1f} %" for who in ("observed", "simulated", "erlang_a")],
-                      *[f"{r[f'{who}_mean_wait_s']:.0f} s" for who in ("observed", "simulated", "erlang_a")],
-                      *[f"{100 * r[f'{who}_service_level']:.1f} %" for who in ("observed", "simulated", "erlang_a")])
-    return table
+    columns = [Column("date", "\ndate"), Column("observed_offered", "\noffered", "int", priority=2)]
+    for kpi, group, short, fmt in (("abandon_rate", "abandon %", "aband %", "pct"),
+                                   ("mean_wait_s", "mean wait s", "wait s", "{:.0f}"), ("service_level", "SL20 %", None, "pct")):
+        for who, label in (("observed", "obs"), ("simulated", "sim"), ("erlang_a", "ErlA")):
+            first = who == "observed"  # the group's name heads its first column only
+            columns.append(Column(f"{who}_{kpi}", f"{group if first else ''}\n{label}", fmt,
+                                  priority=1 if who == "erlang_a" else 0, name=f"{group} {label}",
+                                  short=f"{short}\n{label}" if short and first else None))
+    return fit_table(result.daily, columns, title="Per day: observed / simulated (mean of replications) / Erlang A")
 
 
 def _summary_text(summary: dict) -> str:
