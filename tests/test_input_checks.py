@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli.main import main
+from sim.io.yaml_files import MAX_BYTES, MAX_DEPTH
 from sim.studies.checkpoints import SweepFolderError
 from sim.studies.plan import plan_sweep
 from sim.studies.sweep import run_plan
@@ -106,3 +107,31 @@ def test_a_sweep_judges_the_roi_sections_of_each_design_point(tmp_path: Path) ->
                     "factors: {roi.months: [12, 0]}\n", encoding="utf-8")
     with pytest.raises(SweepSpecError, match=r"factors.roi.months: design point 1 .*roi.months: input should be"):
         plan_sweep(spec)
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text("channels:\n  phone:\n    agents: 3\n    aht: {mean_s: 60}\n    agents: 4\n", encoding="utf-8")
+    err = one_line_error(["run", str(path), "-q"], capsys)
+    assert err == f"ccsim: error: {path}: channels.phone.agents: is given twice (lines 3 and 5); give each key once"
+
+
+
+def test_a_scenario_file_larger_than_the_limit_is_refused_unread(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.yaml"
+    with open(big, "wb") as handle:
+        handle.truncate(MAX_BYTES + 1)  # sparse: no disk used, and /dev/zero behaves the same
+    assert one_line_error(["run", str(big), "-q"], capsys) == (
+        f"ccsim: error: {big}: is larger than 10 MB; expected a YAML file of settings")
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 5, 100_000])
+def test_deeply_nested_yaml_gives_one_line(depth: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("description: " + "[" * depth + "]" * depth + "\nchannels: {}\n", encoding="utf-8")
+    err = one_line_error(["run", str(deep), "-q"], capsys)
+    if depth == MAX_DEPTH + 5:
+        assert err.endswith(f"{deep}: description: is nested too deeply (at most 50 levels of mappings and lists)")
+    else:  # libyaml stops at its own limit; the pure-Python parser runs out of stack
+        assert "exceeded maximum nesting depth" in err or "is nested too deeply" in err
