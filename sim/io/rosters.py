@@ -81,8 +81,9 @@ def read_shift_types(path: str | Path) -> list[ShiftType]:
     return shift_types_from_mapping(read_yaml_mapping(path, PlanningFileError), str(path))
 
 
-def read_requirements(path: str | Path, interval_minutes: int, channels: Iterable[str] | None = None) -> Requirements:
-    """Read agents needed per interval and channel (see :func:`sim.spec.roster.requirements_from_rows`)."""
+def read_requirements(path: str | Path, interval_minutes: int, channels: Iterable[str] | None = None,
+                      paid: Iterable[str] = ()) -> Requirements:
+    """Read agents needed per interval and team (see :func:`sim.spec.roster.requirements_from_rows`)."""
     path = Path(path)
     header, rows = read_csv_rows(path, REQUIREMENTS_REQUIRED)
-    return requirements_from_rows(header, rows, str(path), interval_minutes, channels)
+    return requirements_from_rows(header, rows, str(path), interval_minutes, channels, paid)

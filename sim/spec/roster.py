@@ -247,10 +247,10 @@ def roster_from_rows(rows: list[tuple[int, dict[str, str]]], source: str, teams:
         where = f"row {number}"
         team = row["team"]
         if not team:
-            raise PlanningFileError(source, f"{where} team", "is empty; expected a channel name")
+            raise PlanningFileError(source, f"{where} team", "is empty; expected a team (or a channel with its own agents)")
         if known is not None and team not in known:
             raise PlanningFileError(source, f"{where} team",
-                                    f"unknown team {team!r}; the scenario's channels are {', '.join(known)}")
+                                    f"unknown team {team!r}; the scenario's teams are {', '.join(known)}")
         _, start = parse_clock(row["start"], source, f"{where} start")
         length = _whole_minutes(row["length_min"], source, f"{where} length_min", 1, DAY_MIN)
         breaks = parse_breaks(row.get("breaks", ""), length, source, f"{where} breaks")
@@ -381,14 +381,17 @@ REQUIREMENTS_REQUIRED = ("channel",)
 
 
 def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, str]]], source: str, interval_minutes: int,
-                           channels: Iterable[str] | None = None) -> Requirements:
-    """Agents needed per interval and channel, from a requirements CSV's header and rows.
+                           channels: Iterable[str] | None = None, paid: Iterable[str] = ()) -> Requirements:
+    """Agents needed per interval and team (or channel), from a requirements CSV's header and rows.
 
-    Accepts the ``staffing.csv`` written by ``ccsim staff`` (its
-    ``simulated_agents`` column) or a plain file with columns
-    ``interval,channel,agents`` (``interval`` or ``interval_start`` as HH:MM or
-    ``dN HH:MM``). Rows of several days are folded onto one day by taking the
-    largest requirement per time of day. Times must fall on interval starts.
+    Accepts the ``staffing.csv`` written by ``ccsim staff`` (its ``team``
+    and ``simulated_agents`` columns; for the teams named in ``paid``, whose
+    shrinkage the scenario applies to rostered agents, the paid
+    ``required_fte`` rounded up, so shrinkage carries through to the
+    schedule) or a plain file with columns ``interval,channel,agents``
+    (``interval`` or ``interval_start`` as HH:MM or ``dN HH:MM``). Rows of several days are folded onto
+    one day by taking the largest requirement per time of day. Times must
+    fall on interval starts. ``channels`` lists the valid names.
     """
     time_col = "interval_start" if "interval_start" in header else "interval" if "interval" in header else None
     agents_col = "simulated_agents" if "simulated_agents" in header else "agents" if "agents" in header else None
@@ -396,21 +399,30 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
         raise PlanningFileError(source, "header",
                                 "expected columns interval (or interval_start), channel and agents (or simulated_agents)")
     known = list(channels) if channels is not None else None
+    paid_teams = set(paid)
+    key_col = "team" if "team" in header else "channel"
     n = DAY_MIN // interval_minutes
     needed: dict[str, np.ndarray] = {}
     for number, row in rows:
         where = f"row {number}"
-        channel = row["channel"]
+        channel = row[key_col]
         if not channel:
-            raise PlanningFileError(source, f"{where} channel", "is empty")
+            raise PlanningFileError(source, f"{where} {key_col}", "is empty")
         if known is not None and channel not in known:
-            raise PlanningFileError(source, f"{where} channel",
-                                    f"unknown channel {channel!r}; the scenario's channels are {', '.join(known)}")
+            raise PlanningFileError(source, f"{where} {key_col}",
+                                    f"unknown team or channel {channel!r}; the scenario's teams are {', '.join(known)}")
         _, minute = parse_clock(row[time_col], source, f"{where} {time_col}")
         if minute % interval_minutes:
             raise PlanningFileError(source, f"{where} {time_col}",
                                     f"{row[time_col]} is not the start of a {interval_minutes}-minute interval")
-        count = _count(row[agents_col], source, f"{where} {agents_col}")
+        if channel in paid_teams and row.get("required_fte"):
+            try:
+                count = math.ceil(float(row["required_fte"]) - 1e-6)
+            except ValueError:
+                raise PlanningFileError(source, f"{where} required_fte",
+                                        f"expected a number, got {row['required_fte']!r}") from None
+        else:
+            count = _count(row[agents_col], source, f"{where} {agents_col}")
         column = needed.setdefault(channel, np.zeros(n, dtype=np.int64))
         k = minute // interval_minutes
         column[k] = max(column[k], count)

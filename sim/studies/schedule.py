@@ -21,27 +21,29 @@ import pandas as pd
 from scipy import optimize, stats
 from scipy.sparse import csc_matrix
 
+from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
 from sim.spec.roster import DAY_MIN, CoverageRule, Requirements, Roster, Shift, ShiftType, format_breaks, format_clock
 from sim.spec.scenario import Scenario
-from sim.studies.planning_grid import Grid, channel_rates, with_agents, with_thresholds
+from sim.studies.planning_grid import Grid, channel_rates, with_thresholds
 from sim.studies.runner import simulate
 from sim.studies.staffing_targets import ServiceTarget, resolve_targets
+from sim.studies.staffing_units import staffing_units, with_unit_agents
 
 # ---------------------------------------------------------------------------
 # Roster -> agents -> simulated KPIs
 
 
 def roster_agents(roster: Roster, scenario: Scenario, rule: CoverageRule = "majority") -> dict[str, list[int]]:
-    """Agents per interval of the day for each team of the roster that is a scenario channel.
+    """Agents rostered per interval of the day for each team of the roster (a scenario team or a channel with agents).
 
     The list covers one day and repeats (as scenario staffing lists do).
     """
     minutes = int(scenario.horizon.interval_minutes)
-    unknown = [t for t in roster.teams if t not in scenario.channels]
+    names = list(staffing_units(scenario))
+    unknown = [t for t in roster.teams if t not in names]
     if unknown:
-        raise InputError(roster.source, "team",
-                         f"unknown team {unknown[0]!r}; the scenario's channels are {', '.join(scenario.channels)}")
+        raise InputError(roster.source, "team", f"unknown team {unknown[0]!r}; the scenario's teams are {', '.join(names)}")
     return {team: roster.agents_per_interval(team, minutes, rule).tolist() for team in roster.teams}
 
 
@@ -75,6 +77,8 @@ def interval_report(result_intervals: pd.DataFrame, scenario: Scenario, targets:
     time average (agents asked to leave finish their contact first).
     """
     grid = Grid.of(scenario)
+    teams = implicit_teams(scenario)
+    serving = {c: [name for name, t in teams.items() if c in t.skills] for c in scenario.channels}
     frame = result_intervals.copy()
     frame["within"] = frame["service_level"].fillna(0.0) * frame["offered"]
     rows = []
@@ -86,9 +90,12 @@ def interval_report(result_intervals: pd.DataFrame, scenario: Scenario, targets:
         offered = float(g["offered"].sum())
         meets = True if offered == 0 else sl >= target.sl_target - 1e-12 and (
             target.max_abandon is None or ab <= target.max_abandon + 1e-12)
+        verdict = _verdict(g, target, offered)
+        k = int(k)
         rows.append({
             "interval": int(k), "interval_start": grid.label(int(k)), "interval_start_s": float(g["interval_start_s"].iloc[0]),
-            "channel": channel, "agents": int(scenario.channels[channel].agents_in_interval(int(k))),
+            "channel": channel, "team": ",".join(serving[channel]),
+            "agents": int(sum(teams[t].scheduled(k) for t in serving[channel])),
             "agents_on_duty": float(g["agents"].mean()),
             "offered_per_hour": float(channel_rates(scenario, channel, grid)[int(k)]), "simulated_offered": offered / len(g),
             "service_level": sl, "service_level_ci95_low": sl_lo, "service_level_ci95_high": sl_hi,
@@ -97,8 +104,24 @@ def interval_report(result_intervals: pd.DataFrame, scenario: Scenario, targets:
             "occupancy": float(np.nanmean(g["occupancy"])) if g["occupancy"].notna().any() else math.nan,
             "sl_target": target.sl_target, "sl_threshold_s": target.sl_threshold_s,
             "max_abandon": math.nan if target.max_abandon is None else target.max_abandon, "meets_target": bool(meets),
+            "verdict": verdict,
         })
     return pd.DataFrame(rows)
+
+
+def _verdict(g: pd.DataFrame, target: ServiceTarget, offered: float) -> str:
+    """``meets``, ``misses`` or ``undecided``: the target against one-sided 95 % bounds (two-sided 90 %)."""
+    if offered == 0:
+        return "meets"
+    _, sl_lo, sl_hi = pooled_ratio(g["within"].to_numpy(), g["offered"].to_numpy(), level=0.90)
+    _, ab_lo, ab_hi = pooled_ratio(g["abandoned"].to_numpy(), g["offered"].to_numpy(), level=0.90)
+    if math.isnan(sl_lo):
+        return "undecided"
+    if sl_hi < target.sl_target - 1e-12 or (target.max_abandon is not None and ab_lo > target.max_abandon + 1e-12):
+        return "misses"
+    if sl_lo >= target.sl_target - 1e-12 and (target.max_abandon is None or ab_hi <= target.max_abandon + 1e-12):
+        return "meets"
+    return "undecided"
 
 
 def evaluate_staffing(
@@ -112,9 +135,14 @@ def evaluate_staffing(
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
-    """Simulate ``scenario`` with per-interval ``agents`` and report every interval against its target."""
+    """Simulate ``scenario`` with per-interval ``agents`` (by team) and report every interval against its target.
+
+    ``agents`` are rostered agents: a scenario team's shrinkage still applies to them.
+    """
     resolved = resolve_targets(scenario, targets, max_abandon)
-    variant = with_thresholds(with_agents(scenario, agents), resolved)
+    units = staffing_units(scenario)
+    variant = with_thresholds(with_unit_agents(scenario, units, {t: np.asarray(a) for t, a in agents.items()},
+                                               keep_shrinkage=True), resolved)
     result = simulate(variant, replications=replications, seed=seed, workers=workers, progress=progress)
     table = interval_report(result.intervals, variant, resolved)
     table.attrs.update({"replications": result.replications, "seed": result.seed})
@@ -142,7 +170,7 @@ def evaluate_roster(
     agents = roster_agents(roster, scenario, rule)
     table = evaluate_staffing(scenario, agents, targets, max_abandon=max_abandon, replications=replications, seed=seed,
                               workers=workers, progress=progress)
-    table["from_roster"] = table["channel"].isin(list(agents))
+    table["from_roster"] = table["team"].map(lambda names: any(t in agents for t in str(names).split(",")))
     table.attrs["rule"] = rule
     return table
 
@@ -184,12 +212,15 @@ def plan_roster(
                                  seed=seed, workers=workers)
         report.attrs["repair_rounds_used"] = round_
         missed = misses(report)
-        missed = missed[missed["channel"].isin(list(needs.agents))]
+        missed = missed[missed["team"].map(lambda names: any(t in needs.agents for t in str(names).split(",")))]
         if missed.empty or round_ == repair_rounds:
             break
         for row in missed.to_dict("records"):
             k = int(round(row["interval_start_s"] / 60.0)) % DAY_MIN // minutes
-            needs.agents[row["channel"]][k] = max(needs.agents[row["channel"]][k], int(row["agents"])) + 1
+            for team in str(row["team"]).split(","):
+                if team in needs.agents:
+                    have = roster.agents_per_interval(team, minutes, rule)[k]
+                    needs.agents[team][k] = max(needs.agents[team][k], int(have)) + 1
         round_ += 1
     plan.attrs["requirements"] = needs
     return plan, roster, report

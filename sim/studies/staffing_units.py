@@ -65,15 +65,22 @@ def check_plannable(scenario: Scenario, units: Mapping[str, Unit], targets: Mapp
             raise InputError("--target", name, f"channel {name!r} is closed in every interval of the horizon")
 
 
-def with_unit_agents(scenario: Scenario, units: Mapping[str, Unit], agents: Mapping[str, np.ndarray]) -> Scenario:
-    """A copy of ``scenario`` with these agents on duty per interval (teams without shrinkage: on duty is staffed)."""
+def with_unit_agents(scenario: Scenario, units: Mapping[str, Unit], agents: Mapping[str, np.ndarray],
+                     keep_shrinkage: bool = False) -> Scenario:
+    """A copy of ``scenario`` with these agents per interval.
+
+    By default they are agents on duty (a team's shrinkage set to 0); with
+    ``keep_shrinkage`` they are rostered agents, of whom the team's shrinkage
+    is still lost (as for a roster).
+    """
     channels = dict(scenario.channels)
     teams = dict(scenario.teams or {})
     for name, value in agents.items():
         staffing = [int(a) for a in value]
         unit = units[name]
         if unit.team:
-            teams[name] = teams[name].model_copy(update={"agents": staffing, "shrinkage": 0.0})
+            changes: dict[str, object] = {"agents": staffing} if keep_shrinkage else {"agents": staffing, "shrinkage": 0.0}
+            teams[name] = teams[name].model_copy(update=changes)
         else:
             channels[name] = channels[name].model_copy(update={"agents": staffing})
     update: dict[str, object] = {"channels": channels}

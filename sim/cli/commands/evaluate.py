@@ -78,7 +78,9 @@ def main(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.overrides)
     check_replications(args)
     targets, limits = targets_from_args(args)
-    roster = read_roster(args.roster, teams=scenario.channels)
+    from sim.studies.staffing_units import staffing_units
+
+    roster = read_roster(args.roster, teams=staffing_units(scenario))
     out = out_dir(args.out)
     reps = args.replications or scenario.replications
     with progress_bar("replications", reps, quiet=args.quiet) as update:

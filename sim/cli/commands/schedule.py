@@ -88,12 +88,15 @@ def main(args: argparse.Namespace) -> int:
     from sim.errors import InputError
     from sim.report.staffing_plots import plot_coverage
     from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule
+    from sim.studies.staffing_units import staffing_units
 
     scenario = load_scenario(args.scenario, args.overrides)
     check_replications(args)
     targets, limits = targets_from_args(args)
     minutes = int(scenario.horizon.interval_minutes)
-    requirements = read_requirements(args.requirements, minutes, channels=scenario.channels)
+    units = staffing_units(scenario)
+    requirements = read_requirements(args.requirements, minutes, channels=units,
+                                     paid=[name for name, unit in units.items() if unit.team])
     types = read_shift_types(args.shifts)
     if args.repair < 0:
         raise InputError("--repair", None, "must be at least 0")
