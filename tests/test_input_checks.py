@@ -135,3 +135,27 @@ def test_deeply_nested_yaml_gives_one_line(depth: int, tmp_path: Path, capsys: p
         assert err.endswith(f"{deep}: description: is nested too deeply (at most 50 levels of mappings and lists)")
     else:  # libyaml stops at its own limit; the pure-Python parser runs out of stack
         assert "exceeded maximum nesting depth" in err or "is nested too deeply" in err
+
+
+@pytest.mark.parametrize("override, key", [
+    ("channels.phone.agents=true", "channels.phone.agents"),
+    ("channels.phone.agents=[50, false]", "channels.phone.agents.1"),
+    ("arrivals.phone.rate_per_hour=true", "arrivals.phone.rate_per_hour"),
+    ("channels.phone.aht={dist: erlang, k: true, mean_s: 180}", "channels.phone.aht.k"),
+    ("seed=false", "seed"),
+])
+def test_true_or_false_is_not_a_number(override: str, key: str, capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_line_error(["run", str(SCENARIOS / "erlang-a.yaml"), "--set", override, "-q"], capsys)
+    assert f"erlang-a.yaml: {key}: expected a number, not " in err
+
+
+def test_a_true_or_false_setting_still_takes_a_boolean() -> None:
+    from sim.io.scenario_files import load_scenario
+
+    assert load_scenario(SCENARIOS / "erlang-a.yaml", ["horizon.drain=false"]).horizon.drain is False
+
+
+def test_a_deterministic_time_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_line_error(["run", str(SCENARIOS / "erlang-a.yaml"), "-q",
+                          "--set", "channels.phone.aht={dist: deterministic, mean_s: 0}"], capsys)
+    assert "erlang-a.yaml: channels.phone.aht.mean_s: input should be greater than 0" in err

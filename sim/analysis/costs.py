@@ -28,7 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from sim.spec.models import SpecModel
 
 COST_LINES = (
     "personnel_fixed",
@@ -49,8 +51,8 @@ PROGRAMME_LINES = ("programme_staff", "programme_technology", "programme_setup")
 PERSONNEL_LINES = ("personnel_fixed", "personnel_agents", "personnel_supervisors", "hiring_training")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+class _Model(SpecModel):
+    """Unknown keys, NaN, infinities and true/false for numbers are refused."""
 
 
 def _money(description: str, default: float = 0.0) -> float:

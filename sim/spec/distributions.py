@@ -13,12 +13,12 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, model_validator
+from pydantic import Field, PositiveFloat, PositiveInt, model_validator
+
+from sim.spec.models import SpecModel
 
 
-class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-
+class _Dist(SpecModel):
     @property
     def mean(self) -> float:
         """Mean of the distribution in seconds."""
@@ -60,7 +60,7 @@ class Deterministic(_Dist):
     """A fixed time (cv = 0)."""
 
     dist: Literal["deterministic"]
-    mean_s: float = Field(ge=0)
+    mean_s: PositiveFloat
 
 
 class Uniform(_Dist):

@@ -12,9 +12,10 @@ from __future__ import annotations
 import typing
 from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from sim.spec.distributions import Distribution, Exponential, default_exponential
+from sim.spec.models import SpecModel
 
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = typing.Annotated[float, Field(ge=0.0)]
@@ -24,8 +25,8 @@ CHANNEL_KINDS = ("phone", "chat", "social", "forum")
 """Kinds of channel the journey knows; ``phone`` is also the plain queue."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+class _Model(SpecModel):
+    """Unknown keys, NaN, infinities and true/false for numbers are refused."""
 
 
 class IssueArrivals(_Model):

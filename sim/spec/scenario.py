@@ -16,21 +16,12 @@ import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.spec.distributions import Distribution, default_exponential
 from sim.spec.journey import CHANNEL_KINDS, Community, Journey, Placement, Sentiment, Team
+from sim.spec.models import SpecModel
 from sim.spec.validation_errors import validation_to_error
 
 Probability = typing.Annotated[float, Field(ge=0.0, le=1.0)]
@@ -68,8 +59,8 @@ OpeningHours = typing.Annotated[Literal["24/7", "office"] | tuple[float, float],
 """``24/7`` (around the clock), ``office`` (the scenario's office hours) or ``[start_hour, end_hour]``."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+class _Model(SpecModel):
+    """Unknown keys, NaN, infinities and true/false for numbers are refused."""
 
 
 class Horizon(_Model):

@@ -23,12 +23,14 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BeforeValidator, Field, TypeAdapter, model_validator
 from scipy import stats
 
+from sim.spec.models import SpecModel
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+class _Input(SpecModel):
+    """Unknown keys, NaN, infinities and true/false for numbers are refused."""
 
 
 class UniformInput(_Input):

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import InputError
 from sim.spec.distributions import DIST_NAMES
+from sim.spec.models import BoolForNumber
 
 E = TypeVar("E", bound=InputError)
 """The error class a caller wants (ScenarioError, or a spec's own subclass of InputError)."""
@@ -42,7 +43,7 @@ def validation_to_error(
 def _priority(err: Mapping[str, Any]) -> int:
     """Order errors so the most telling one is reported first."""
     kind = str(err["type"])
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" or isinstance(err.get("input"), BoolForNumber):
         return 0
     if kind == "union_tag_invalid":
         return 1
@@ -96,6 +97,8 @@ def _expectation(err: Mapping[str, Any], path: list[Any], data: Any, root: type[
     if kind == "union_tag_invalid":
         return f"unknown distribution; expected dist to be one of: {', '.join(DIST_NAMES)}"
     got = err.get("input")
+    if isinstance(got, BoolForNumber):
+        return f"expected a number, not {got!r}"
     shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
     msg = str(err["msg"])
     if msg.startswith("Value error, "):

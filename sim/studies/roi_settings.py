@@ -10,9 +10,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from sim.analysis.costs import CostModel
+from sim.spec.models import SpecModel
 
 ARMS = ("baseline", "programme")
 PROGRAMME_KINDS = ("social", "forum")
@@ -27,8 +28,8 @@ OUTCOME_CHANNELS = ("roi", "roi_twin", "input")
 """Channels of the per-replication table: outcomes, the noise twin's outcomes, drawn inputs."""
 TWIN_KPIS = ("roi", "npv", "payback_month", "net_benefit_total")
 """Outcomes also reported for the noise twins (channel ``roi_twin``)."""
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+class _Model(SpecModel):
+    """Unknown keys, NaN, infinities and true/false for numbers are refused."""
 
 
 class Adoption(_Model):
