@@ -325,7 +325,12 @@ class JourneySetup:
             ch = self.scenario.channels[name]
             times.append(at)
             self.direct_ch += [self.index[name]] * n
-            self.direct_service += sample(ch.aht, self.streams(f"direct-aht:{name}"), n).tolist()
+            service = sample(ch.aht, self.streams(f"direct-aht:{name}"), n)
+            if stream.aht_s is not None:  # the forecast's mean per interval: the distribution scaled to it
+                k = np.minimum((at // self.interval_s).astype(np.int64), n_int - 1)
+                means = np.resize(np.asarray(stream.aht_s, dtype=float), n_int)
+                service = service * (means[k] / _mean_s(ch.aht))
+            self.direct_service += service.tolist()
             if ch.patience is None:
                 self.direct_patience += [math.inf] * n
             else:

@@ -88,11 +88,17 @@ class ArrivalStream(_Model):
 
     The rate in interval ``k`` is ``rate_per_hour * profile[k % len(profile)]``:
     ``profile`` is a list of multipliers (for instance 48 values for a day of
-    30-minute intervals) that repeats over the horizon.
+    30-minute intervals) that repeats over the horizon. ``aht_s``, if given,
+    is the mean handling time of the stream's contacts per interval (also
+    repeating): the channel's distribution keeps its shape and is scaled to
+    that mean in each interval (a planner's forecast of volume and AHT per
+    interval, see ``--forecast``).
     """
 
     rate_per_hour: NonNegative
     profile: list[NonNegative] | None = Field(None, min_length=1)
+    aht_s: list[typing.Annotated[float, Field(gt=0.0, allow_inf_nan=False)]] | None = Field(
+        None, min_length=1, description="mean handling time per interval (s), repeating")
 
 
 _KIND_FIELDS = {

@@ -70,6 +70,15 @@ def channel_rates(scenario: Scenario, channel: str, grid: Grid | None = None) ->
     return np.zeros(grid.n_intervals) if stream is None else rates_per_hour(stream, grid.n_intervals)
 
 
+def channel_aht_s(scenario: Scenario, channel: str, grid: Grid | None = None) -> np.ndarray:
+    """Mean handling time (s) of ``channel``'s arriving contacts per interval: the forecast's, else the channel's."""
+    grid = grid or Grid.of(scenario)
+    stream = scenario.arrivals.get(channel)
+    if stream is not None and stream.aht_s is not None:
+        return np.resize(np.asarray(stream.aht_s, dtype=float), grid.n_intervals)
+    return np.full(grid.n_intervals, float(scenario.channels[channel].aht.mean))
+
+
 def stationary_scenario(scenario: Scenario, channel: str, interval: int, agents: int, hours: float,
                         warmup_hours: float) -> Scenario:
     """Only ``channel``, its rate of ``interval`` held constant, ``agents`` on duty throughout."""

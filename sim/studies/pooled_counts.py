@@ -16,7 +16,7 @@ from sim.engine.journey_setup import issue_rates_per_hour
 from sim.engine.model import run
 from sim.engine.records import ABANDONED, ANSWERED, REASON_DIRECT, RunRecords
 from sim.spec.scenario import Scenario
-from sim.studies.planning_grid import Grid
+from sim.studies.planning_grid import Grid, channel_aht_s
 from sim.studies.staffing_targets import ServiceTarget
 
 
@@ -124,7 +124,7 @@ def interval_controls(scenario: Scenario, records: RunRecords) -> np.ndarray:
             keep = ((journey.contact_reason == REASON_DIRECT) & (journey.contact_channel == journey.channels.index(name))
                     & (journey.contact_arrival_s < records.horizon_s))
             times, work = journey.contact_arrival_s[keep], journey.contact_service_s[keep]
-        expected = rates_per_hour(stream, n) * width_h * float(scenario.channels[name].aht.mean)
+        expected = rates_per_hour(stream, n) * width_h * channel_aht_s(scenario, name, grid)
         rows.append(np.bincount(index_of(times), weights=work, minlength=n)[:n] - expected)
     if journey is not None and scenario.journey is not None:
         arrived = journey.issue_arrival_s[journey.issue_arrival_s < records.horizon_s]

@@ -45,7 +45,7 @@ from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
 from sim.studies.interval_samples import MEETS
-from sim.studies.planning_grid import Grid, channel_rates, with_thresholds
+from sim.studies.planning_grid import Grid, channel_aht_s, channel_rates, with_thresholds
 from sim.studies.pooled_counts import IntervalCounts
 from sim.studies.requirement_search import Confirmed, confirm_units, search_units
 from sim.studies.staffing_search import stationary_search
@@ -58,7 +58,7 @@ def analytic_agents(scenario: Scenario,
     """Erlang C and Erlang A agents per interval and channel.
 
     Each interval is treated as stationary at its forecast rate, with the
-    channel's mean handling time (and mean patience, as if exponential, for
+    interval's mean handling time (the forecast's, else the channel's; and mean patience, as if exponential, for
     Erlang A). ``erlang_a_agents`` is missing for channels without patience
     (Erlang A then is Erlang C). Intervals without arrivals need 0 agents.
     """
@@ -68,19 +68,20 @@ def analytic_agents(scenario: Scenario,
     rows: list[dict[str, Any]] = []
     for name, channel in scenario.channels.items():
         target = resolved[name]
-        aht_s = float(channel.aht.mean)
         patience_s = float(channel.patience.mean) if channel.patience is not None else None
-        cache: dict[float, tuple[int, float]] = {}
+        cache: dict[tuple[float, float], tuple[int, float]] = {}
+        ahts = channel_aht_s(scenario, name, grid)
         for k, rate in enumerate(channel_rates(scenario, name, grid)):
-            if rate not in cache:
+            aht_s = float(ahts[k])
+            if (rate, aht_s) not in cache:
                 if rate <= 0:
-                    cache[rate] = (0, 0.0 if patience_s is not None else math.nan)
+                    cache[rate, aht_s] = (0, 0.0 if patience_s is not None else math.nan)
                 else:
                     c = erlang_c_agents_for_sl(rate, aht_s, target.sl_target, target.sl_threshold_s)
                     a = math.nan if patience_s is None else erlang_a_agents_for_sl(
                         rate, aht_s, patience_s, target.sl_target, target.sl_threshold_s, max_abandon=target.max_abandon)
-                    cache[rate] = (int(c), a)
-            c_agents, a_agents = cache[rate]
+                    cache[rate, aht_s] = (int(c), a)
+            c_agents, a_agents = cache[rate, aht_s]
             rows.append({
                 "interval": k, "interval_start": grid.label(k), "interval_start_s": k * grid.interval_s, "channel": name,
                 "offered_per_hour": float(rate), "aht_s": aht_s, "erlang_c_agents": c_agents,

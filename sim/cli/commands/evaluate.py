@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from sim.cli.commands.staff import (
@@ -14,12 +15,12 @@ from sim.cli.commands.staff import (
     add_target_options,
     check_replications,
     out_dir,
+    scenario_from_args,
     targets_from_args,
     workers_from_args,
 )
 from sim.cli.console import Column, console, fit_table, kpi_column, progress_bar
 from sim.io.rosters import read_roster
-from sim.io.scenario_files import load_scenario
 from sim.spec.roster import COVERAGE_RULES
 
 HELP = """\
@@ -75,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
     """Evaluate the roster and print the result."""
     from sim.studies.schedule import evaluate_roster
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = scenario_from_args(args)
     check_replications(args)
     targets, limits = targets_from_args(args)
     from sim.studies.staffing_units import staffing_units
@@ -87,12 +88,12 @@ def main(args: argparse.Namespace) -> int:
         report = evaluate_roster(scenario, roster, targets, rule=args.rule, max_abandon=limits or None, replications=reps,
                                  seed=args.seed, workers=workers_from_args(args), progress=update)
     c = console()
-    c.print(f"[bold]{scenario.name or args.scenario} with roster {args.roster}[/] "
+    c.print(f"[bold]{escape(scenario.name or args.scenario)} with roster {escape(args.roster)}[/] "
             f"({report.attrs['replications']} replications, seed {report.attrs['seed']}, rule {args.rule})")
     print_report(c, report, show_all=args.all)
     if out is not None:
         write_report(report, out, title=f"Roster {Path(args.roster).name}: service level through the day")
-        c.print(f"wrote {out / 'evaluation.csv'}, {out / 'service_level.png'}")
+        c.print(escape(f"wrote {out / 'evaluation.csv'}, {out / 'service_level.png'}"))
     return 0
 
 

@@ -8,11 +8,12 @@ import os
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from rich.markup import escape
 
+from sim.cli.commands.staff import add_forecast_option, scenario_from_args
 from sim.cli.console import console, kpi_table, progress_bar
 from sim.errors import InputError
 from sim.io.rosters import read_roster
-from sim.io.scenario_files import load_scenario
 from sim.spec.scenario import Scenario
 from sim.studies.roi_study import check_sections
 from sim.studies.runner import SimulationResult, simulate
@@ -72,13 +73,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--intervals", action="store_true", help="also print per-interval KPIs (means over replications)")
     p.add_argument("--days", action="store_true", help="also print per-day KPIs (means over replications)")
     p.add_argument("--roster", metavar="CSV", help="staff teams (or channels) from the shifts of a roster file")
+    add_forecast_option(p)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the replications and print the KPI table or JSON."""
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = scenario_from_args(args)
     check_sections(scenario, args.scenario)  # costs, roi and uncertain: judged as ccsim roi judges them
     if args.roster:
         scenario = with_roster(scenario, args.roster)
@@ -99,7 +101,7 @@ def main(args: argparse.Namespace) -> int:
     out = console()
     title = f"{scenario.name or args.scenario}: {result.replications} replications, seed {result.seed}, " \
             f"{scenario.horizon.hours:g} h (warm-up {scenario.horizon.warmup_hours:g} h)"
-    out.print(f"[bold]{title}[/]")
+    out.print(f"[bold]{escape(title)}[/]")  # the name and path are the user's text, not markup
     for heading, part in _sections(result.kpis, list(scenario.channels)):
         out.print(kpi_table(part, title=heading))
     if result.replications < 2:

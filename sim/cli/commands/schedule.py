@@ -6,6 +6,7 @@ import argparse
 from contextlib import nullcontext as _null
 
 import pandas as pd
+from rich.markup import escape
 
 from sim.cli.commands.evaluate import print_report, write_report
 from sim.cli.commands.staff import (
@@ -13,12 +14,12 @@ from sim.cli.commands.staff import (
     add_target_options,
     check_replications,
     out_dir,
+    scenario_from_args,
     targets_from_args,
     workers_from_args,
 )
 from sim.cli.console import Column, console, fit_table
 from sim.io.rosters import read_requirements, read_shift_types, write_roster
-from sim.io.scenario_files import load_scenario
 from sim.spec.roster import COVERAGE_RULES
 
 HELP = """\
@@ -90,7 +91,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule
     from sim.studies.staffing_units import staffing_units
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = scenario_from_args(args)
     check_replications(args)
     targets, limits = targets_from_args(args)
     minutes = int(scenario.horizon.interval_minutes)
@@ -122,7 +123,8 @@ def main(args: argparse.Namespace) -> int:
     ], title=f"Schedule: total cost {plan.attrs['total_cost']:,.2f}"))
     for team, ok in plan.attrs["optimal"].items():
         if not ok:
-            c.print(f"[yellow]{team}: the solver stopped at its time limit; the schedule is feasible but not proven optimal[/]")
+            c.print(f"[yellow]{escape(str(team))}: the solver stopped at its time limit; "
+                    "the schedule is feasible but not proven optimal[/]")
     totals = pd.DataFrame([{"channel": name, "required": g["required"].sum(), "scheduled": g["scheduled"].sum(),
                             "surplus": g["surplus"].sum(), "uncovered": int((g["surplus"] < 0).sum())}
                            for name, g in cover.groupby("channel", sort=False)])
@@ -144,5 +146,5 @@ def main(args: argparse.Namespace) -> int:
             write_report(report, out, title="Scheduled roster: service level through the day")
     if out is not None:
         evaluation = "" if args.no_evaluate else ", evaluation.csv, service_level.png"
-        c.print(f"wrote {out}/schedule.csv, roster.csv, coverage.csv/.png{evaluation}")
+        c.print(escape(f"wrote {out}/schedule.csv, roster.csv, coverage.csv/.png{evaluation}"))
     return 0

@@ -83,6 +83,22 @@ def add_run_options(p: argparse.ArgumentParser, default_replications: str) -> No
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="worker processes (results do not depend on it; 0 = one per core)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_forecast_option(p)
+
+
+def add_forecast_option(p: argparse.ArgumentParser) -> None:
+    """--forecast, shared by run and the workforce commands."""
+    p.add_argument("--forecast", metavar="FORECAST.csv",
+                   help="volume (and AHT) per interval and channel: interval_start,channel,volume[,aht_s]; "
+                        "sets the arrivals and the horizon (see experiments/workforce/forecast.csv)")
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """The scenario file with --set overrides, then the --forecast if any."""
+    from sim.io.forecast import apply_forecast
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    return apply_forecast(scenario, args.forecast) if getattr(args, "forecast", None) else scenario
 
 
 def targets_from_args(args: argparse.Namespace) -> tuple[list[ServiceTarget], dict[str | None, float]]:
@@ -151,7 +167,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.studies.staffing import required_agents
     from sim.studies.staffing_targets import parse_channel_fractions
 
-    scenario = load_scenario(args.scenario, args.overrides)
+    scenario = scenario_from_args(args)
     check_replications(args)
     targets, limits = targets_from_args(args)
     shrinkage = parse_channel_fractions(args.shrinkage, "--shrinkage") or 0.0
