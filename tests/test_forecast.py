@@ -91,3 +91,21 @@ def test_run_staff_evaluate_and_schedule_take_a_forecast(tmp_path: Path, capsys:
     staffing = (out / "staffing.csv").read_text(encoding="utf-8")
     assert "d2 00:00" in staffing
     assert cli(["run", str(scenario), "--forecast", str(tmp_path / "missing.csv"), "-q"]) == 2
+
+
+def test_calibrate_writes_the_logs_forecast_and_run_reads_it(tmp_path: Path) -> None:
+    log = ROOT / "tests" / "data" / "anonymous_bank_1999_08_01-15_calls.csv"
+    scenario, forecast = tmp_path / "bank.yaml", tmp_path / "forecast.csv"
+    assert cli(["calibrate", str(log), "--interval", "60", "--out", str(scenario), "--forecast-out", str(forecast)]) == 0
+    from sim.io.calllog import queue_calls, read_call_log
+
+    calls = queue_calls(read_call_log(log))
+    table = apply_forecast(sim.load_scenario(scenario), forecast)
+    days = calls["date"].nunique()
+    assert table.horizon.hours == 24 * days
+    rates = channel_rates(table, "phone")
+    assert rates.sum() == pytest.approx(len(calls))  # every call that asked for an agent, hour by hour
+    first = calls[calls["date"] == sorted(calls["date"].unique())[0]]
+    assert rates[10] == (first["arrival_s"] // 3600 == 10).sum()
+    aht = channel_aht_s(table, "phone")
+    assert 60 < float(np.median(aht[rates > 0])) < 600

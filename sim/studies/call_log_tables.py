@@ -9,6 +9,7 @@ in the same layout, to test the estimators on data with known parameters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,30 @@ def interval_counts(log: pd.DataFrame, interval_s: float) -> pd.DataFrame:
     table = pd.crosstab(calls["date"].to_numpy(), idx).reindex(index=dates, columns=range(n), fill_value=0)
     table.index.name, table.columns.name = "date", "interval"
     return table
+
+
+def forecast_from_log(log: pd.DataFrame, interval_s: float, channel: str = "phone") -> pd.DataFrame:
+    """The log as a planner's forecast: per date (as d1, d2, ...) and interval, calls asking for an agent and their AHT.
+
+    ``volume`` counts the queue's offered calls (served or abandoned);
+    ``aht_s`` is the mean handling time of the calls served in the interval
+    (missing where none was). The columns are those ``--forecast`` reads.
+    """
+    n = int(round(DAY_S / interval_s))
+    dates = sorted(log["date"].unique())
+    counts = interval_counts(log, interval_s)
+    calls = queue_calls(log)
+    served = calls[calls["outcome"] == SERVED]
+    idx = interval_index(served["arrival_s"].to_numpy(), interval_s, n)
+    aht = served.assign(interval=idx).groupby(["date", "interval"])["service_s"].mean()
+    rows = []
+    for day, date in enumerate(dates, start=1):
+        for k in range(n):
+            start = int(round(k * interval_s))
+            mean = aht.get((date, k), math.nan)
+            rows.append({"interval_start": f"d{day} {start // 3600:02d}:{start % 3600 // 60:02d}", "channel": channel,
+                         "volume": int(counts.loc[date, k]), "aht_s": round(float(mean), 1) if math.isfinite(mean) else None})
+    return pd.DataFrame(rows, columns=["interval_start", "channel", "volume", "aht_s"])
 
 
 def waiting_spans(log: pd.DataFrame, wait_tolerance_s: float) -> np.ndarray:

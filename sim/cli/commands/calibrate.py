@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from rich.markup import escape
 
 from sim.cli.console import console
 from sim.errors import InputError
@@ -73,6 +74,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="extra comment line for the scenario header, e.g. a data credit (repeatable)")
     p.add_argument("--out", required=True, metavar="SCENARIO.yaml", help="scenario file to write")
     p.add_argument("--report", metavar="DIR", help="write figures and summary.json / summary.md here")
+    p.add_argument("--forecast-out", metavar="FORECAST.csv",
+                   help="also write the log's volume and AHT per date and interval, as --forecast reads them")
     p.set_defaults(handler=main)
 
 
@@ -126,7 +129,16 @@ def main(args: argparse.Namespace) -> int:
 
     load_scenario(out)  # the file must run as is
     screen = console()
-    screen.print(f"[bold]wrote[/] {out}")
+    screen.print(f"[bold]wrote[/] {escape(str(out))}")
+    if args.forecast_out:
+        from sim.io.files import write_atomic
+        from sim.studies.call_log_tables import forecast_from_log
+
+        forecast = forecast_from_log(log, args.interval * 60.0)
+        target = Path(args.forecast_out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, forecast.to_csv(index=False).encode("utf-8"))
+        screen.print(f"[bold]wrote[/] {escape(str(target))} ({len(forecast)} intervals; use it with --forecast)")
     if args.report:
         from sim.report.calibration_plots import calibration_figures
 
@@ -134,11 +146,12 @@ def main(args: argparse.Namespace) -> int:
         paths = calibration_figures(cal, report_dir)
         (report_dir / "summary.json").write_text(json.dumps(json_ready(cal.report), indent=1), encoding="utf-8")
         (report_dir / "summary.md").write_text(summary_markdown(cal, args.log), encoding="utf-8")
-        screen.print(f"[bold]report[/] {report_dir}/summary.md, summary.json, " + ", ".join(p.name for p in paths))
+        screen.print(f"[bold]report[/] {escape(f'{report_dir}/summary.md')}, summary.json, "
+                     + escape(", ".join(p.name for p in paths)))
     lines = _short(cal).splitlines()
-    screen.print(lines[0])
+    screen.print(escape(lines[0]))
     screen.print(_arrivals_table(cal))
-    screen.print("\n".join(lines[1:]))
+    screen.print(escape("\n".join(lines[1:])))
     return 0
 
 
