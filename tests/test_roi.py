@@ -23,7 +23,7 @@ from sim.studies.roi import roi_command
 from sim.studies.roi_horizon import _carry_knowledge, live_horizon
 from sim.studies.roi_settings import Adoption
 from sim.studies.roi_study import prepare_study
-from sim.studies.roi_summary import quantiles, uncertainty_split
+from sim.studies.roi_summary import quantiles, summarise_outcomes, uncertainty_split
 
 SCENARIO = "scenarios/roi-mid-size.yaml"
 FAST = ["roi.months=3", "roi.simulate_every=1", "roi.noise_pairs=0", "journey.issues.rate_per_hour=120"]
@@ -401,3 +401,22 @@ def test_a_malformed_bracket_key_is_a_clear_error(tmp_path, capsys) -> None:
     assert code == 2
     err = capsys.readouterr().err
     assert "uncertain[costs.programme.setup_cost.high" in err and "Traceback" not in err
+
+
+def test_payback_quantiles_are_months_that_occurred_and_chances_carry_their_interval() -> None:
+    rows = [{"replication": r, "channel": "roi", "kpi": "payback_month", "value": float(v)}
+            for r, v in enumerate([5, 6, 6, 7, 7, 7, 8, 9, 25, 25])]
+    summary = summarise_outcomes(pd.DataFrame(rows), months=24)
+    observed = {5, 6, 7, 8, 9}
+    assert all(summary["payback_month"][k] in observed or summary["payback_month"][k] is None for k in ("p5", "p50", "p95"))
+    assert summary["payback_month"]["p95"] is None  # the 95th percentile future never paid back
+    low, high = summary["p_payback_12m_interval"]
+    assert summary["p_payback_12m"] == 0.8 and 0.44 < low < 0.8 < high < 0.97  # Wilson, 10 futures
+    all_paid = summarise_outcomes(pd.DataFrame([{**row, "value": 3.0} for row in rows]), months=24)
+    assert all_paid["p_payback_12m"] == 1.0 and all_paid["p_payback_12m_interval"][0] < 0.75  # 100 % of 10 is not certainty
+
+
+def test_a_study_whose_arms_cannot_differ_is_an_input_error(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    assert main(["roi", "scenarios/erlang-a.yaml", "-r", "2", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "programme arm would be the baseline" in err and "Traceback" not in err

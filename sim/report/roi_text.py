@@ -80,7 +80,10 @@ def payback_chances(summary: Mapping[str, Any]) -> str:
     whole = f"P(payback within the {horizon}-month horizon) = {percent(summary.get('p_payback_horizon'))}"
     if horizon is not None and horizon <= 12:
         return whole
-    return (f"P(payback within 12 months) = {percent(summary.get('p_payback_12m'))}, "
+    interval = summary.get("p_payback_12m_interval") or [None, None]
+    futures = summary.get("replications")
+    band = f" ({percent(interval[0])} to {percent(interval[1])} over {futures} futures)" if interval[0] is not None else ""
+    return (f"P(payback within 12 months) = {percent(summary.get('p_payback_12m'))}{band}, "
             f"within the {horizon}-month horizon = {percent(summary.get('p_payback_horizon'))}")
 
 

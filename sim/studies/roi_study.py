@@ -71,6 +71,14 @@ def check_sections(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
 def prepare_study(scenario: Scenario, source: str = "<scenario>") -> RoiStudy:
     """Validate the ``costs``, ``roi`` and ``uncertain`` sections and both arms (ScenarioError names the key)."""
     study = check_sections(scenario, source)
+    settings = study.settings
+    costs = study.data.get("costs") or {}
+    if not study.programme_channels and not settings.programme and not settings.baseline and not costs.get("programme"):
+        raise ScenarioError(source, "roi.programme_channels",
+                            "the programme arm would be the baseline at no cost: name the programme's channels "
+                            "(social, forum), give roi.programme settings or costs.programme, so the two arms differ")
+    if not costs:
+        raise ScenarioError(source, "costs", "an ROI study needs the costs section (personnel, channels, programme)")
     if study.programme_channels and scenario.journey is None:
         raise ScenarioError(source, "journey",
                             "an ROI study with programme channels needs the journey section (customers with issues)")

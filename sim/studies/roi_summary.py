@@ -7,18 +7,36 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.analysis.metrics import confidence_interval
 
 
-def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[str, float]:
-    """``{"p5": .., "p50": .., "p95": ..}`` of the finite values (NaN when there are none)."""
+def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95), observed: bool = False) -> dict[str, float]:
+    """``{"p5": .., "p50": .., "p95": ..}`` of the finite values (NaN when there are none).
+
+    ``observed`` takes each quantile from the values themselves (the
+    inverse of the empirical distribution) rather than interpolating: for
+    payback months, a month in which some simulated future paid back.
+    """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
     keys = [f"p{round(q * 100):d}" for q in qs]
     if not len(v):
         return dict.fromkeys(keys, math.nan)
-    return dict(zip(keys, (float(x) for x in np.quantile(v, qs, method="linear"))))
+    found = np.quantile(v, qs, method="inverted_cdf") if observed else np.quantile(v, qs, method="linear")
+    return dict(zip(keys, (float(x) for x in found)))
+
+
+def share_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a share: it stays inside [0, 1] and is honest at 0 % and 100 %."""
+    if trials <= 0:
+        return math.nan, math.nan
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def uncertainty_split(values: np.ndarray, twin_a: np.ndarray, twin_b: np.ndarray) -> dict[str, float]:
@@ -56,14 +74,18 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
     ``outcomes`` has columns ``replication, channel, kpi, value`` as the
     ``roi`` task writes them. Payback months that never come are counted as
     beyond the horizon: a quantile that falls there is None, and ``p_never``
-    gives their share.
+    gives their share. Payback quantiles are months that occurred; the
+    chances of payback come with their Wilson interval over the
+    ``replications`` futures.
     """
     def values(kpi: str, channel: str = "roi") -> pd.Series:
         return outcome_values(outcomes, kpi, channel)
 
     payback = values("payback_month").to_numpy(dtype=float)
     never = payback > months
-    payback_q = quantiles(np.where(never, months + 1.0, payback))
+    payback_q = quantiles(np.where(never, months + 1.0, payback), observed=True)
+    n = len(payback)
+    paid_12 = int((payback <= min(12, months)).sum())
     summary: dict[str, Any] = {
         "roi": quantiles(values("roi").to_numpy()),
         "npv": quantiles(values("npv").to_numpy()),
@@ -71,6 +93,8 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
         "p_never": float(never.mean()) if len(payback) else math.nan,
         "p_payback_12m": float((payback <= min(12, months)).mean()) if len(payback) else math.nan,
         "p_payback_horizon": float((~never).mean()) if len(payback) else math.nan,
+        "p_payback_12m_interval": list(share_interval(paid_12, n, level)),
+        "p_payback_horizon_interval": list(share_interval(int((~never).sum()), n, level)),
         "replications": int(len(payback)),
         "months": int(months),
         "currency": currency,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from rich.markup import escape
 
 from sim.cli.console import Column, console, fit_table
 from sim.errors import InputError
@@ -68,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("roi", help="Monte Carlo ROI and payback of a social/community programme, with an HTML report",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML with journey, costs, roi and uncertain sections")
-    p.add_argument("--replications", "-n", type=int, default=100, metavar="N",
+    p.add_argument("--replications", "-r", "-n", type=int, default=100, metavar="N",
                    help="Monte Carlo replications, each with its own draw of the uncertain inputs (default 100)")
     p.add_argument("--months", type=int, metavar="M", help="horizon in months (default: the scenario's roi.months, else 24)")
     p.add_argument("--seed", type=int, metavar="S", help="seed (default: the scenario's)")
@@ -186,14 +187,16 @@ def _print(summary: dict[str, Any], run: StudyRun, out: Path, quiet: bool) -> No
                                            Column("p50", "median", justify="right"), Column("p95", "p95", justify="right")],
                       title=title)
     screen.print(table)
-    screen.print(f"P(payback within 12 months) = {summary['p_payback_12m']:.0%}; within the horizon = "
-                 f"{summary['p_payback_horizon']:.0%}; never = {summary['p_never']:.0%}")
+    low, high = summary["p_payback_12m_interval"]
+    screen.print(f"P(payback within 12 months) = {summary['p_payback_12m']:.0%} ({low:.0%} .. {high:.0%}, "
+                 f"{summary['replications']} futures); within the horizon = {summary['p_payback_horizon']:.0%}; "
+                 f"never = {summary['p_never']:.0%}")
     split = summary["uncertainty"].get("npv", {})
     if split.get("pairs"):
         screen.print(f"spread of NPV: sd {_money(split['total_sd'], cur)}, of which simulation noise sd "
                      f"{_money(split['simulation_sd'], cur)} ({int(split['pairs'])} twin replications)")
     screen.print(f"rests on {summary['simulated_contacts']:,.0f} simulated contacts; kept {run.reused}, computed "
                  f"{run.computed}, failed {run.failed}")
-    screen.print(f"wrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'results.parquet'}")
+    screen.print(escape(f"wrote {out / 'report.html'}, {out / 'summary.json'}, {out / 'results.parquet'}"))
     if run.failed:
-        screen.print(f"[red]{run.failed} replication(s) failed[/]; see {out / 'failures.csv'} (rerun with --resume)")
+        screen.print(f"[red]{run.failed} replication(s) failed[/]; see {escape(str(out / 'failures.csv'))} (rerun with --resume)")
