@@ -33,7 +33,8 @@ def main() -> None:
     args = parser.parse_args()
     scenario = sim.load_scenario(SCENARIO)
     start = time.perf_counter()
-    table = required_agents(scenario, TARGETS, shrinkage=0.3, replications=args.replications, seed=args.seed, workers=args.workers)
+    table = required_agents(scenario, TARGETS, shrinkage=0.3, replications=args.replications, seed=args.seed,
+                            workers=args.workers)
     elapsed = time.perf_counter() - start
     search = table.attrs["search"]
     intervals = table["interval"].nunique()

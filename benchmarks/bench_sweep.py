@@ -52,7 +52,8 @@ def main() -> int:
     parser.add_argument("--dask", action="store_true", help="also time a Dask LocalCluster with the largest worker count")
     parser.add_argument("--hours", type=float, default=30.0, help="simulated hours per run (default 30)")
     parser.add_argument("--replications", type=int, default=1, help="replications per design point (default 1)")
-    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds; the best time of each setup counts (default 3)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="interleaved rounds; the best time of each setup counts (default 3)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
