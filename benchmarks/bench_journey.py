@@ -10,17 +10,17 @@ Runs, in one process and on one core:
 - one day of ``scenarios/omnichannel-day.yaml`` as shipped (~6,000 issues),
   the unit of Monte Carlo studies: wall time per run, alone and with
   ``run_kpis``;
-- the foundation engine on its single-queue benchmark workloads (from
-  ``bench_engine.py``, ``sim.run`` alone), for the ratio of contacts per
-  second. The ratio compares the two engines on the same footing: simulation
-  and records, no KPIs.
+- the same engine on the single-queue workloads of ``bench_engine.py``
+  (``sim.run`` alone), for reference: contacts per second of the journey
+  beside those of one queue, both simulation and records, no KPIs.
 
 Usage::
 
     python benchmarks/bench_journey.py [--repeats 3] [--issues 20000] [--contacts 200000]
 
-Targets: the week in under 10 s; journey contacts per second at least half
-of the foundation engine's single-queue figure. The first line of the output
+Targets: the week in under 10 s with the KPIs; at least 200,000 contacts
+per second for the week's simulation (``sim.run``) with the compiled engine.
+The first line of the output
 names the engine that ran (``sim.ENGINE``): compiled with mypyc, as installed
 by ``make``, or pure Python (``CCSIM_PURE_PYTHON=1``, or no C compiler).
 """
@@ -44,6 +44,7 @@ from bench_engine import WORKLOADS, best_rate, run_ccsim  # noqa: E402
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "omnichannel-day.yaml"
 DAY_REPEATS = 10
 WEEK_H = 168.0
+WEEK_TARGET_PER_S = 200_000  # contacts per second of the week's simulation, compiled engine
 
 
 def week_scenario(issues: int) -> sim.Scenario:
@@ -85,13 +86,16 @@ def main(argv: list[str] | None = None) -> int:
     for workload in WORKLOADS:
         rate = best_rate(run_ccsim, workload, args.contacts, args.repeats)
         ratios.append((workload.name, rate))
-        print(f"| foundation engine, {workload.name} | - | {args.contacts:,} | {args.contacts / rate:.3f} s | {rate:,.0f} |")
+        print(f"| single queue, {workload.name} | - | {args.contacts:,} | {args.contacts / rate:.3f} s | {rate:,.0f} |")
     print()
     print(f"week under 10 s: {'yes' if week_kpis < 10 else 'NO'} ({week_kpis:.2f} s with KPIs)")
+    compiled = sim.ENGINE.startswith("compiled")
+    fast = journey_rate >= WEEK_TARGET_PER_S
+    print(f"week >= {WEEK_TARGET_PER_S:,} contacts/s: {'met' if fast and compiled else 'NOT met'} ({journey_rate:,.0f} contacts/s"
+          f"{'' if compiled else ', and not the compiled engine'})")
     for name, rate in ratios:
-        ratio = journey_rate / rate
-        print(f"journey / foundation ({name}): {ratio:.2f}x (target >= 0.5x: {'met' if ratio >= 0.5 else 'NOT met'})")
-    return 0
+        print(f"journey / single queue ({name}): {journey_rate / rate:.2f}x")
+    return 0 if week_kpis < 10 and fast and compiled else 1
 
 
 def timed_runs(scenario: sim.Scenario, repeats: int, interval_kpis: bool) -> tuple[float, float, int, int]:
