@@ -304,3 +304,10 @@ def test_staffing_a_team_scenario_gives_every_busy_interval_agents_and_converges
     # the team's requirement is the same on each of its rows
     digital = table[table["team"] == "digital"].pivot(index="interval", columns="channel", values="simulated_agents")
     assert (digital.nunique(axis=1) == 1).all()
+
+
+def test_planning_figures_label_clock_time() -> None:
+    from sim.report.staffing_plots import clock_label
+
+    assert clock_label(8.5, False) == "08:30" and clock_label(0, False) == "00:00"
+    assert clock_label(32.0, True) == "d2 08:00" and clock_label(167.75, True) == "d7 23:45"

@@ -36,22 +36,50 @@ def _panels(n: int, height: float = 2.6) -> tuple[plt.Figure, list[plt.Axes]]:
     return fig, list(axes[:, 0])
 
 
+def clock_label(hour: float, multi_day: bool) -> str:
+    """``08:00`` (or ``d2 08:00`` on horizons beyond a day) for an hour of the horizon."""
+    whole = int(round(hour * 60))
+    clock = f"{whole // 60 % 24:02d}:{whole % 60:02d}"
+    return f"d{whole // 1440 + 1} {clock}" if multi_day else clock
+
+
 def _hour_axis(ax: plt.Axes, hours: np.ndarray) -> None:
     span = hours[-1] - hours[0] if len(hours) else 24
     step = 2 if span <= 26 else 6 if span <= 80 else 24
-    ax.set_xticks(np.arange(math.floor(hours[0]), math.ceil(hours[-1]) + 1, step))
-    ax.set_xlabel("hour of the horizon (interval start)")
+    ticks = np.arange(math.floor(hours[0]), math.ceil(hours[-1]) + 1, step) if len(hours) else np.arange(0, 25, 2)
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([clock_label(float(t), span > 24) for t in ticks], fontsize=8)
+    ax.set_xlabel("clock time (interval start)")
+
+
+def _volume_behind(ax: plt.Axes, hours: np.ndarray, per_hour: np.ndarray) -> None:
+    """The contacts per hour as light bars on a second axis, so staffing reads against demand."""
+    if not np.nansum(per_hour) > 0:
+        return
+    twin = ax.twinx()
+    twin.stairs(np.nan_to_num(per_hour), _step_x(hours), fill=True, color="tab:gray", alpha=0.15, label="contacts/h")
+    twin.set_ylabel("contacts per hour", color="tab:gray", fontsize=8)
+    twin.tick_params(axis="y", colors="tab:gray", labelsize=8)
+    ax.set_zorder(twin.get_zorder() + 1)
+    ax.patch.set_visible(False)
 
 
 def plot_staffing(table: pd.DataFrame, path: str | Path, title: str = "Required agents per interval") -> Path:
-    """Agents per interval and channel by Erlang C, Erlang A and simulation (plus paid FTE)."""
-    channels = list(dict.fromkeys(table["channel"]))
-    fig, axes = _panels(len(channels))
-    for ax, name in zip(axes, channels):
-        g = table[table["channel"] == name].sort_values("interval")
+    """Agents per interval by Erlang C, Erlang A and simulation (plus paid FTE), one panel per team and channel.
+
+    The contacts per hour of the channel are drawn behind, on their own axis.
+    """
+    team = table["team"] if "team" in table else table["channel"]
+    table = table.assign(team=team)
+    panels = list(dict.fromkeys(zip(table["team"], table["channel"])))
+    fig, axes = _panels(len(panels))
+    for ax, (unit, name) in zip(axes, panels):
+        g = table[(table["team"] == unit) & (table["channel"] == name)].sort_values("interval")
         hours = _hours(g)
-        _step(ax, hours, g["erlang_c_agents"].to_numpy(dtype=float), color="tab:gray", linestyle="--", label="Erlang C")
-        if g["erlang_a_agents"].notna().any():
+        _volume_behind(ax, hours, g["offered_per_hour"].to_numpy(dtype=float))
+        if (g["erlang_c_agents"] > 0).any():  # channels with a forecast rate (not those fed by the journey)
+            _step(ax, hours, g["erlang_c_agents"].to_numpy(dtype=float), color="tab:gray", linestyle="--", label="Erlang C")
+        if g["erlang_a_agents"].notna().any() and (g["erlang_a_agents"].fillna(0) > 0).any():
             _step(ax, hours, g["erlang_a_agents"].to_numpy(dtype=float, na_value=np.nan), color="tab:orange", linestyle=":",
                   linewidth=1.8, label="Erlang A")
         _step(ax, hours, g["simulated_agents"].to_numpy(dtype=float), color="tab:blue", linewidth=2, label="simulated")
@@ -59,12 +87,15 @@ def plot_staffing(table: pd.DataFrame, path: str | Path, title: str = "Required 
             _step(ax, hours, g["required_fte"].to_numpy(dtype=float), color="tab:green", alpha=0.6,
                   label=f"FTE (shrinkage {100 * g['shrinkage'].iloc[0]:g} %)")
         first = g.iloc[0]
-        ax.set_title(f"{name}: target {100 * first['sl_target']:g} % within {first['sl_threshold_s']:g} s",
+        who = name if unit == name else f"team {unit}, {name}"
+        ax.set_title(f"{who}: target {100 * first['sl_target']:g} % within {first['sl_threshold_s']:g} s",
                      loc="left", fontsize=10)
-        ax.set_ylabel("agents")
+        ax.set_ylabel("agents on duty")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
         _hour_axis(ax, hours)
+        if ax is not axes[-1]:
+            ax.set_xlabel("")
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
