@@ -311,3 +311,14 @@ def test_planning_figures_label_clock_time() -> None:
 
     assert clock_label(8.5, False) == "08:30" and clock_label(0, False) == "00:00"
     assert clock_label(32.0, True) == "d2 08:00" and clock_label(167.75, True) == "d7 23:45"
+
+
+def test_curve_of_a_team_channel_varies_that_teams_agents_in_its_day() -> None:
+    scenario = sim.load_scenario(ROOT / "scenarios" / "omnichannel-day.yaml")
+    curve = staffing_curve(scenario, "phone", "10:00", [26, 30, 36], "phone=80/20", replications=6, seed=2)
+    assert curve.attrs["mode"] == "day" and curve.attrs["team"] == "voice"
+    assert list(curve["agents"]) == [26, 30, 36]
+    assert (np.diff(curve["service_level"]) > 0).all()  # more of the team's agents, better service in that interval
+    assert ((curve["service_level_ci95_low"] <= curve["service_level"])
+            & (curve["service_level"] <= curve["service_level_ci95_high"])).all()
+    assert curve["offered_per_hour"].nunique() == 1 and curve["offered_per_hour"].iloc[0] > 100

@@ -185,9 +185,14 @@ def plot_curve(curve: pd.DataFrame, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     a = curve.attrs
-    fig.suptitle(f"{a.get('channel', '')} at {a.get('interval_start', '')}: "
-                 f"{curve['offered_per_hour'].iloc[0]:g}/h held constant, threshold {a.get('sl_threshold_s', 0):g} s, "
-                 f"{a.get('replications', '')} replications of {a.get('hours', '')} h")
+    if a.get("mode") == "day":
+        fig.suptitle(f"{a.get('channel', '')} at {a.get('interval_start', '')}, team {a.get('team', '')}'s agents in that "
+                     f"interval (the day simulated around it), threshold {a.get('sl_threshold_s', 0):g} s, "
+                     f"{a.get('replications', '')} replications")
+    else:
+        fig.suptitle(f"{a.get('channel', '')} at {a.get('interval_start', '')}: "
+                     f"{curve['offered_per_hour'].iloc[0]:g}/h held constant, threshold {a.get('sl_threshold_s', 0):g} s, "
+                     f"{a.get('replications', '')} replications of {a.get('hours', '')} h")
     fig.tight_layout()
     return _save(fig, path)
 

@@ -7,18 +7,68 @@ Erlang A for the same interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.erlang_a import erlang_a_metrics
 from sim.analysis.erlang_c import erlang_c_agents_for_sl, erlang_c_metrics
+from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
 from sim.studies.planning_grid import Grid, channel_rates, interval_of, stationary_scenario, with_thresholds
 from sim.studies.runner import simulate
 from sim.studies.staffing_targets import ServiceTarget, resolve_targets
+from sim.studies.staffing_units import Unit, UnitEvaluator, staffing_units
+
+
+def _day_curve(scenario: Scenario, channel: str, k: int, agents: Sequence[int] | None, target: ServiceTarget,
+               units: Mapping[str, Unit], team: str, replications: int, seed: int, workers: int,
+               progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+    """The curve of a team's channel: the whole horizon simulated, only interval ``k``'s agents of ``team`` varied.
+
+    Demand fed by customers' issues cannot be held stationary, so the
+    interval is measured in its day, every other interval keeping the
+    scenario's own staffing; the 95 % bounds use control variates, as in
+    the staffing search.
+    """
+    grid = Grid.of(scenario)
+    own = {u: np.array([implicit_teams(scenario)[u].on_duty(j) for j in range(grid.n_intervals)], dtype=np.int64)
+           for u in units}
+    counts = sorted({int(a) for a in agents}) if agents is not None else list(range(max(1, int(own[team][k]) - 3),
+                                                                                   int(own[team][k]) + 4))
+    if not counts or counts[0] < 0:
+        raise InputError("--agents", None, "expected agent counts of at least 0")
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    try:
+        evaluator = UnitEvaluator(scenario, units, seed, pool)
+        rows = []
+        for i, n in enumerate(counts):
+            staffing = {u: a.copy() for u, a in own.items()}
+            staffing[team][k] = n
+            samples = evaluator.samples(staffing, replications)[channel]
+            sl, low, high = samples.service_level(0.975)  # one-sided 97.5 % each side: a 95 % interval
+            ab, ab_low, ab_high = samples.abandon_rate(0.975)
+            pooled = samples.pooled()
+            rows.append({"agents": n, "team": team, "offered_per_hour": float(pooled.offered[k]) / replications
+                         / (grid.interval_s / 3600.0), "service_level": sl[k], "service_level_ci95_low": low[k],
+                         "service_level_ci95_high": high[k], "abandon_rate": ab[k], "abandon_rate_ci95_low": ab_low[k],
+                         "abandon_rate_ci95_high": ab_high[k], "asa_s": float(pooled.asa_s[k]),
+                         "asa_s_ci95_low": math.nan, "asa_s_ci95_high": math.nan, "offered_load_erl": math.nan,
+                         "erlang_c_service_level": math.nan, "erlang_c_asa_s": math.nan})
+            if progress:
+                progress(i + 1, len(counts))
+    finally:
+        if pool:
+            pool.shutdown()
+    table = pd.DataFrame(rows)
+    table.attrs.update({"channel": channel, "team": team, "interval": k, "interval_start": grid.label(k),
+                        "sl_target": target.sl_target, "sl_threshold_s": target.sl_threshold_s,
+                        "replications": replications, "seed": seed, "mode": "day"})
+    return table
 
 
 def staffing_curve(
@@ -43,7 +93,9 @@ def staffing_curve(
     simulated mean and 95 % confidence bounds of ``service_level``, ``asa_s``
     and ``abandon_rate`` and the Erlang C (``erlang_c_*``) and, with patience,
     Erlang A (``erlang_a_*``) values. ``agents`` defaults to a range around
-    the Erlang C answer.
+    the Erlang C answer. A channel served by a scenario team, or fed by the
+    journey's issues, is measured in its day instead (see :func:`_day_curve`):
+    ``agents`` are then the team's in that interval.
     """
     k = interval_of(scenario, interval) if isinstance(interval, str) else int(interval)
     resolved = resolve_targets(scenario, [target] if target is not None else None)[channel] if channel in scenario.channels \
@@ -51,6 +103,11 @@ def staffing_curve(
     if resolved is None:
         raise InputError("--channel", channel, f"unknown channel; the scenario's channels are {', '.join(scenario.channels)}")
     base = with_thresholds(scenario, {channel: resolved})
+    units = staffing_units(scenario)
+    serving = [u for u in units.values() if channel in u.channels]
+    if channel not in scenario.arrivals or any(u.team for u in serving):
+        return _day_curve(base, channel, k, agents, resolved, units, serving[0].name, replications,
+                          scenario.seed if seed is None else int(seed), workers, progress)
     rate = float(channel_rates(base, channel)[k])
     if rate <= 0:
         raise InputError("--interval", Grid.of(scenario).label(k), f"has no {channel} arrivals to staff")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pandas as pd
+from rich.markup import escape
 
 from sim.cli.commands.staff import out_dir, workers_from_args
 from sim.cli.console import Column, console, fit_table, progress_bar
@@ -100,8 +101,11 @@ def main(args: argparse.Namespace) -> int:
     plot_curve(curve, out / "curve.png")
     a = curve.attrs
     c = console()
-    title = f"{args.channel} at {a['interval_start']}: {curve['offered_per_hour'].iloc[0]:g}/h " \
-            f"({curve['offered_load_erl'].iloc[0]:.1f} Erl), target {100 * a['sl_target']:g} % in {a['sl_threshold_s']:g} s"
+    day = a.get("mode") == "day"
+    load = "in its day" if day else f"({curve['offered_load_erl'].iloc[0]:.1f} Erl)"
+    who = f", team {a['team']}" if day else ""
+    title = f"{args.channel} at {a['interval_start']}{who}: {curve['offered_per_hour'].iloc[0]:.0f}/h {load}, " \
+            f"target {100 * a['sl_target']:g} % in {a['sl_threshold_s']:g} s"
     sl = "service_level"
     frame = curve.copy()
     frame["sl_ci"] = [f"{100 * lo:.1f} .. {100 * hi:.1f}" if pd.notna(lo) and pd.notna(hi) else "-"
@@ -117,8 +121,8 @@ def main(args: argparse.Namespace) -> int:
         Column("erlang_a_abandon_rate", "aband %\nErl A", "pct", priority=4),
     ], title=title))
     for label, column in (("simulation", sl), ("Erlang C", "erlang_c_service_level"), ("Erlang A", "erlang_a_service_level")):
-        if column in curve:
+        if column in curve and curve[column].notna().any():
             ok = curve[curve[column] >= a["sl_target"]]
             c.print(f"fewest agents meeting the target by {label}: {int(ok['agents'].iloc[0]) if len(ok) else 'none in range'}")
-    c.print(f"wrote {out / 'curve.csv'}, {out / 'curve.png'}")
+    c.print(escape(f"wrote {out / 'curve.csv'}, {out / 'curve.png'}"))
     return 0
