@@ -321,4 +321,6 @@ def test_curve_of_a_team_channel_varies_that_teams_agents_in_its_day() -> None:
     assert (np.diff(curve["service_level"]) > 0).all()  # more of the team's agents, better service in that interval
     assert ((curve["service_level_ci95_low"] <= curve["service_level"])
             & (curve["service_level"] <= curve["service_level_ci95_high"])).all()
-    assert curve["offered_per_hour"].nunique() == 1 and curve["offered_per_hour"].iloc[0] > 100
+    # the same customers; thinner staffing brings a few more retries into the interval
+    offered = curve["offered_per_hour"]
+    assert offered.min() > 100 and offered.max() / offered.min() < 1.05
