@@ -159,3 +159,12 @@ def test_a_deterministic_time_must_be_positive(capsys: pytest.CaptureFixture[str
     err = one_line_error(["run", str(SCENARIOS / "erlang-a.yaml"), "-q",
                           "--set", "channels.phone.aht={dist: deterministic, mean_s: 0}"], capsys)
     assert "erlang-a.yaml: channels.phone.aht.mean_s: input should be greater than 0" in err
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["run", str(SCENARIOS / "erlang-a.yaml"), "--workers", "-2"], "--workers: -2: must be 0 (one per core) or more"),
+    (["run", str(SCENARIOS / "erlang-a.yaml"), "--seed", "-1"], "--seed: -1: must be 0 or more"),
+    (["roi", str(SCENARIOS / "roi-mid-size.yaml"), "--seed", "-1", "--out", "unused"], "--seed: -1: must be 0 or more"),
+])
+def test_negative_seeds_and_workers_are_refused(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert one_line_error([*argv, "-q"], capsys) == f"ccsim: error: {words}"

@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_common_options(args: argparse.Namespace) -> None:
+    """Options several commands share, judged once for all of them (InputError on a bad value)."""
+    seed = getattr(args, "seed", None)
+    if seed is not None and seed < 0:
+        raise InputError("--seed", str(seed), "must be 0 or more")
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers < 0:
+        raise InputError("--workers", str(workers), "must be 0 (one per core) or more")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ccsim`` console script; returns the exit status."""
     parser = build_parser()
@@ -59,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_common_options(args)
         return int(args.handler(args) or 0)
     except InputError as exc:
         print(f"ccsim: error: {exc}", file=sys.stderr)
