@@ -82,8 +82,8 @@ def read_shift_types(path: str | Path) -> list[ShiftType]:
 
 
 def read_requirements(path: str | Path, interval_minutes: int, channels: Iterable[str] | None = None,
-                      paid: Iterable[str] = ()) -> Requirements:
+                      paid: Iterable[str] = (), fold_days: bool = True) -> Requirements:
     """Read agents needed per interval and team (see :func:`sim.spec.roster.requirements_from_rows`)."""
     path = Path(path)
     header, rows = read_csv_rows(path, REQUIREMENTS_REQUIRED)
-    return requirements_from_rows(header, rows, str(path), interval_minutes, channels, paid)
+    return requirements_from_rows(header, rows, str(path), interval_minutes, channels, paid, fold_days)

@@ -110,7 +110,31 @@ class Break:
 
 
 def parse_breaks(text: Any, length_min: int, source: str, key: str) -> tuple[Break, ...]:
-    """``"120+15;240+30"`` -> breaks, checked to lie inside the shift and not overlap."""
+    """``"120+15;240+30"`` -> breaks, checked to lie inside the shift and not overlap.
+
+    A break may also be given as a window, ``120-180+15`` (starting between
+    120 and 180 minutes into the shift): :func:`parse_break_windows` reads
+    those; here a window counts at its earliest start.
+    """
+    return tuple(Break(w.earliest_min, w.length_min) for w in parse_break_windows(text, length_min, source, key))
+
+
+@dataclass(frozen=True)
+class BreakWindow:
+    """A break of ``length_min`` that may start from ``earliest_min`` to ``latest_min`` after the shift's start."""
+
+    earliest_min: int
+    latest_min: int
+    length_min: int
+
+    def __str__(self) -> str:
+        if self.earliest_min == self.latest_min:
+            return f"{self.earliest_min}+{self.length_min}"
+        return f"{self.earliest_min}-{self.latest_min}+{self.length_min}"
+
+
+def parse_break_windows(text: Any, length_min: int, source: str, key: str) -> tuple[BreakWindow, ...]:
+    """``"120+15;240-300+30"`` -> break windows, checked to lie inside the shift and not to overlap at any placement."""
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ()
     if isinstance(text, (list, tuple)):
@@ -120,22 +144,26 @@ def parse_breaks(text: Any, length_min: int, source: str, key: str) -> tuple[Bre
         if raw in ("", "-", "none"):
             return ()
         parts = raw.split(";")
-    breaks: list[Break] = []
+    windows: list[BreakWindow] = []
     for part in parts:
         offset, plus, length = part.strip().partition("+")
         if not plus:
-            raise PlanningFileError(source, key,
-                                    f"expected breaks like 120+15;240+30 (offset+length in minutes), got {part.strip()!r}")
-        b = Break(_whole_minutes(offset.strip(), source, key, 0, length_min),
-                  _whole_minutes(length.strip(), source, key, 1, length_min))
-        if b.offset_min + b.length_min > length_min:
-            raise PlanningFileError(source, key, f"break {b} ends after the {length_min}-minute shift")
-        breaks.append(b)
-    breaks.sort(key=lambda b: b.offset_min)
-    for a, b in zip(breaks, breaks[1:]):
-        if b.offset_min < a.offset_min + a.length_min:
-            raise PlanningFileError(source, key, f"breaks {a} and {b} overlap")
-    return tuple(breaks)
+            raise PlanningFileError(source, key, "expected breaks like 120+15;240-300+30 (offset+length, or "
+                                    f"earliest-latest+length, in minutes), got {part.strip()!r}")
+        earliest, dash, latest = offset.strip().partition("-")
+        first = _whole_minutes(earliest.strip(), source, key, 0, length_min)
+        last = _whole_minutes(latest.strip(), source, key, 0, length_min) if dash else first
+        if last < first:
+            raise PlanningFileError(source, key, f"break window {part.strip()!r} ends before it starts")
+        w = BreakWindow(first, last, _whole_minutes(length.strip(), source, key, 1, length_min))
+        if w.latest_min + w.length_min > length_min:
+            raise PlanningFileError(source, key, f"break {w} ends after the {length_min}-minute shift")
+        windows.append(w)
+    windows.sort(key=lambda w: w.earliest_min)
+    for a, b in zip(windows, windows[1:]):
+        if b.earliest_min < a.latest_min + a.length_min:
+            raise PlanningFileError(source, key, f"breaks {a} and {b} may overlap")
+    return tuple(windows)
 
 
 def format_breaks(breaks: Iterable[Break]) -> str:
@@ -276,6 +304,18 @@ class ShiftType:
     cost: float = 1.0
     teams: tuple[str, ...] | None = None
     max_count: int | None = None
+    break_windows: tuple[BreakWindow, ...] = ()
+
+    def break_options(self, step_min: int) -> list[tuple[Break, ...]]:
+        """Every placement of the breaks within their windows, on a ``step_min`` grid (the fixed breaks alone without windows)."""
+        if not self.break_windows:
+            return [self.breaks]
+        options: list[tuple[Break, ...]] = [()]
+        for w in self.break_windows:
+            starts = range(w.earliest_min, w.latest_min + 1, max(1, step_min)) if w.latest_min > w.earliest_min \
+                else [w.earliest_min]
+            options = [(*o, Break(s, w.length_min)) for o in options for s in starts]
+        return options
 
     def for_team(self, team: str) -> bool:
         """Whether agents of ``team`` may work this shift."""
@@ -359,6 +399,7 @@ def shift_types_from_mapping(data: dict[str, Any], source: str) -> list[ShiftTyp
             cost=float(cost),
             teams=teams,
             max_count=max_count,
+            break_windows=parse_break_windows(item.get("breaks"), length, source, f"{key}.breaks"),
         ))
     return types
 
@@ -381,7 +422,8 @@ REQUIREMENTS_REQUIRED = ("channel",)
 
 
 def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, str]]], source: str, interval_minutes: int,
-                           channels: Iterable[str] | None = None, paid: Iterable[str] = ()) -> Requirements:
+                           channels: Iterable[str] | None = None, paid: Iterable[str] = (),
+                           fold_days: bool = True) -> Requirements:
     """Agents needed per interval and team (or channel), from a requirements CSV's header and rows.
 
     Accepts the ``staffing.csv`` written by ``ccsim staff`` (its ``team``
@@ -390,8 +432,10 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
     ``required_fte`` rounded up, so shrinkage carries through to the
     schedule) or a plain file with columns ``interval,channel,agents``
     (``interval`` or ``interval_start`` as HH:MM or ``dN HH:MM``). Rows of several days are folded onto
-    one day by taking the largest requirement per time of day. Times must
-    fall on interval starts. ``channels`` lists the valid names.
+    one day by taking the largest requirement per time of day (unless
+    ``fold_days`` is false: then each team's requirement covers every day
+    up to the last named). Times must fall on interval starts. ``channels``
+    lists the valid names.
     """
     time_col = "interval_start" if "interval_start" in header else "interval" if "interval" in header else None
     agents_col = "simulated_agents" if "simulated_agents" in header else "agents" if "agents" in header else None
@@ -411,7 +455,7 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
         if known is not None and channel not in known:
             raise PlanningFileError(source, f"{where} {key_col}",
                                     f"unknown team or channel {channel!r}; the scenario's teams are {', '.join(known)}")
-        _, minute = parse_clock(row[time_col], source, f"{where} {time_col}")
+        day, minute = parse_clock(row[time_col], source, f"{where} {time_col}")
         if minute % interval_minutes:
             raise PlanningFileError(source, f"{where} {time_col}",
                                     f"{row[time_col]} is not the start of a {interval_minutes}-minute interval")
@@ -423,9 +467,14 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
                                         f"expected a number, got {row['required_fte']!r}") from None
         else:
             count = _count(row[agents_col], source, f"{where} {agents_col}")
+        k = minute // interval_minutes + (0 if fold_days else day * n)
         column = needed.setdefault(channel, np.zeros(n, dtype=np.int64))
-        k = minute // interval_minutes
+        if k >= len(column):
+            column = needed[channel] = np.concatenate([column, np.zeros((k // n + 1) * n - len(column), dtype=np.int64)])
         column[k] = max(column[k], count)
     if not needed:
         raise PlanningFileError(source, None, "has no rows after the header")
+    if not fold_days:  # every team over the same days
+        longest = max(len(v) for v in needed.values())
+        needed = {t: np.concatenate([v, np.zeros(longest - len(v), dtype=np.int64)]) for t, v in needed.items()}
     return Requirements(interval_minutes, needed, source)

@@ -23,7 +23,18 @@ from scipy.sparse import csc_matrix
 
 from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
-from sim.spec.roster import DAY_MIN, CoverageRule, Requirements, Roster, Shift, ShiftType, format_breaks, format_clock
+from sim.spec.roster import (
+    DAY_MIN,
+    Break,
+    CoverageRule,
+    Requirements,
+    Roster,
+    Shift,
+    ShiftType,
+    format_breaks,
+    format_clock,
+    parse_breaks,
+)
 from sim.spec.scenario import Scenario
 from sim.studies.planning_grid import Grid, channel_rates, with_thresholds
 from sim.studies.runner import simulate
@@ -79,7 +90,7 @@ def interval_report(result_intervals: pd.DataFrame, scenario: Scenario, targets:
     grid = Grid.of(scenario)
     teams = implicit_teams(scenario)
     serving = {c: [name for name, t in teams.items() if c in t.skills] for c in scenario.channels}
-    frame = result_intervals.copy()
+    frame = result_intervals[result_intervals["channel"].isin(list(targets))].copy()  # not the journey's own rows
     frame["within"] = frame["service_level"].fillna(0.0) * frame["offered"]
     rows = []
     for keys, g in frame.groupby(["channel", "interval"], sort=False):
@@ -235,14 +246,19 @@ def misses(report: pd.DataFrame) -> pd.DataFrame:
 # The schedule integer program
 
 
+Candidate = tuple[ShiftType, int, tuple[Break, ...]]
+"""A shift the schedule may staff: its type, start (minute of the day) and the placement of its breaks."""
+
+
 def _columns(team: str, types: Sequence[ShiftType], interval_minutes: int,
-             rule: CoverageRule) -> tuple[list[tuple[ShiftType, int]], np.ndarray]:
-    """Candidate shifts (type, start) of a team and their coverage matrix (intervals x shifts)."""
-    candidates = [(t, start) for t in types if t.for_team(team) for start in t.starts_min]
+             rule: CoverageRule) -> tuple[list[Candidate], np.ndarray]:
+    """Candidate shifts (type, start, breaks placed within their windows) of a team and their coverage matrix."""
+    candidates = [(t, start, breaks) for t in types if t.for_team(team) for start in t.starts_min
+                  for breaks in t.break_options(interval_minutes)]
     n = DAY_MIN // interval_minutes
     matrix = np.zeros((n, len(candidates)), dtype=np.int64)
-    for j, (t, start) in enumerate(candidates):
-        matrix[:, j] = t.shift(team, start).presence(interval_minutes, rule)
+    for j, (t, start, breaks) in enumerate(candidates):
+        matrix[:, j] = Shift(team, start, t.length_min, breaks).presence(interval_minutes, rule)
     return candidates, matrix
 
 
@@ -297,8 +313,8 @@ def solve_schedule(
             k = int(uncovered[0])
             raise InputError(source, "shifts", f"no shift for team {team!r} covers {format_clock(k * minutes)} "
                              f"({int(required[k])} agents needed there); add a shift type or start time")
-        costs = np.array([t.cost for t, _ in candidates], dtype=float)
-        upper = np.array([math.inf if t.max_count is None else t.max_count for t, _ in candidates], dtype=float)
+        costs = np.array([t.cost for t, _, _ in candidates], dtype=float)
+        upper = np.array([math.inf if t.max_count is None else t.max_count for t, _, _ in candidates], dtype=float)
         result = optimize.milp(
             c=costs,
             constraints=optimize.LinearConstraint(csc_matrix(matrix.astype(float)), lb=required, ub=np.inf),
@@ -312,10 +328,10 @@ def solve_schedule(
                              f"cannot cover team {team!r}'s requirements with these shifts ({result.message}){limited}")
         counts = np.round(result.x).astype(np.int64)
         optimal[team] = bool(result.status == 0)
-        for (t, start), count in zip(candidates, counts):
+        for (t, start, breaks), count in zip(candidates, counts):
             if count > 0:
                 rows.append({"team": team, "shift": t.name, "start": format_clock(start), "length_min": t.length_min,
-                             "breaks": format_breaks(t.breaks), "headcount": int(count), "cost": float(t.cost * count)})
+                             "breaks": format_breaks(breaks), "headcount": int(count), "cost": float(t.cost * count)})
                 total += t.cost * count
     table = pd.DataFrame(rows, columns=["team", "shift", "start", "length_min", "breaks", "headcount", "cost"])
     table.attrs.update({"total_cost": float(total), "optimal": optimal, "rule": rule, "interval_minutes": minutes})
@@ -324,12 +340,12 @@ def solve_schedule(
 
 def schedule_roster(schedule: pd.DataFrame, shift_types: Sequence[ShiftType], source: str = "<schedule>") -> Roster:
     """The :class:`Roster` of a :func:`solve_schedule` result."""
-    by_name = {t.name: t for t in shift_types}
     shifts = []
     for row in schedule.to_dict("records"):
         hours, minutes = (int(p) for p in str(row["start"]).split(":"))
-        shift_type = by_name[row["shift"]]
-        shifts.append(Shift(row["team"], hours * 60 + minutes, int(row["length_min"]), shift_type.breaks, int(row["headcount"])))
+        length = int(row["length_min"])
+        breaks = parse_breaks(row["breaks"] if isinstance(row["breaks"], str) else None, length, source, "breaks")
+        shifts.append(Shift(row["team"], hours * 60 + minutes, length, breaks, int(row["headcount"])))
     return Roster(shifts, source)
 
 

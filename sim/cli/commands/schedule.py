@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from contextlib import nullcontext as _null
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from rich.markup import escape
@@ -22,6 +23,11 @@ from sim.cli.console import Column, console, fit_table
 from sim.io.rosters import read_requirements, read_shift_types, write_roster
 from sim.spec.roster import COVERAGE_RULES
 
+if TYPE_CHECKING:
+    from sim.spec.roster import Requirements, ShiftType
+    from sim.spec.scenario import Scenario
+    from sim.studies.staffing_targets import ServiceTarget
+
 HELP = """\
 Choose how many agents to put on each allowed shift so that every interval's
 requirement is covered at least cost (an integer program solved with
@@ -38,7 +44,8 @@ SHIFTS.yaml:
     - name: early            # unique name
       starts: {from: "06:00", to: "09:00", every_min: 30}   # or ["06:00", "06:30"]
       length_min: 480         # paid minutes, breaks included
-      breaks: "120+15;240+30;390+15"   # OFFSET+LENGTH minutes from the start
+      breaks: "120+15;240-300+30;390+15"   # OFFSET+LENGTH minutes from the start, or a window
+                              # EARLIEST-LATEST+LENGTH: the program places the break
       cost: 8.0               # per shift (default: paid hours)
       teams: [phone, chat]    # optional: who may work it (default: every team)
       max_count: 40           # optional: most agents per start time
@@ -52,6 +59,14 @@ and simulated again, up to N times. --repair 0 reports the plain solution.
 An agent counts in an interval under --rule (majority: present more than
 half of it; minimum: present all of it); the same rule is used for the
 coverage constraints and for the evaluation.
+
+--week plans every day of REQ.csv (a week from `ccsim staff --forecast` over
+seven days, say) instead of folding them: shifts per day, agents on work
+patterns with --days-off days off (consecutive, the week wrapping, unless
+--any-days-off) and at most --max-week-hours paid hours each on average; the
+scenario (with its --forecast) is then simulated over those days with that
+staffing. Writes OUT/week_schedule.csv, OUT/patterns.csv, OUT/agents.csv
+and the evaluation.
 
 Writes OUT/schedule.csv (chosen shifts and cost), OUT/roster.csv (readable by
 `ccsim evaluate --roster`), OUT/coverage.csv and .png, OUT/evaluation.csv and
@@ -79,6 +94,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-evaluate", action="store_true", help="only solve the schedule, do not simulate it")
     p.add_argument("--repair", type=int, default=2, metavar="N",
                    help="rounds of adding agents where the simulated roster misses, re-solving each time (default 2)")
+    p.add_argument("--week", action="store_true", help="plan every day of the requirements: shifts per day, days off")
+    p.add_argument("--days-off", type=int, default=2, metavar="N", help="--week: days off per agent and week (default 2)")
+    p.add_argument("--any-days-off", action="store_true", help="--week: days off need not be consecutive")
+    p.add_argument("--max-week-hours", type=float, default=40.0, metavar="H",
+                   help="--week: most paid hours per agent and week, on average (default 40)")
     p.add_argument("--out", metavar="DIR", help="folder for schedule.csv, roster.csv, coverage and evaluation files")
     add_run_options(p, "default: the scenario's")
     p.set_defaults(handler=main)
@@ -97,7 +117,9 @@ def main(args: argparse.Namespace) -> int:
     minutes = int(scenario.horizon.interval_minutes)
     units = staffing_units(scenario)
     requirements = read_requirements(args.requirements, minutes, channels=units,
-                                     paid=[name for name, unit in units.items() if unit.team])
+                                     paid=[name for name, unit in units.items() if unit.team], fold_days=not args.week)
+    if args.week:
+        return _week(args, scenario, requirements, read_shift_types(args.shifts), targets, limits)
     types = read_shift_types(args.shifts)
     if args.repair < 0:
         raise InputError("--repair", None, "must be at least 0")
@@ -147,4 +169,49 @@ def main(args: argparse.Namespace) -> int:
     if out is not None:
         evaluation = "" if args.no_evaluate else ", evaluation.csv, service_level.png"
         c.print(escape(f"wrote {out}/schedule.csv, roster.csv, coverage.csv/.png{evaluation}"))
+    return 0
+
+
+def _week(args: argparse.Namespace, scenario: Scenario, requirements: Requirements, types: list[ShiftType],
+          targets: list[ServiceTarget], limits: dict[str | None, float]) -> int:
+    """--week: solve the week, print headcount and patterns, simulate the scenario over those days."""
+    from sim.errors import InputError
+    from sim.studies.schedule import evaluate_staffing
+    from sim.studies.week_schedule import solve_week, week_agents
+
+    if args.max_week_hours <= 0:
+        raise InputError("--max-week-hours", None, "must be positive")
+    minutes = requirements.interval_minutes
+    shifts, patterns = solve_week(requirements.agents, types, minutes, days_off=args.days_off,
+                                  consecutive_off=not args.any_days_off, max_week_minutes=args.max_week_hours * 60,
+                                  rule=args.rule, source=args.shifts)
+    days = int(shifts.attrs["days"])
+    c = console()
+    heads = ", ".join(f"{team} {n}" for team, n in shifts.attrs["headcount"].items())
+    c.print(f"[bold]Week of {days} days[/]: cost {shifts.attrs['total_cost']:,.2f}; agents {heads}")
+    c.print(fit_table(patterns, [Column("team", "team"), Column("works", "works on"), Column("agents", "agents", "int")],
+                      title=f"Work patterns ({args.days_off} days off)"))
+    per_day = shifts.groupby(["team", "weekday", "day"], sort=False)["headcount"].sum().reset_index().sort_values("day")
+    c.print(fit_table(per_day, [Column("team", "team"), Column("weekday", "day"), Column("headcount", "shifts", "int")],
+                      title="Shifts worked per day"))
+    agents = week_agents(shifts, minutes, days, args.rule)
+    out = out_dir(args.out)
+    if out is not None:
+        shifts.to_csv(out / "week_schedule.csv", index=False)
+        patterns.to_csv(out / "patterns.csv", index=False)
+    if args.no_evaluate:
+        return 0
+    if abs(scenario.horizon.hours - 24 * days) > 1e-9:
+        raise InputError("--week", None, f"the requirements cover {days} days but the scenario {24 * days:g} hours "
+                         f"are needed (it has {scenario.horizon.hours:g}); give the same --forecast as to staff")
+    reps = args.replications or scenario.replications
+    report = evaluate_staffing(scenario, agents, targets, max_abandon=limits or None, replications=reps, seed=args.seed,
+                               workers=workers_from_args(args))
+    missed = report[(report["verdict"] == "misses") & (report["simulated_offered"] > 0)]
+    c.print(f"[bold]Simulated over the week[/] ({report.attrs['replications']} replications, seed {report.attrs['seed']}): "
+            f"{len(missed)} interval{'s' if len(missed) != 1 else ''} shown to miss the target")
+    print_report(c, report)
+    if out is not None:
+        write_report(report, out, title="Week roster: service level through the week")
+        c.print(escape(f"wrote {out}/week_schedule.csv, patterns.csv, evaluation.csv, agents.csv, service_level.png"))
     return 0
