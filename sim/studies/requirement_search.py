@@ -149,6 +149,31 @@ def search_units(
     return agents, state, log
 
 
+MAX_STEP = 4
+"""Most agents added to an interval in one round of the confirmation."""
+
+
+def _raise_steps(at_n: Mapping[str, IntervalSamples], fewer: Mapping[str, IntervalSamples], channels: tuple[str, ...],
+                 targets: Mapping[str, ServiceTarget], confidence: float, n: int) -> np.ndarray:
+    """Agents to add where a staffing misses: the shortfall over what the last agent gained, 1 to :data:`MAX_STEP`.
+
+    Far below its target an interval needs several agents; adding one per
+    round (each round simulating every staffing again) made the
+    confirmation crawl there.
+    """
+    steps = np.ones(n, dtype=np.int64)
+    for c in channels:
+        if c not in targets or c not in fewer:
+            continue
+        sl, _, high = at_n[c].service_level(confidence)
+        sl_fewer = fewer[c].pooled().service_level
+        with np.errstate(invalid="ignore"):
+            gain = np.maximum(np.nan_to_num(sl - sl_fewer, nan=0.0), 0.02)
+            need = np.ceil(np.nan_to_num((targets[c].sl_target - high) / gain, nan=0.0))
+        steps = np.maximum(steps, np.clip(need, 1, MAX_STEP).astype(np.int64))
+    return steps
+
+
 def _raise_unproven(agents: Staffing, lowest: Staffing, at_n: Mapping[str, IntervalSamples],
                     serves: Mapping[str, tuple[str, ...]], targets: Mapping[str, ServiceTarget], confidence: float,
                     measured: np.ndarray, log: SearchLog) -> bool:
@@ -179,6 +204,38 @@ def _unit_verdict(samples: Mapping[str, IntervalSamples], channels: tuple[str, .
     """The worst verdict over a unit's channels with a target (MEETS where it serves none)."""
     verdicts = [samples[c].verdict(targets[c], confidence) for c in channels if c in targets]
     return np.minimum.reduce(verdicts) if verdicts else np.full(n, MEETS)
+
+
+def _disjoint_groups(serves: Mapping[str, tuple[str, ...]]) -> list[list[str]]:
+    """Units in groups that share no channel (each group's "one agent fewer" trials can run together)."""
+    groups: list[tuple[list[str], set[str]]] = []
+    for u, channels in serves.items():
+        for members, covered in groups:
+            if not covered & set(channels):
+                members.append(u)
+                covered |= set(channels)
+                break
+        else:
+            groups.append(([u], set(channels)))
+    return [members for members, _ in groups]
+
+
+def _merge_fewer(fewer: dict[str, dict[str, IntervalSamples]], fewer_verdict: dict[str, np.ndarray], u: str,
+                 cut: np.ndarray, got: Mapping[str, IntervalSamples], serves: Mapping[str, tuple[str, ...]],
+                 targets: Mapping[str, ServiceTarget], confidence: float, n: int) -> None:
+    """Keep, for unit ``u``'s intervals in ``cut``, the verdict and the samples of the trial ``got``."""
+    if not cut.any():
+        return
+    verdict = _unit_verdict(got, serves[u], targets, confidence, n)
+    fewer_verdict[u] = np.where(cut, verdict, fewer_verdict[u])
+    for c, s in got.items():
+        prev = fewer[u].get(c)
+        if prev is None:
+            fewer[u][c] = s
+        else:  # this parity's intervals from this trial, the other's from the other
+            controls = None if s.controls is None or prev.controls is None else \
+                np.where(cut[None, None, :], s.controls, prev.controls)
+            fewer[u][c] = IntervalSamples(np.where(cut[None, None, :], s.rows, prev.rows), controls)
 
 
 def confirm_units(
@@ -219,22 +276,16 @@ def confirm_units(
         for u in agents:
             fewer_verdict[u] = np.full(n, MISSES)  # no agent to take away: N - 1 is impossible
             fewer[u] = {}
+        for group in _disjoint_groups(serves):
             for parity in (0, 1):
-                cut = measured & (agents[u] >= 1) & (index % 2 == parity)
-                if not cut.any():
+                cuts = {u: measured & (agents[u] >= 1) & (index % 2 == parity) for u in group}
+                if not any(cut.any() for cut in cuts.values()):
                     continue
-                trial = {**agents, u: agents[u] - cut}
+                # units serving different channels take their agent away in the same trial: each reads its own channels
+                trial = {**agents, **{u: agents[u] - cuts[u] for u in group}}
                 got = samples(trial, r)
-                verdict = _unit_verdict(got, serves[u], targets, confidence, n)
-                fewer_verdict[u] = np.where(cut, verdict, fewer_verdict[u])
-                for c, s in got.items():
-                    prev = fewer[u].get(c)
-                    if prev is None:
-                        fewer[u][c] = s
-                    else:  # this parity's intervals from this trial, the other's from the other
-                        controls = None if s.controls is None or prev.controls is None else \
-                            np.where(cut[None, None, :], s.controls, prev.controls)
-                        fewer[u][c] = IntervalSamples(np.where(cut[None, None, :], s.rows, prev.rows), controls)
+                for u in group:
+                    _merge_fewer(fewer, fewer_verdict, u, cuts[u], got, serves, targets, confidence, n)
         changed = False
         open_decision = False
         decided: dict[str, np.ndarray] = {}
@@ -245,7 +296,8 @@ def confirm_units(
             unsure = measured & ~raise_ & ~lower & ((here == UNDECIDED) | (fewer_verdict[u] == UNDECIDED))
             if raise_.any() or lower.any():
                 changed = True
-                agents[u] = agents[u] + raise_ - lower
+                steps = _raise_steps(at_n, fewer[u], serves[u], targets, confidence, n)
+                agents[u] = agents[u] + np.where(raise_, steps, 0) - lower
                 lowest[u] = np.where(raise_, agents[u], lowest[u])  # a staffing shown to miss is never tried again
                 log.confirm_raises += int(raise_.sum())
                 log.confirm_lowerings += int(lower.sum())
