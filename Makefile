@@ -31,8 +31,13 @@ lint: $(STAMP)  ## ruff on the code, tests and benchmarks; mypy on the package (
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## engine speed against plain SimPy and Ciw
-	$(BIN)/python benchmarks/bench_engine.py
+# every script runs even when an earlier one misses its targets; the target fails if any of them did
+bench: $(STAMP)  ## the speed checks: engine against plain SimPy and Ciw, `ccsim run` as a whole process, the omnichannel week
+	status=0; \
+	$(BIN)/python benchmarks/bench_engine.py || status=1; \
+	$(BIN)/python benchmarks/bench_process.py || status=1; \
+	$(BIN)/python benchmarks/bench_journey.py --repeats 30 || status=1; \
+	exit $$status
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
