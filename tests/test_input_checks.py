@@ -168,3 +168,14 @@ def test_a_deterministic_time_must_be_positive(capsys: pytest.CaptureFixture[str
 ])
 def test_negative_seeds_and_workers_are_refused(argv: list[str], words: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert one_line_error([*argv, "-q"], capsys) == f"ccsim: error: {words}"
+
+
+# ---------------------------------------------------------------------------
+# One line instead of a traceback
+
+
+@pytest.mark.parametrize("name", ["[/bold] x", "[red]x[/red]"])
+def test_user_text_is_printed_literally_not_as_markup(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(SCENARIOS / "erlang-a.yaml"), "--set", f"name={name}", "-r", "1", "-q",
+                 "--set", "horizon.hours=1", "--set", "horizon.warmup_hours=0"]) == 0
+    assert capsys.readouterr().out.startswith(f"{name}: 1 replications")

@@ -8,6 +8,7 @@ import math
 from pathlib import Path
 
 import pandas as pd
+from rich.markup import escape
 
 from sim.cli.commands.sweep import add_executor_arguments, execute
 from sim.cli.console import Column, FittedTable, console, fit_table
@@ -86,13 +87,13 @@ def main(args: argparse.Namespace) -> int:
     if not result.sobol.empty:
         figures.append(plot_sobol(result.sobol, out / "sobol.png"))
     screen = console()
-    screen.print(f"[bold]sensitivity[/] {study.plan.source}: {len(study.plan.points)} evaluations x "
+    screen.print(f"[bold]sensitivity[/] {escape(study.plan.source)}: {len(study.plan.points)} evaluations x "
                  f"{study.plan.replications} replications; kept {run.reused}, computed {run.computed}, failed {run.failed}")
     screen.print(_ranking(table))
-    screen.print(f"wrote {out / 'sensitivity.csv'}, {out / 'sensitivity.json'}, " + ", ".join(str(f) for f in figures))
+    screen.print(escape(f"wrote {out / 'sensitivity.csv'}, {out / 'sensitivity.json'}, " + ", ".join(str(f) for f in figures)))
     if run.failed:
-        screen.print(f"[red]{run.failed} evaluation(s) failed[/]; see {out / 'failures.csv'}; indices that need them "
-                     "are missing (rerun with --resume)")
+        screen.print(f"[red]{run.failed} evaluation(s) failed[/]; see {escape(str(out / 'failures.csv'))}; "
+                     "indices that need them are missing (rerun with --resume)")
         return 1
     return 0
 

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from sim.cli.console import console
 from sim.errors import InputError
 
@@ -152,12 +154,13 @@ def report(run: StudyRun, figures: list[Path], quiet: bool) -> None:
     """A few lines on what ran and where the results are; the first failures."""
     out = console()
     plan = run.plan
-    out.print(f"[bold]{plan.kind}[/] {plan.source}: {len(plan.points)} design points x {plan.replications} "
+    out.print(f"[bold]{plan.kind}[/] {escape(plan.source)}: {len(plan.points)} design points x {plan.replications} "
               f"replications = {plan.tasks_total} tasks; kept {run.reused}, computed {run.computed}, "
               f"failed {run.failed}" + (f", {run.corrupt} damaged checkpoints recomputed" if run.corrupt else ""))
-    out.print(f"results: {run.out / 'results.parquet'} ({len(run.results):,} rows), summary: {run.out / 'summary.csv'}, "
-              f"{len(figures)} figures in {run.out / 'figures'}")
+    out.print(escape(f"results: {run.out / 'results.parquet'} ({len(run.results):,} rows), summary: {run.out / 'summary.csv'}, "
+                     f"{len(figures)} figures in {run.out / 'figures'}"))
     if run.failed:
-        out.print(f"[red]{run.failed} task(s) failed[/]; see {run.out / 'failures.csv'} (rerun with --resume to retry):")
+        out.print(f"[red]{run.failed} task(s) failed[/]; see {escape(str(run.out / 'failures.csv'))} "
+                  "(rerun with --resume to retry):")
         for row in run.failures.head(5).itertuples(index=False):
-            out.print(f"  design point {row.design_point}, replication {row.replication}: {row.error}")
+            out.print(escape(f"  design point {row.design_point}, replication {row.replication}: {row.error}"))

@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
+
 from sim.cli.commands.calibrate import add_duty_options, duty_rule_from_args
 from sim.cli.console import console, progress_bar
 from sim.errors import InputError
@@ -91,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
     screen.print(_daily_table(result))
     screen.print(_summary_text(result.summary))
     figures = "" if args.no_figures else ", validation_*.png"
-    screen.print(f"[bold]wrote[/] {out}/validation.json, daily.csv, hourly.csv{figures}")
+    screen.print(f"[bold]wrote[/] {escape(str(out))}/validation.json, daily.csv, hourly.csv{figures}")
     return 0
 
 
