@@ -20,8 +20,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scipy import integrate
-
 from sim.analysis.erlang_c import (
     MAX_SEARCH_AGENTS,
     SECONDS_PER_HOUR,
@@ -147,6 +145,8 @@ class _GIntegrals:
         for a, b in ((self.s_lo, 0.0), (0.0, self.s_hi)):
             b = min(b, s_upper)
             if b > a:
+                from scipy import integrate  # here, not at import: it is a quarter of a second of start-up
+
                 value, _ = integrate.quad(f, a, b, epsabs=0.0, epsrel=1e-12, limit=200)
                 total += value
         return total

@@ -25,7 +25,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analysis.integrals import busy_integral, staffed_integral
 from sim.analysis.journey_metrics import journey_rows, journey_table
@@ -223,6 +222,8 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
+    from scipy import stats  # here, not at import: it is a fifth of a second of start-up
+
     half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
     return mean, mean - half, mean + half
 

@@ -24,9 +24,15 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BeforeValidator, Field, TypeAdapter, model_validator
-from scipy import stats
 
 from sim.spec.models import SpecModel
+
+
+def _stats() -> Any:
+    """``scipy.stats``, imported when a distribution is first frozen (a third of a second of start-up otherwise)."""
+    from scipy import stats
+
+    return stats
 
 
 class _Input(SpecModel):
@@ -47,7 +53,7 @@ class UniformInput(_Input):
 
     def frozen(self) -> Any:
         """The scipy distribution."""
-        return stats.uniform(self.low, self.high - self.low)
+        return _stats().uniform(self.low, self.high - self.low)
 
 
 class TriangularInput(_Input):
@@ -65,7 +71,7 @@ class TriangularInput(_Input):
 
     def frozen(self) -> Any:
         """The scipy distribution."""
-        return stats.triang((self.mode - self.low) / (self.high - self.low), self.low, self.high - self.low)
+        return _stats().triang((self.mode - self.low) / (self.high - self.low), self.low, self.high - self.low)
 
 
 class PertInput(_Input):
@@ -93,7 +99,7 @@ class PertInput(_Input):
         width = self.high - self.low
         a = 1.0 + self.shape * (self.mode - self.low) / width
         b = 1.0 + self.shape * (self.high - self.mode) / width
-        return stats.beta(a, b, loc=self.low, scale=width)
+        return _stats().beta(a, b, loc=self.low, scale=width)
 
 
 class NormalInput(_Input):
@@ -114,10 +120,10 @@ class NormalInput(_Input):
     def frozen(self) -> Any:
         """The scipy distribution (truncated when bounds are given)."""
         if self.low is None and self.high is None:
-            return stats.norm(self.mean, self.sd)
+            return _stats().norm(self.mean, self.sd)
         a = -np.inf if self.low is None else (self.low - self.mean) / self.sd
         b = np.inf if self.high is None else (self.high - self.mean) / self.sd
-        return stats.truncnorm(a, b, loc=self.mean, scale=self.sd)
+        return _stats().truncnorm(a, b, loc=self.mean, scale=self.sd)
 
 
 class LognormalInput(_Input):
@@ -130,7 +136,7 @@ class LognormalInput(_Input):
     def frozen(self) -> Any:
         """The scipy distribution."""
         sigma = math.sqrt(math.log1p(self.cv ** 2))
-        return stats.lognorm(sigma, scale=self.mean / math.sqrt(1 + self.cv ** 2))
+        return _stats().lognorm(sigma, scale=self.mean / math.sqrt(1 + self.cv ** 2))
 
 
 class BetaInput(_Input):
@@ -149,7 +155,7 @@ class BetaInput(_Input):
 
     def frozen(self) -> Any:
         """The scipy distribution."""
-        return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
+        return _stats().beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
 
 def _check_range(low: float, high: float) -> None:
