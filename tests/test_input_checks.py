@@ -179,3 +179,68 @@ def test_user_text_is_printed_literally_not_as_markup(name: str, capsys: pytest.
     assert main(["run", str(SCENARIOS / "erlang-a.yaml"), "--set", f"name={name}", "-r", "1", "-q",
                  "--set", "horizon.hours=1", "--set", "horizon.warmup_hours=0"]) == 0
     assert capsys.readouterr().out.startswith(f"{name}: 1 replications")
+
+
+def short_sweep(folder: Path) -> Path:
+    """A sweep spec of two quick design points in ``folder``."""
+    spec = folder / "spec.yaml"
+    spec.write_text(f"scenario: {SCENARIOS / 'erlang-a.yaml'}\ncommand: run\nreplications: 1\n"
+                    "overrides: {horizon.hours: 1, horizon.warmup_hours: 0}\n"
+                    "factors: {channels.phone.agents: [40, 50]}\n", encoding="utf-8")
+    return spec
+
+
+def test_an_out_folder_that_cannot_be_created_gives_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("", encoding="utf-8")
+    out = blocker / "out"
+    err = one_line_error(["sweep", str(short_sweep(tmp_path)), "--out", str(out), "--workers", "1", "-q"], capsys)
+    assert err.startswith(f"ccsim: error: {out}: cannot be created or written (")
+    err = one_line_error(["roi", str(SCENARIOS / "roi-mid-size.yaml"), "-n", "1", "--out", str(out), "--workers", "1",
+                          "-q", "--set", "roi.months=1", "--set", "roi.noise_pairs=0"], capsys)
+    assert err.startswith(f"ccsim: error: {out}: cannot be created or written (")
+
+
+def test_calibrate_refuses_a_folder_as_its_scenario_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = Path(__file__).parent / "data" / "anonymous_bank_1999_08_01-15_calls.csv"
+    err = one_line_error(["calibrate", str(log), "--out", str(tmp_path)], capsys)
+    assert err == f"ccsim: error: --out: {tmp_path}: is a folder; expected the name of the scenario file to write"
+
+
+def test_a_damaged_output_folder_gives_one_line_on_resume(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec, out = short_sweep(tmp_path), tmp_path / "out"
+    argv = ["sweep", str(spec), "--out", str(out), "--workers", "1", "-q", "--resume"]
+    assert main(argv) == 0
+    task = out / "tasks" / "dp000001-r00000.task"
+    task.unlink()
+    task.mkdir()  # a folder where a task file belongs
+    assert one_line_error(argv, capsys) == (f"ccsim: error: {task}: is a folder where a task file belongs (the output "
+                                            "folder is damaged); delete it and rerun with --resume")
+    task.rmdir()
+    for path in (out / "tasks").iterdir():
+        path.unlink()
+    (out / "tasks").rmdir()
+    (out / "tasks").write_text("", encoding="utf-8")  # a file where the tasks folder belongs
+    assert "tasks: exists and is not a folder" in one_line_error(argv, capsys)
+
+
+def test_a_full_disk_gives_one_line_and_leaves_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import errno
+    import os
+
+    out = tmp_path / "out"
+    sync = os.fsync
+    calls = []
+
+    def full_after_the_lock(fd: int) -> None:  # the lock is written, then the disk is full
+        calls.append(fd)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        sync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_after_the_lock)
+    err = one_line_error(["sweep", str(short_sweep(tmp_path)), "--out", str(out), "--workers", "1", "-q"], capsys)
+    assert err == f"ccsim: error: {out / 'tasks' / 'dp000000-r00000.task'}: No space left on device"
+    assert (out / "spec.lock").is_file() and len(calls) > 1
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]

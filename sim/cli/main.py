@@ -74,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"ccsim: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # a full disk, an output that cannot be written: one line naming the file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ccsim: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("ccsim: interrupted", file=sys.stderr)
         return 130

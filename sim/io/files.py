@@ -21,11 +21,17 @@ import pandas as pd
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file renamed over it (flushed to disk first)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException as exc:  # a full disk or an interruption leaves the previous file (or none), never a temporary
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # name the file the error is about
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
 
 
 def write_parquet(path: Path, frame: pd.DataFrame) -> None:

@@ -64,7 +64,13 @@ class TaskStore:
     def __init__(self, folder: Path, study_hash: str) -> None:
         self.folder = Path(folder)
         self.study_hash = study_hash
-        self.folder.mkdir(parents=True, exist_ok=True)
+        if self.folder.exists() and not self.folder.is_dir():
+            raise SweepFolderError(str(self.folder), None, "exists and is not a folder (the output folder is damaged); "
+                                   "delete the output folder to start over")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SweepFolderError(str(self.folder), None, f"cannot be created ({exc.strerror or exc})") from None
 
     def path(self, design_point: int, replication: int) -> Path:
         """The checkpoint file of one task."""
@@ -83,12 +89,21 @@ class TaskStore:
         payload = b"".join(tables.values())
         digest = hashlib.sha256(head + payload).hexdigest()
         final = self.path(outcome.design_point, outcome.replication)
+        if final.is_dir():
+            raise SweepFolderError(str(final), None, "is a folder where a task file belongs (the output folder is "
+                                   "damaged); delete it and rerun with --resume")
         temporary = self.folder / f".{final.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        with open(temporary, "wb") as handle:
-            handle.write(_MAGIC + f" {digest} {len(head)}\n".encode("ascii") + head + payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, final)
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(_MAGIC + f" {digest} {len(head)}\n".encode("ascii") + head + payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+        except BaseException as exc:  # a full disk or an interruption: no temporary is left behind
+            temporary.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and exc.filename is None:  # name the file the error is about
+                raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
+            raise
 
     def read(self, design_point: int, replication: int) -> TaskRecord | None:
         """The stored task, None when missing; :class:`CorruptTask` when damaged or of another study."""
@@ -185,12 +200,16 @@ def prepare_folder(out: Path, plan: Plan, resume: bool) -> dict[str, Any]:
         return lock
     if out.exists() and any(out.iterdir()):
         raise SweepFolderError(str(out), None, f"is not empty and has no {LOCK_NAME}; choose an empty or new folder")
-    out.mkdir(parents=True, exist_ok=True)
     lock = {
         "format": "ccsim-lock/1", "kind": plan.kind, "study_hash": plan.hash, "spec_path": plan.source,
         "created": utc_now(), "spec": plan.spec,
     }
-    write_atomic(lock_path, json.dumps(lock, indent=2).encode("utf-8"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(lock_path, json.dumps(lock, indent=2).encode("utf-8"))
+    except OSError as exc:
+        raise SweepFolderError(str(out), None, f"cannot be created or written ({exc.strerror or exc}); "
+                               "choose another --out folder") from None
     return lock
 
 

@@ -112,6 +112,12 @@ def main(args: argparse.Namespace) -> int:
     from sim.studies.calibrate import CalibrationOptions, calibrate, scenario_yaml
 
     duty = duty_rule_from_args(args)
+    out = Path(args.out)
+    for option, path, kind in (("--out", out, "the scenario file"), ("--forecast-out", args.forecast_out, "the CSV file")):
+        if path is not None and Path(path).is_dir():
+            raise InputError(option, str(path), f"is a folder; expected the name of {kind} to write")
+    if args.report is not None and Path(args.report).exists() and not Path(args.report).is_dir():
+        raise InputError("--report", str(args.report), "exists and is not a folder")
     log = read_call_log(args.log, args.columns or args.format)
     options = CalibrationOptions(interval_minutes=args.interval, duty=duty,
                                  short_service_s=args.short_service_s, patience=args.patience)
@@ -122,9 +128,11 @@ def main(args: argparse.Namespace) -> int:
         raise InputError(args.log, None, f"cannot be calibrated: {exc}") from None
     cal.scenario["description"] = _description(cal)
     header = _header(args, cal)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(scenario_yaml(cal.scenario, header, cal.extra["per_day"]), encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(scenario_yaml(cal.scenario, header, cal.extra["per_day"]), encoding="utf-8")
+    except OSError as exc:
+        raise InputError("--out", str(out), f"cannot be written ({exc.strerror or exc})") from None
     from sim.io.scenario_files import load_scenario
 
     load_scenario(out)  # the file must run as is
