@@ -14,7 +14,10 @@ from sim.cli.console import console, progress_bar
 from sim.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.cli.console import FittedTable
+    from sim.studies.call_log_tables import DutyRule
     from sim.studies.replay import Validation
 
 HELP = """\
@@ -33,10 +36,23 @@ and agents, mean handling time, mean patience):
 Writes DIR/validation.json (daily rows + error summary), hourly.csv,
 daily.csv and one PNG per KPI, and prints the daily table.
 
+Out of sample: --calibrate-days and --test-days (day numbers in date order,
+1 = the log's first date: ranges and lists such as 1-8 or 1,3,5; either one
+alone means the other days) calibrate a scenario on the calibration days
+only, as `ccsim calibrate` would, then replay the calibration days (in
+sample) and the test days (out of sample); --test-log OTHER.csv takes the
+test days from another log. No --scenario then: the calibrated one is
+written to DIR/scenario.yaml. Also writes DIR/out_of_sample.json,
+summary.csv (daily and per-interval MAE and bias per sample, KPI and model),
+daily.csv and intervals.csv (with a `sample` column: in / out) and the
+figures of the test days.
+
 examples:
   ccsim validate tests/data/anonymous_bank_1999_08_01-15_calls.csv \\
       --scenario scenarios/anonymous-bank.yaml --out experiments/validate-anonymous-bank
   ccsim validate calls.csv --scenario my.yaml --days 2010-08-02,2010-08-03 -r 10 --out val/
+  ccsim validate tests/data/anonymous_bank_1999_08_01-15_calls.csv \\
+      --calibrate-days 1-8 --test-days 9-15 -r 20 --out val-oos/
 """
 
 
@@ -48,8 +64,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--format", choices=["technion"], default="technion", help="built-in column layout (default technion)")
     fmt.add_argument("--columns", metavar="MAPPING.yaml", help="YAML file naming the log's columns")
-    p.add_argument("--scenario", required=True, metavar="SCENARIO.yaml", help="scenario giving handling time and patience")
+    p.add_argument("--scenario", metavar="SCENARIO.yaml",
+                   help="scenario giving handling time and patience (required without a calibration/test split)")
     p.add_argument("--days", metavar="DATE,...", help="comma-separated dates as written in the log (default: all)")
+    p.add_argument("--calibrate-days", metavar="DAYS", help="calibrate on these days of LOG.csv, e.g. 1-8 or 1,3,5")
+    p.add_argument("--test-days", metavar="DAYS",
+                   help="replay these days out of sample (of --test-log if given), e.g. 9-15")
+    p.add_argument("--test-log", metavar="OTHER.csv", help="take the test days from this log (same column layout)")
+    p.add_argument("--interval", type=int, default=30, choices=[15, 30, 60], metavar="MIN",
+                   help="with a split: calibration interval in minutes, 15, 30 or 60 (default 30)")
+    p.add_argument("--patience", choices=["exponential", "lognormal", "gamma"], default="exponential",
+                   help="with a split: patience family calibrated (default exponential)")
     p.add_argument("--replications", "-r", type=int, default=20, metavar="N", help="replications per day (default 20)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     add_duty_options(p)  # the on-duty rule, as in calibrate
@@ -68,6 +93,10 @@ def main(args: argparse.Namespace) -> int:
     if args.replications < 2:
         raise InputError("--replications", None, "must be at least 2 (the band needs replications)")
     duty = duty_rule_from_args(args)
+    if args.calibrate_days is not None or args.test_days is not None or args.test_log is not None:
+        return _out_of_sample(args, duty)
+    if args.scenario is None:
+        raise InputError("--scenario", None, "is required unless --calibrate-days, --test-days or --test-log is given")
     scenario = load_scenario(args.scenario)
     log = read_call_log(args.log, args.columns or args.format)
     dates = [d.strip() for d in args.days.split(",") if d.strip()] if args.days else None
@@ -128,3 +157,118 @@ def _summary_text(summary: dict) -> str:
                      f"{v['simulation_beats_erlang_a']} "
                      f"(closer in {100 * v['share_of_intervals_simulation_closer']:.0f} % of intervals)")
     return "\n".join(lines)
+
+
+def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
+    """Calibrate on the calibration days, replay them and the test days, write and print both."""
+    from sim.io.calllog import read_call_log
+    from sim.io.files import json_ready
+    from sim.studies.calibrate import CalibrationOptions, scenario_yaml
+    from sim.studies.out_of_sample import log_dates, parse_day_spec, validate_out_of_sample
+
+    for option, value in (("--scenario", args.scenario), ("--days", args.days)):
+        if value is not None:
+            raise InputError(option, None, "is not used with --calibrate-days, --test-days or --test-log "
+                                           "(the scenario is calibrated on the calibration days)")
+    log = read_call_log(args.log, args.columns or args.format)
+    test_log = read_call_log(args.test_log, args.columns or args.format) if args.test_log else None
+    days: dict[str, list[int] | None] = {}
+    for option, spec, source in (("--calibrate-days", args.calibrate_days, log),
+                                 ("--test-days", args.test_days, log if test_log is None else test_log)):
+        try:
+            days[option] = None if spec is None else parse_day_spec(spec, len(log_dates(source)))
+        except ValueError as exc:
+            raise InputError(option, None, str(exc)) from None
+    options = CalibrationOptions(interval_minutes=args.interval, duty=duty, patience=args.patience)
+    n_days = sum(len(d) for d in days.values() if d is not None) or len(log_dates(log))
+    with progress_bar("days", n_days, quiet=args.quiet) as update:
+        try:
+            result = validate_out_of_sample(log, days["--calibrate-days"], days["--test-days"],
+                                            replications=args.replications, seed=args.seed, options=options,
+                                            test_log=test_log, progress=update)
+        except ValueError as exc:
+            raise InputError("--calibrate-days/--test-days", None, str(exc)) from None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cal = result.calibration
+    header = (f"Calibrated by `ccsim validate {args.log} --calibrate-days ...` on {len(result.calibrate_dates)} days "
+              f"({result.calibrate_dates[0]} .. {result.calibrate_dates[-1]}) for an out-of-sample replay.")
+    (out / "scenario.yaml").write_text(scenario_yaml(cal.scenario, header, cal.extra["per_day"]), encoding="utf-8")
+    payload = {"calibrate_dates": result.calibrate_dates, "test_dates": result.test_dates,
+               "test_log": args.test_log, "replications": args.replications, "seed": args.seed,
+               "duty_rule": duty.to_dict(),
+               "calibrated": {k: cal.scenario["channels"]["phone"][k] for k in ("aht", "patience")},
+               "summary": result.summary.to_dict(orient="records")}
+    (out / "out_of_sample.json").write_text(json.dumps(json_ready(payload), indent=1), encoding="utf-8")
+    result.summary.round(6).to_csv(out / "summary.csv", index=False)
+    result.daily.round(5).to_csv(out / "daily.csv", index=False)
+    result.intervals.round(5).to_csv(out / "intervals.csv", index=False)
+    if not args.no_figures:
+        from sim.report.calibration_plots import validation_figures
+
+        validation_figures(result.out_of_sample, out)
+    screen = console()
+    spec = cal.scenario["channels"]["phone"]
+    screen.print(escape(f"calibrated on {len(result.calibrate_dates)} days: handling time "
+                        f"{' '.join(f'{k} {v}' for k, v in spec['aht'].items())}; patience "
+                        f"{' '.join(f'{k} {v}' for k, v in spec['patience'].items())}"))
+    screen.print(_split_daily_table(result.daily))
+    screen.print(_split_summary_table(result.summary))
+    screen.print(escape(_target_text(result.summary)))
+    figures = "" if args.no_figures else ", validation_*.png"
+    screen.print(f"[bold]wrote[/] {escape(str(out))}/out_of_sample.json, summary.csv, daily.csv, intervals.csv, "
+                 f"scenario.yaml{figures}")
+    return 0
+
+
+def _split_daily_table(daily: pd.DataFrame) -> FittedTable:
+    from sim.cli.console import Column, fit_table
+
+    columns = [Column("sample", "\nsample"), Column("date", "\ndate"),
+               Column("observed_offered", "\noffered", "int", priority=2)]
+    for kpi, group, fmt in (("abandon_rate", "abandon %", "pct"), ("mean_wait_s", "mean wait s", "{:.0f}")):
+        for who, label in (("observed", "obs"), ("simulated", "sim"), ("erlang_a", "ErlA")):
+            columns.append(Column(f"{who}_{kpi}", f"{group if who == 'observed' else ''}\n{label}", fmt,
+                                  name=f"{group} {label}"))
+    return fit_table(daily, columns, title="Per day (in = calibration days, out = test days): "
+                                           "observed / simulated (mean of replications) / Erlang A")
+
+
+def _split_summary_table(summary: pd.DataFrame) -> FittedTable:
+    import pandas as pd
+
+    from sim.cli.console import Column, fit_table
+    from sim.studies.out_of_sample import headline
+
+    rows = []
+    for r in headline(summary).to_dict(orient="records"):
+        for tag, model in (("sim", "simulation"), ("erl", "Erlang A")):
+            rows.append({"sample": r["sample"], "days": r["days"], "model": model, "ab_mae": r[f"{tag}_ab_mae"],
+                         "ab_bias": r[f"{tag}_ab_bias"], "wait_err": r[f"{tag}_wait_err"],
+                         "wait_bias": r[f"{tag}_wait_bias"],
+                         "closer": r["closer"] if tag == "sim" else 100 - r["closer"]})
+    columns = [Column("sample", "\nsample"), Column("days", "\ndays", "int"), Column("model", "\nmodel"),
+               Column("ab_mae", "abandon pp\nMAE", "{:.2f}", name="abandonment MAE pp"),
+               Column("ab_bias", "\nbias", "{:+.2f}", name="abandonment bias pp"),
+               Column("wait_err", "mean wait %\n|error|", "{:.1f}", name="mean-wait error %"),
+               Column("wait_bias", "\nbias", "{:+.1f}", name="mean-wait bias %"),
+               Column("closer", "intervals\ncloser %", "{:.0f}", priority=1,
+                      name="share of busy intervals where the model's abandonment is closer")]
+    return fit_table(pd.DataFrame(rows), columns,
+                     title="Daily errors against the log (abandonment in points, mean wait relative to the "
+                           "observed); closer: busy intervals where the model's abandonment is closer")
+
+
+def _target_text(summary: pd.DataFrame) -> str:
+    from sim.studies.out_of_sample import headline
+
+    frame = headline(summary)
+    out = frame[frame["sample"] == "out"]
+    if out.empty:
+        return ""
+    r = out.iloc[0]
+    abandon = r["sim_ab_mae"] <= 2.0 and r["sim_ab_mae"] < r["erl_ab_mae"]
+    wait = r["sim_wait_err"] <= 20.0
+    return (f"out of sample: daily abandonment MAE {r['sim_ab_mae']:.2f} pp vs Erlang A {r['erl_ab_mae']:.2f} pp "
+            f"(target <= 2 pp and below Erlang A: {'met' if abandon else 'not met'}); "
+            f"mean-wait error {r['sim_wait_err']:.1f} % (target <= 20 %: {'met' if wait else 'not met'})")
