@@ -202,7 +202,8 @@ def test_common_random_numbers_make_the_difference_far_steadier_than_each_arm() 
     # (estimated from all 16 runs of each, steadier than eight unpaired differences)
     unpaired = np.sqrt(np.var(base_a, ddof=1) + np.var(prog_a, ddof=1))
     assert paired < 0.6 * np.std(base_a, ddof=1)
-    assert paired < 0.4 * unpaired
+    # customers who respond to waits make the two arms' paths part sooner than fixed choice did (0.45 here, was 0.40)
+    assert paired < 0.5 * unpaired
 
 
 def test_bad_roi_settings_name_the_key() -> None:

@@ -171,6 +171,7 @@ class JourneyModel(JourneyClock):
         i = work.issue
         if i < 0:
             return
+        self.avoided[i] |= 1 << work.ch  # leaned away from on the next choices
         if self.issue_contacts[i] >= self.max_contacts:
             self._end(i, GAVE_UP)
             return
@@ -205,6 +206,7 @@ class JourneyModel(JourneyClock):
 
         Refused when every line is busy, else queued until served or patience ends.
         """
+        service_s *= self._agent_aht_factor(who)
         work = Work(self.names[c], self.loop.now, service_s, who if who < self.n_issues else -1, reason, first, c)
         work.customer = who
         lines = self.lines[c]
@@ -236,7 +238,7 @@ class JourneyModel(JourneyClock):
             resolved = True
         else:  # as _resolves
             u = self.u_resolve[i] if work.first else self._later(self._p_resolve, i)
-            resolved = u < self.fcr[self.typ[i]] * self.fcr_mult[work.ch]
+            resolved = u < self._agent_fcr(i, work.ch)
         self._log(work, work.start_s - work.arrival_s, work.service_s, ANSWERED, BY_AGENT, resolved)
         self.served_s[work.ch] += work.service_s
         self.served_n[work.ch] += 1
@@ -248,7 +250,8 @@ class JourneyModel(JourneyClock):
     def _social_post(self, who: int, c: int, reason: int, first: bool) -> None:
         ch = self.specs[c]
         i = who if who < self.n_issues else -1
-        work = Work(self.names[c], self.loop.now, self._service(c, who, first), i, reason, first, c)
+        service = self._service(c, who, first) * self._agent_aht_factor(who)
+        work = Work(self.names[c], self.loop.now, service, i, reason, first, c)
         work.customer = who
         u_sent = self.u_sentiment[who] if first else self._later(self._p_sentiment, who)
         s = ch.sentiment
@@ -273,6 +276,7 @@ class JourneyModel(JourneyClock):
         elif work.state != UNQUEUED:
             return  # an agent is already answering it
         work.closed = True
+        self._sour(work, self.loop.now - work.arrival_s)
         escalate = (
             work.sentiment == 2 and work.issue >= 0 and self.escalation_channel >= 0
             and self._later(self._p_escalate, work.customer) < self.specs[work.ch].escalation_probability
@@ -282,12 +286,31 @@ class JourneyModel(JourneyClock):
             self._emit("contact_abandoned", work)
         self._failed(work, escalate)
 
+    def _sour(self, work: Work, waited_s: float, resolved: bool = False) -> None:
+        """A post's sentiment after what happened: the longer its author waited the likelier negative; a good answer may delight.
+
+        The chance of turning negative after ``waited_s`` is ``1 - exp(-waited / sour_after_s)``
+        (the channel's ``sentiment.sour_after_s``); a resolved answer turns a post that did not
+        sour positive with ``delight_probability``. Posts without a sentiment (forum) keep none.
+        """
+        if work.sentiment < 0:
+            return
+        c = work.ch
+        sour = self.sour_after_s[c]
+        if sour > 0.0 and work.sentiment != 2:
+            if self._later(self._p_sour, work.customer) < 1.0 - math.exp(-waited_s / sour):
+                work.sentiment = 2
+                return
+        if resolved and work.sentiment != 0 and self._later(self._p_delight, work.customer) < self.delight_p[c]:
+            work.sentiment = 0
+
     def _post_answered(self, work: Work) -> None:
         """An agent answered a public post: the answer also adds to the public knowledge."""
         work.closed = True
         if work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         resolved = self._resolves(work)
+        self._sour(work, work.end_s - work.arrival_s, resolved)
         self._log(work, work.end_s - work.arrival_s, work.end_s - work.start_s, ANSWERED, BY_AGENT, resolved)
         self.served_s[work.ch] += work.end_s - work.start_s
         self.served_n[work.ch] += 1
@@ -319,6 +342,7 @@ class JourneyModel(JourneyClock):
     def _peer_answer(self, work: Work) -> None:
         work.closed = True
         accepted = self._later(self._p_accept, work.customer) < self._accept_p[work.ch]
+        self._sour(work, self.loop.now - work.arrival_s, accepted)
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
         self._log(work, self.loop.now - work.arrival_s, 0.0, ANSWERED, BY_PEER, accepted)
@@ -331,7 +355,7 @@ class JourneyModel(JourneyClock):
         patience = work.end_s
         work.end_s = math.nan
         work.state = WAITING
-        work.service_s = self._service(work.ch, work.customer, work.first)
+        work.service_s = self._service(work.ch, work.customer, work.first) * self._agent_aht_factor(work.customer)
         work.on_done = self._on_post_answered
         self.dispatcher.submit(work)
         remaining = patience - (self.loop.now - work.arrival_s)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from sim.engine.agents import SERVING
-from sim.engine.journey_setup import _DRAIN_LIMIT_S, RESOLVED_STATE, SELF_RESOLVED, JourneySetup
+from sim.engine.journey_setup import _DRAIN_LIMIT_S, _QUEUED, RESOLVED_STATE, SELF_RESOLVED, JourneySetup
 from sim.engine.records import ANSWERED, BY_AGENT, BY_NONE, ChannelRecords, JourneyRecords, RunRecords, TeamRecords
 from sim.engine.records import WAITING as OUTCOME_WAITING
 from sim.spec.scenario import interval_count
@@ -54,6 +54,9 @@ class JourneyClock(JourneySetup):
         group = self.group[issue]
         if self.choice is not None:
             return self._policy_choice(issue, u, group, exclude)
+        if self.responsive:
+            total, options = self._responsive_options(issue, group, exclude)
+            return _pick(options, u * total) if total > 0 else -1
         if exclude < 0:
             # the open channels of a group change only with the interval: computed once per interval
             cached = self._open_options[group]
@@ -75,6 +78,37 @@ class JourneyClock(JourneySetup):
         if picked is not None:
             return self.index[picked]
         return _pick(options, u * total)
+
+    def _responsive_options(self, issue: int, group: int, exclude: int) -> tuple[float, list[tuple[int, float]]]:
+        """The open channels with weights that respond to service: the announced wait, and channels this customer gave up on.
+
+        Weight = preference x exp(-wait_aversion x announced wait) x ``after_abandon_weight``
+        for each channel the customer abandoned or was refused before.
+        """
+        if exclude < 0:  # the open channels of a group change only with the interval
+            cached = self._open_options[group]
+            if cached is None:
+                cached = self._open_options[group] = self._options_open(group, -1)
+            total0, options = cached
+        else:
+            total0, options = self._options_open(group, exclude)
+        if total0 <= 0:
+            return 0.0, options
+        avoided = self.avoided[issue]
+        aversion = self.wait_aversion_per_s
+        out: list[tuple[int, float]] = []
+        total = 0.0
+        for c, w in options:
+            if aversion > 0.0 and self._post_kind[c] == _QUEUED:
+                wait = self._announced_wait_s(c)
+                w = 0.0 if math.isinf(wait) else w * math.exp(-aversion * wait)
+            if avoided >> c & 1:
+                w *= self.after_abandon_weight
+            out.append((c, w))
+            total += w
+        if total <= 0.0:  # every open channel looks hopeless: choose by preference alone
+            return total0, options
+        return total, out
 
     def _options_open(self, group: int, exclude: int) -> tuple[float, list[tuple[int, float]]]:
         """The channels of ``group`` open now (but ``exclude``) with their weights, and the weights' sum."""

@@ -224,6 +224,8 @@ class JourneySetup:
         self._p_escalate = draws.purpose("later:escalate")
         self._p_accept = draws.purpose("later:accept")
         self._p_peer = draws.purpose("later:peer", _draw_unit_exponential)
+        self._p_sour = draws.purpose("later:sour")
+        self._p_delight = draws.purpose("later:delight")
         self.search_s: list[float] = []
         self.look_p: list[float] = []
         self.ability: list[float] = []
@@ -253,6 +255,10 @@ class JourneySetup:
             ]
             self.options = [[(c, w) for c, w in enumerate(row) if w > 0] for row in weights]
             behaviour = journey.behaviour
+            self.wait_aversion_per_s = behaviour.wait_aversion_per_min / 60.0
+            self.after_abandon_weight = behaviour.after_abandon_weight
+            self.aht_saving = journey.knowledge.agent_aht_saving
+            self.fcr_gain = journey.knowledge.agent_fcr_gain
             self.max_contacts = behaviour.max_contacts
             self.switch_p = behaviour.switch_probability
             self.retry_p = behaviour.retry_probability
@@ -263,6 +269,7 @@ class JourneySetup:
         else:
             self.segment = self.itype = np.zeros(0, dtype=int)
             self.max_contacts, self.switch_p, self.retry_p = 1, 0.0, 0.0
+            self.wait_aversion_per_s, self.after_abandon_weight, self.aht_saving, self.fcr_gain = 0.0, 1.0, 0.0, 0.0
             self._p_repeat = self._p_retry = -1  # one contact per customer: never drawn
             self.knowledge = KnowledgeBase([], [], Journey.model_fields["knowledge"].default)
         self.first_service: list[list[float]] = []  # per channel and issue, x the issue type's multiplier
@@ -286,6 +293,10 @@ class JourneySetup:
         self.issue_state: list[int] = [OPEN] * n
         self.issue_resolution: list[float] = [math.nan] * n
         self.issue_contacts: list[int] = [0] * n
+        self.avoided: list[int] = [0] * n  # per issue, a bit per channel its customer abandoned or was refused
+        self.responsive = self.wait_aversion_per_s > 0.0 or self.after_abandon_weight < 1.0
+        self.sour_after_s = [ch.sentiment.sour_after_s or 0.0 for ch in self.specs]  # 0: posts never sour
+        self.delight_p = [ch.sentiment.delight_probability for ch in self.specs]
         self.seg: list[int] = self.segment.tolist()  # Python lists: numpy scalar indexing is slow per event
         self.typ: list[int] = self.itype.tolist()
         self.group: list[int] = (self.segment * self.n_types + self.itype).tolist()  # index into self.options
@@ -304,7 +315,20 @@ class JourneySetup:
         if issue < 0:
             return True
         u = self.u_resolve[issue] if work.first else self.draws.next(self._p_resolve, issue)
-        return u < self.fcr[self.typ[issue]] * self.fcr_mult[work.ch]
+        return u < self._agent_fcr(issue, work.ch)
+
+    def _agent_fcr(self, issue: int, c: int) -> float:
+        """An agent's chance to resolve: the type's FCR, the channel's multiplier, and what the knowledge base adds."""
+        fcr = self.fcr[self.typ[issue]] * self.fcr_mult[c]
+        if self.fcr_gain > 0.0 and self.n_types:
+            fcr += (1.0 - fcr) * self.fcr_gain * self.knowledge.coverage[self.typ[issue]]
+        return fcr
+
+    def _agent_aht_factor(self, who: int) -> float:
+        """Handling time shrinks as the knowledge base covers the issue's type (1 for contacts with no issue)."""
+        if self.aht_saving <= 0.0 or who >= self.n_issues or not self.n_types:
+            return 1.0
+        return 1.0 - self.aht_saving * self.knowledge.coverage[self.typ[who]]
 
     def _setup_direct(self) -> None:
         """Contacts that arrive straight to a channel (``arrivals`` streams, no issue behind them).
@@ -391,14 +415,21 @@ class JourneySetup:
         Infinite with nobody on duty; 0 when someone is free.
         """
         self.loop.sync()
-        c = self.index[channel]
+        return self._announced_wait_s(self.index[channel])
+
+    def _announced_wait_s(self, c: int) -> float:
+        """The wait announced to a newcomer to queue ``c`` now (see :meth:`expected_wait_s`)."""
         dispatcher = self.dispatcher
-        servers = sum(team.active() for team in dispatcher.teams_for[c]) * dispatcher.concurrency[c]
+        waiting = dispatcher.waiting[c]
+        servers = 0
+        for team in dispatcher.teams_for[c]:
+            if waiting == 0 and team.idle:
+                return 0.0
+            servers += team.active()
+        servers *= dispatcher.concurrency[c]
         if servers <= 0:
             return math.inf
-        if dispatcher.waiting[c] == 0 and any(team.idle for team in dispatcher.teams_for[c]):
-            return 0.0
         n = self.served_n[c]
         mean_s = self.served_s[c] / n if n else _mean_s(self.specs[c].aht)
-        return (dispatcher.waiting[c] + 1) * mean_s / servers
+        return (waiting + 1) * mean_s / servers
 

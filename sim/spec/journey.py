@@ -91,6 +91,10 @@ class Knowledge(_Model):
     ceiling: Probability = Field(0.9, description="coverage never exceeds this")
     articles_per_day: NonNegative = Field(0.0, description="knowledge-base articles published per day per issue type")
     gain_per_article: Probability = Field(0.01, description="each article closes this share of the gap to the ceiling")
+    agent_aht_saving: Probability = Field(
+        0.1, description="agents' handling time falls by this share at full coverage of the issue's type (0: off)")
+    agent_fcr_gain: Probability = Field(
+        0.2, description="share of the first-contact-resolution gap agents close at full coverage (0: off)")
 
 
 class Behaviour(_Model):
@@ -103,6 +107,10 @@ class Behaviour(_Model):
         default_factory=lambda: Exponential(mean_s=86400.0), description="unresolved: when the customer comes back"
     )
     max_contacts: typing.Annotated[int, Field(ge=1)] = Field(5, description="contacts after which the customer gives up")
+    wait_aversion_per_min: NonNegative = Field(
+        0.05, description="a channel's choice weight is multiplied by exp(-this x its announced wait in minutes) (0: off)")
+    after_abandon_weight: Probability = Field(
+        0.5, description="a customer's weight for a channel they abandoned or were refused, on their next choices (1: off)")
 
     @model_validator(mode="after")
     def _probabilities_sum(self) -> Behaviour:
@@ -162,6 +170,10 @@ class Sentiment(_Model):
     positive: Probability = 0.2
     neutral: Probability = 0.5
     negative: Probability = 0.3
+    sour_after_s: typing.Annotated[float, Field(gt=0.0)] | None = Field(
+        14400.0, description="mean wait after which a waiting author turns negative (exponential); null: never")
+    delight_probability: Probability = Field(
+        0.1, description="an answered, resolved post turns positive with this probability")
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> Sentiment:
