@@ -202,3 +202,19 @@ def test_bad_mapping_is_an_input_error(tmp_path, capsys, content, key):
                  str(Path(__file__).resolve().parents[1] / "scenarios" / "anonymous-bank.yaml"),
                  "--out", str(tmp_path / "v")]) == 2
     assert "map.yaml" in capsys.readouterr().err
+
+
+def test_calibrate_writes_weibull_patience_or_the_best_fitting_family(tmp_path: Path) -> None:
+    from sim.cli.main import main as cli
+
+    out = tmp_path / "bank.yaml"
+    assert cli(["calibrate", str(DATA), "--patience", "weibull", "--out", str(out)]) == 0
+    scenario = sim.load_scenario(out)
+    patience = scenario.channels["phone"].patience
+    assert patience is not None and patience.dist == "weibull" and 0.5 < patience.shape < 1.0  # the impatient leave early
+    records = sim.run(scenario.model_copy(update={"horizon": scenario.horizon.model_copy(update={"hours": 24.0})}), seed=1)
+    assert (records.channels["phone"].outcome == 1).sum() > 0
+    cal = calibrate(read_call_log(DATA), CalibrationOptions(patience="auto"))
+    fits = cal.report["patience"]["fits"]
+    best = min(fits, key=lambda family: fits[family]["aic"])
+    assert cal.scenario["channels"]["phone"]["patience"]["dist"] == best

@@ -55,3 +55,19 @@ def test_same_generator_state_same_draws() -> None:
 def test_inconsistent_specs_are_rejected(raw: dict) -> None:
     with pytest.raises(ValueError):
         ADAPTER.validate_python(raw)
+
+
+def test_weibull_times_have_the_mean_and_shape_asked_for() -> None:
+    import math
+
+    import numpy as np
+
+    from sim.spec.distributions import Weibull, cv_of, sample
+
+    spec = Weibull(dist="weibull", mean_s=300.0, shape=0.78)
+    draws = sample(spec, np.random.default_rng(4), 200_000)
+    assert abs(draws.mean() / 300.0 - 1) < 0.01
+    g1, g2 = math.gamma(1 + 1 / 0.78), math.gamma(1 + 2 / 0.78)
+    assert abs(draws.std() / draws.mean() - math.sqrt(g2 / g1**2 - 1)) < 0.02
+    assert abs(cv_of(spec) - math.sqrt(g2 / g1**2 - 1)) < 1e-12
+    assert cv_of(Weibull(dist="weibull", mean_s=10.0, shape=1.0)) == pytest.approx(1.0)

@@ -56,6 +56,19 @@ class Erlang(_Dist):
     k: PositiveInt
 
 
+class Weibull(_Dist):
+    """Weibull times by mean and shape: patience as calibrated logs measure it (shape < 1: the impatient leave early)."""
+
+    dist: Literal["weibull"]
+    mean_s: PositiveFloat
+    shape: PositiveFloat = Field(description="Weibull shape k (1 is exponential)")
+
+    @property
+    def scale_s(self) -> float:
+        """The scale that gives ``mean_s``: mean / Gamma(1 + 1/shape)."""
+        return float(self.mean_s / math.gamma(1.0 + 1.0 / self.shape))
+
+
 class Deterministic(_Dist):
     """A fixed time (cv = 0)."""
 
@@ -143,12 +156,13 @@ class Empirical(_Dist):
 
 
 Distribution = Annotated[
-    Exponential | Lognormal | Gamma | Erlang | Deterministic | Uniform | Triangular | Empirical,
+    Exponential | Lognormal | Gamma | Erlang | Weibull | Deterministic | Uniform | Triangular | Empirical,
     Field(discriminator="dist"),
 ]
 """Any time distribution, told apart by its ``dist`` key."""
 
-DIST_NAMES = ("exponential", "lognormal", "gamma", "erlang", "deterministic", "uniform", "triangular", "empirical")
+DIST_NAMES = ("exponential", "lognormal", "gamma", "erlang", "weibull", "deterministic", "uniform", "triangular",
+              "empirical")
 
 
 def default_exponential(value: Any) -> Any:
@@ -170,6 +184,8 @@ def sample(spec: _Dist, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.gamma(shape, spec.mean_s / shape, n)
     if isinstance(spec, Erlang):
         return rng.gamma(spec.k, spec.mean_s / spec.k, n)
+    if isinstance(spec, Weibull):
+        return spec.scale_s * rng.weibull(spec.shape, n)
     if isinstance(spec, Deterministic):
         return np.full(n, float(spec.mean_s))
     if isinstance(spec, Uniform):
@@ -192,6 +208,9 @@ def cv_of(spec: _Dist) -> float:
         return float(spec.cv)
     if isinstance(spec, Erlang):
         return 1.0 / math.sqrt(spec.k)
+    if isinstance(spec, Weibull):
+        g1, g2 = math.gamma(1.0 + 1.0 / spec.shape), math.gamma(1.0 + 2.0 / spec.shape)
+        return math.sqrt(max(g2 / (g1 * g1) - 1.0, 0.0))
     if isinstance(spec, Deterministic):
         return 0.0
     if isinstance(spec, Uniform):

@@ -158,11 +158,14 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     horizon_wait = float(np.quantile(time_s, 0.99)) if len(time_s) else 600.0
     bin_s = 30.0 if horizon_wait <= 900 else 60.0
     hazard = hazard_estimate(time_s, event, np.arange(0.0, max(horizon_wait, bin_s) + bin_s, bin_s), options.level)
-    if options.patience not in ("exponential", "lognormal", "gamma"):
-        raise ValueError("patience must be exponential, lognormal or gamma (families the scenario schema has)")
-    pchosen = pfits[options.patience]
-    patience: dict[str, Any] = {"dist": options.patience, "mean_s": round(pchosen.mean_s, 1)}
-    if options.patience != "exponential":
+    if options.patience not in ("exponential", "lognormal", "gamma", "weibull", "auto"):
+        raise ValueError("patience must be exponential, lognormal, gamma, weibull or auto")
+    family = min(pfits, key=lambda f: pfits[f].aic) if options.patience == "auto" else options.patience
+    pchosen = pfits[family]
+    patience: dict[str, Any] = {"dist": family, "mean_s": round(pchosen.mean_s, 1)}
+    if family == "weibull":
+        patience["shape"] = round(pchosen.params["shape"], 4)
+    elif family != "exponential":
         patience["cv"] = round(pchosen.params["cv"], 3)
 
     # Week scenario: Sunday first
@@ -223,8 +226,8 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
             "km_survival_at": {f"{t}s": float(km.at(t)) for t in (30, 60, 120, 300, 600)},
             "fits": {k: v.to_dict() for k, v in pfits.items()},
             "weibull_vs_exponential_lr_p_value": likelihood_ratio_test(pfits["exponential"], pfits["weibull"]),
-            "chosen": {"family": options.patience, "mean_s": pchosen.mean_s,
-                       "note": "Weibull is not in the scenario schema; the scenario uses the family named here. "
+            "chosen": {"family": family, "mean_s": pchosen.mean_s,
+                       "note": "The scenario uses the family named here (--patience; auto: the lowest AIC). "
                                "ccsim validate gives Erlang A the scenario's mean patience "
                                "(with exponential patience: abandonments / total waiting time)."},
         },

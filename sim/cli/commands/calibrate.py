@@ -67,8 +67,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_duty_options(p)
     p.add_argument("--short-service-s", type=float, default=10.0, metavar="S",
                    help="services this short or shorter are left out of the shape fit (default 10)")
-    p.add_argument("--patience", choices=["exponential", "lognormal", "gamma"], default="exponential",
-                   help="patience family written to the scenario (default exponential; Weibull is not in the schema)")
+    p.add_argument("--patience", choices=["exponential", "lognormal", "gamma", "weibull", "auto"], default="exponential",
+                   help="patience family written to the scenario (default exponential; auto: the censored fit "
+                        "with the lowest AIC)")
     p.add_argument("--name", help="scenario name (default: from the log file name)")
     p.add_argument("--note", action="append", default=[], metavar="TEXT",
                    help="extra comment line for the scenario header, e.g. a data credit (repeatable)")
