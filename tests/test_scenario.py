@@ -98,7 +98,7 @@ def test_unknown_nested_distribution_key(tmp_path: Path) -> None:
         ("channels.phone.sl_target=1.5", "channels.phone.sl_target", "less than or equal to 1"),
         ("channels.phone.sl_target=-0.1", "channels.phone.sl_target", "greater than or equal to 0"),
         ("channels.phone.agents=[3,-1]", "channels.phone.agents.1", "greater than or equal to 0"),
-        ("channels.phone.aht.dist=weibull", "channels.phone.aht", "expected dist to be one of"),
+        ("channels.phone.aht.dist=pareto", "channels.phone.aht", "expected dist to be one of"),
         ("horizon.interval_minutes=20", "horizon.interval_minutes", "15, 30 or 60"),
         ("channels.phone.aht.cv=null", "channels.phone.aht.cv", "valid number"),
         ("horizon.hours=.inf", "horizon.hours", "finite number"),
