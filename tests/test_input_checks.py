@@ -137,6 +137,12 @@ def test_deeply_nested_yaml_gives_one_line(depth: int, tmp_path: Path, capsys: p
         assert "exceeded maximum nesting depth" in err or "is nested too deeply" in err
 
 
+def test_a_deeply_nested_override_gives_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    err = one_line_error(["run", str(SCENARIOS / "erlang-a.yaml"), "-q", "--set", f"description={deep}"], capsys)
+    assert err.endswith("erlang-a.yaml: description: the value is nested too deeply to be a setting")
+
+
 @pytest.mark.parametrize("override, key", [
     ("channels.phone.agents=true", "channels.phone.agents"),
     ("channels.phone.agents=[50, false]", "channels.phone.agents.1"),
@@ -244,3 +250,57 @@ def test_a_full_disk_gives_one_line_and_leaves_no_temporary_file(tmp_path: Path,
     assert err == f"ccsim: error: {out / 'tasks' / 'dp000000-r00000.task'}: No space left on device"
     assert (out / "spec.lock").is_file() and len(calls) > 1
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+# ---------------------------------------------------------------------------
+# Runs that never end
+
+
+@pytest.mark.parametrize("override, words", [
+    ("arrivals.phone.rate_per_hour=1e7", "one replication would simulate about 1,000,000,000 contacts and issues, "
+                                         "above the limit of 5,000,000"),
+    ("arrivals.phone.rate_per_hour=1e300", "one replication would simulate about 1e+302 contacts and issues"),
+    ("horizon.hours=1e300", "horizon.hours: the horizon has 1e+300 intervals of 60 minutes"),
+    ("horizon.hours=100000", "one replication would simulate about 100,000,000 contacts and issues"),
+    ("channels.phone.agents=1000000", "the scenario puts 1,000,000 agents on duty at once, above the limit of 100,000"),
+])
+def test_a_run_too_big_to_finish_is_refused_before_it_starts(override: str, words: str,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    err = one_line_error(["run", str(SCENARIOS / "erlang-a.yaml"), "-q", "--set", override], capsys)
+    assert f"erlang-a.yaml: {words}" in err and "raise the limit with the environment variable CCSIM_MAX_" in err
+
+
+def test_the_whole_run_is_bounded_and_the_limit_can_be_raised(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", str(SCENARIOS / "erlang-a.yaml"), "-q", "-r", "3", "--set", "horizon.hours=1",
+            "--set", "horizon.warmup_hours=0"]
+    monkeypatch.setenv("CCSIM_MAX_CONTACTS", "2000")
+    err = one_line_error(argv, capsys)
+    assert "the run would simulate about 3,000 contacts and issues (1,000 per replication x 3 replications), " \
+           "above the limit of 2,000 contacts and issues in all" in err and "CCSIM_MAX_CONTACTS=10000" in err
+    monkeypatch.setenv("CCSIM_MAX_CONTACTS", "3000")
+    assert main(argv) == 0
+    assert one_line_error([*argv[:4], "1000000000"], capsys).endswith(
+        "1,000,000,000 replications, above the limit of 100,000 tasks (design points x replications); make the "
+        "request smaller, or raise the limit with the environment variable CCSIM_MAX_TASKS "
+        "(e.g. CCSIM_MAX_TASKS=10000000000)")
+
+
+def test_a_sweep_grid_too_big_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    from sim.errors import InputError
+
+    spec = tmp_path / "spec.yaml"
+    levels = list(range(1, 2001))
+    spec.write_text(f"scenario: {SCENARIOS / 'erlang-a.yaml'}\ncommand: run\nreplications: 1\n"
+                    f"factors: {{channels.phone.agents: {levels}, arrivals.phone.rate_per_hour: {levels}}}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"factors: the study has 4,000,000 design points x 1 replications"):
+        plan_sweep(spec)
+
+
+def test_an_roi_study_counts_every_month_of_both_arms(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "roi"
+    err = one_line_error(["roi", str(SCENARIOS / "roi-mid-size.yaml"), "-n", "5000", "--out", str(out), "-q"], capsys)
+    assert "roi-mid-size.yaml: the run would simulate about " in err
+    assert "per replication x 5,000 replications and 10 noise twins), above the limit of 100,000,000" in err
+    assert not out.exists()

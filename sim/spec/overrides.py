@@ -34,6 +34,8 @@ def parse_override(text: str, source: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
+    except RecursionError:
+        raise ScenarioError(source, key, "the value is nested too deeply to be a setting") from None
     return key, value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from sim.studies.commands import TaskFunction, command_function, registered_comm
 from sim.studies.design import full_grid, latin_hypercube, scale_unit, sobol_points
 from sim.studies.roi_study import check_sections
 from sim.studies.sweep_spec import KeepSpec, SweepSpec, SweepSpecError, load_sweep_spec
+from sim.studies.work_limits import check_contacts, check_tasks, check_work
 
 
 @dataclass
@@ -69,6 +71,8 @@ def plan_sweep(path: str | Path) -> Plan:
     """Read the spec at ``path`` and build its plan (every design point validated)."""
     source = str(path)
     spec = load_sweep_spec(path)
+    grid = math.prod(len(levels) for levels in spec.factors.values()) * (spec.sample.points if spec.sample else 1)
+    check_tasks(grid, spec.replications or 1, source, "factors")  # before the grid is built
     points, factors = sweep_points(spec, source)
     sections = {**{p: "overrides" for p in spec.overrides}, **{p: "factors" for p in spec.factors}}
     if spec.sample:
@@ -126,14 +130,17 @@ def build_plan(
         raise SweepSpecError(source, "keep.intervals", f"per-interval tables exist only for command run, not {command}")
     base = read_yaml_mapping(scenario_path, ScenarioError)
     files: dict[str, str] = {}
-    scenarios = [
-        _point_scenario(base, {**overrides, **point}, i, point, scenario_path, source, sections, files)
-        for i, point in enumerate(points or [{}])
-    ]
     points = points or [{}]
-    first = scenarios[0]
-    _check_keep(keep, command, first, source)
+    first = _point_scenario(base, {**overrides, **points[0]}, 0, points[0], scenario_path, source, sections, files)
     reps = int(replications if replications is not None else first.replications)
+    check_tasks(len(points), reps, source)  # before every design point is validated
+    scenarios = [first] + [
+        _point_scenario(base, {**overrides, **point}, i, point, scenario_path, source, sections, files)
+        for i, point in enumerate(points[1:], start=1)
+    ]
+    _check_keep(keep, command, first, source)
+    if command == "run":  # the work of the other commands is not the scenario's own horizon
+        _check_study_work(scenarios, points, reps, source)
     base_seed = int(seed if seed is not None else first.seed)
     seeds = [base_seed if crn else derived_seed(base_seed, i) for i in range(len(points))]
     design = design_table(points, factors, seeds)
@@ -152,6 +159,20 @@ def build_plan(
         scenarios=scenarios, design=design, replications=reps, seed=base_seed, crn=crn,
         keep_kpis=keep.kpis, keep_channels=keep.channels, hash=digest,
     )
+
+
+def _check_study_work(scenarios: Sequence[Scenario], points: Sequence[Mapping[str, Any]], reps: int,
+                      source: str) -> None:
+    """Refuse a study of ``run`` tasks that would never end: each design point, then all of them together."""
+    total = 0.0
+    for i, (scenario, point) in enumerate(zip(scenarios, points)):
+        try:
+            total += check_work(scenario, 1, source).contacts * reps
+        except ScenarioError as exc:
+            shown = ", ".join(f"{k}={v!r}" for k, v in point.items())
+            where = f"design point {i} ({shown})" if shown else "the base scenario"
+            raise SweepSpecError(source, exc.key, f"{where}: {exc.expected}") from None
+    check_contacts(total, source, f"the study ({len(points):,} design points x {reps:,} replications)")
 
 
 def derived_seed(seed: int, design_point: int) -> int:

@@ -84,6 +84,7 @@ def main(args: argparse.Namespace) -> int:
     from sim.io.scenario_files import load_scenario
     from sim.spec.overrides import parse_override
     from sim.studies.roi_study import prepare_study
+    from sim.studies.work_limits import check_roi_work
 
     if args.replications < 1:
         raise InputError("--replications", str(args.replications), "must be at least 1")
@@ -94,6 +95,7 @@ def main(args: argparse.Namespace) -> int:
         overrides["roi.months"] = args.months
     scenario = load_scenario(args.scenario, overrides)
     study = prepare_study(scenario, args.scenario)
+    check_roi_work(scenario, study.settings, args.replications, args.scenario)  # before the first replication
     plan = _plan(args, overrides)
     from sim.cli.commands.sweep import execute
 

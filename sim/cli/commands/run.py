@@ -17,6 +17,7 @@ from sim.io.rosters import read_roster
 from sim.spec.scenario import Scenario
 from sim.studies.roi_study import check_sections
 from sim.studies.runner import SimulationResult, simulate
+from sim.studies.work_limits import check_work
 
 if TYPE_CHECKING:
     from sim.cli.console import FittedTable
@@ -88,6 +89,7 @@ def main(args: argparse.Namespace) -> int:
         raise InputError("--replications", None, "must be at least 1")
     workers = args.workers if args.workers > 0 else (os.cpu_count() or 1)
     reps = args.replications or scenario.replications
+    check_work(scenario, reps, args.scenario)  # refuse a run that would never end, before it starts
     with progress_bar("replications", reps, quiet=args.quiet or args.json) as update:
         result = simulate(scenario, replications=args.replications, seed=args.seed, workers=workers, progress=update)
     if args.json:
