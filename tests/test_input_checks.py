@@ -304,3 +304,14 @@ def test_an_roi_study_counts_every_month_of_both_arms(tmp_path: Path, capsys: py
     assert "roi-mid-size.yaml: the run would simulate about " in err
     assert "per replication x 5,000 replications and 10 noise twins), above the limit of 100,000,000" in err
     assert not out.exists()
+
+
+def test_every_command_that_simulates_is_bounded_through_simulate() -> None:
+    from sim.errors import ScenarioError
+    from sim.io.scenario_files import load_scenario
+    from sim.studies.runner import simulate
+
+    scenario = load_scenario(SCENARIOS / "erlang-a.yaml", ["horizon.hours=100000"])
+    with pytest.raises(ScenarioError, match=r"^scenario 'Erlang A .*': one replication would simulate about "
+                                            r"100,000,000 contacts and issues"):
+        simulate(scenario, replications=1)

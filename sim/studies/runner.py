@@ -26,6 +26,7 @@ from sim.analysis.metrics import KPI_NAMES, run_interval_kpis, run_kpis, summari
 from sim.engine.model import run
 from sim.io.files import finite_or_none
 from sim.spec.scenario import Scenario
+from sim.studies.work_limits import check_work
 
 
 @dataclass
@@ -128,12 +129,14 @@ def simulate(
     ``replications`` and ``seed`` default to the scenario's own values.
     ``workers`` > 1 spreads replications over processes; results are the
     same for any worker count. ``progress(done, total)`` is called after each
-    replication.
+    replication. A run too big to finish is refused before it starts
+    (:func:`sim.studies.work_limits.check_work`, ScenarioError).
     """
     reps = scenario.replications if replications is None else int(replications)
     if reps < 1:
         raise ValueError("replications must be at least 1")
     seed = scenario.seed if seed is None else int(seed)
+    check_work(scenario, reps, f"scenario {scenario.name!r}" if scenario.name else "the scenario")
     tasks = [(scenario, seed, r) for r in range(reps)]
     outputs: list[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]] = []
     for done, output in enumerate(_map(_one, tasks, workers), start=1):

@@ -25,11 +25,13 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sim.errors import InputError, ScenarioError
 from sim.spec.scenario import Scenario, interval_count
-from sim.studies.roi_horizon import simulated_months
-from sim.studies.roi_settings import RoiSettings
+
+if TYPE_CHECKING:
+    from sim.studies.roi_settings import RoiSettings
 
 LIMITS: dict[str, tuple[str, int, str]] = {
     "contacts": ("CCSIM_MAX_CONTACTS", 100_000_000, "contacts and issues in all"),
@@ -146,6 +148,8 @@ def check_roi_work(scenario: Scenario, settings: RoiSettings, replications: int,
     The months grow with ``roi.demand_growth_per_month``; the first
     ``roi.noise_pairs`` replications are lived twice (their noise twins).
     """
+    from sim.studies.roi_horizon import simulated_months  # the ROI study's modules only when it runs
+
     growth = sum((1.0 + settings.demand_growth_per_month) ** (m - 1) for m in simulated_months(settings))
     return check_work(scenario, replications, source, hours=24.0 * settings.sample_days,
                       runs_per_replication=2.0 * growth, twins=min(settings.noise_pairs, replications))
