@@ -54,3 +54,24 @@ def test_knowledge_shortens_handling_and_raises_first_contact_resolution() -> No
     off = ["journey.knowledge.agent_aht_saving=0", "journey.knowledge.agent_fcr_gain=0"]
     o_low, o_high = _kpis(fixed + off + low), _kpis(fixed + off + high)
     assert abs(o_high[("phone", "aht_s")] - o_low[("phone", "aht_s")]) < 0.01 * o_low[("phone", "aht_s")]
+
+
+def test_peers_have_a_capacity_and_the_community_grows_with_answered_posts() -> None:
+    from sim.engine.journey import JourneyModel, run_model
+    from sim.random import Streams
+
+    def forum(overrides: list[str]) -> tuple[float, float]:
+        """Mean time to a peer's first answer (s) and the members at the end of one day."""
+        scenario = sim.load_scenario(SCENARIO, overrides)
+        model = JourneyModel(scenario, Streams(5, 0), scenario.horizon.interval_s)
+        records = run_model(model, 0)
+        k = run_kpis(records).set_index(["channel", "kpi"])["value"]
+        return float(k[("journey", "mean_first_peer_answer_s")]), model.members[model.index["forum"]]
+
+    calm, members_calm = forum([])
+    busy, _ = forum(["journey.issues.rate_per_hour=1500"])  # three times the posts share the same peers
+    unlimited, _ = forum(["journey.issues.rate_per_hour=1500", "channels.forum.community.open_posts_capacity=null"])
+    assert busy > 1.3 * calm and unlimited < busy  # the time to an answer is an outcome of load
+    assert members_calm > 60000  # more members join from accepted answers than leave unanswered
+    _, shrinking = forum(["channels.forum.community.accept_probability=0.05"])  # peers rarely help
+    assert shrinking < members_calm

@@ -67,11 +67,13 @@ def test_an_added_user_draw_changes_nothing_in_the_run() -> None:
 
 
 def _uncongested_day() -> Scenario:
-    """The omnichannel day with agents to spare and a fixed knowledge base: no customer waits for another."""
+    """The omnichannel day with agents to spare, a fixed knowledge base and community: no customer waits for another."""
     data = yaml.safe_load((ROOT / "scenarios" / "omnichannel-day.yaml").read_text())
     data["journey"]["knowledge"].update(gain_per_answer=0.0, articles_per_day=0.0)
     data["channels"]["chat"]["concurrency"] = 1  # a chat's stretch would depend on the other chats held
     data["channels"]["phone"].pop("lines")
+    data["channels"]["forum"]["community"].update(open_posts_capacity=None, members_per_accepted=0.0,
+                                                  members_per_unanswered=0.0)  # peers shared by nobody
     for team in data["teams"].values():
         team["agents"] = 400
         team["shrinkage"] = 0.0

@@ -49,6 +49,7 @@ from collections.abc import Callable
 from sim.engine.agents import UNQUEUED, WAITING, RoutingPolicy, Work
 from sim.engine.journey_clock import JourneyClock
 from sim.engine.journey_setup import (
+    _FORUM,
     _QUEUED,
     _SOCIAL,
     GAVE_UP,
@@ -275,6 +276,10 @@ class JourneyModel(JourneyClock):
             self.dispatcher.withdraw(work)
         elif work.state != UNQUEUED:
             return  # an agent is already answering it
+        elif self._post_kind[work.ch] == _FORUM:  # left the peers unanswered
+            self.open_with_peers[work.ch] -= 1
+        if self._post_kind[work.ch] == _FORUM:
+            self._community_changes(work.ch, False)
         work.closed = True
         self._sour(work, self.loop.now - work.arrival_s)
         escalate = (
@@ -285,24 +290,6 @@ class JourneyModel(JourneyClock):
         if self._listening:
             self._emit("contact_abandoned", work)
         self._failed(work, escalate)
-
-    def _sour(self, work: Work, waited_s: float, resolved: bool = False) -> None:
-        """A post's sentiment after what happened: the longer its author waited the likelier negative; a good answer may delight.
-
-        The chance of turning negative after ``waited_s`` is ``1 - exp(-waited / sour_after_s)``
-        (the channel's ``sentiment.sour_after_s``); a resolved answer turns a post that did not
-        sour positive with ``delight_probability``. Posts without a sentiment (forum) keep none.
-        """
-        if work.sentiment < 0:
-            return
-        c = work.ch
-        sour = self.sour_after_s[c]
-        if sour > 0.0 and work.sentiment != 2:
-            if self._later(self._p_sour, work.customer) < 1.0 - math.exp(-waited_s / sour):
-                work.sentiment = 2
-                return
-        if resolved and work.sentiment != 0 and self._later(self._p_delight, work.customer) < self.delight_p[c]:
-            work.sentiment = 0
 
     def _post_answered(self, work: Work) -> None:
         """An agent answered a public post: the answer also adds to the public knowledge."""
@@ -321,7 +308,8 @@ class JourneyModel(JourneyClock):
     def _forum_post(self, who: int, c: int, reason: int, first: bool) -> None:
         work = Work(self.names[c], self.loop.now, 0.0, who if who < self.n_issues else -1, reason, first, c)
         work.customer = who
-        rate = self._peer_rate[c]
+        rate = self._peer_rate_now(c)
+        self.open_with_peers[c] += 1
         unit = self.first_peer[who] if first else self._later(self._p_peer, who)
         peer_s = unit / rate if rate > 0 else math.inf
         patience = self._patience(c, who, first)
@@ -341,7 +329,10 @@ class JourneyModel(JourneyClock):
 
     def _peer_answer(self, work: Work) -> None:
         work.closed = True
+        self.open_with_peers[work.ch] -= 1
         accepted = self._later(self._p_accept, work.customer) < self._accept_p[work.ch]
+        if accepted:
+            self._community_changes(work.ch, True)
         self._sour(work, self.loop.now - work.arrival_s, accepted)
         if accepted and work.issue >= 0 and self.n_types:
             self.knowledge.add_answers(self.typ[work.issue])
@@ -352,6 +343,7 @@ class JourneyModel(JourneyClock):
 
     def _moderate(self, work: Work) -> None:
         """No peer answered in time: the post joins the moderators' queue."""
+        self.open_with_peers[work.ch] -= 1
         patience = work.end_s
         work.end_s = math.nan
         work.state = WAITING

@@ -162,6 +162,10 @@ class JourneySetup:
         self.staffed = [name in staffed for name in self.names]
         self._post_kind = [_POST_KINDS.get(self.kinds[name], _QUEUED) for name in self.names]
         self._peer_rate = [ch.community.first_answer_rate_per_s() if ch.community else 0.0 for ch in self.specs]
+        # the community as a population: its size moves with answered and unanswered posts, its peers have a capacity
+        self.members = [float(ch.community.members) if ch.community else 0.0 for ch in self.specs]
+        self._peer_capacity = [ch.community.open_posts_capacity or 0.0 if ch.community else 0.0 for ch in self.specs]
+        self.open_with_peers = [0] * len(self.specs)  # forum posts waiting for a peer now
         self._accept_p = [ch.community.accept_probability if ch.community else 0.0 for ch in self.specs]
         self.escalation_channel = next((c for c, n in enumerate(self.names) if self.kinds[n] == "phone"), -1)
         self.lines = [-1 if ch.lines is None else ch.lines for ch in self.specs]  # -1: no limit
@@ -316,6 +320,45 @@ class JourneySetup:
             return True
         u = self.u_resolve[issue] if work.first else self.draws.next(self._p_resolve, issue)
         return u < self._agent_fcr(issue, work.ch)
+
+    def _sour(self, work: Work, waited_s: float, resolved: bool = False) -> None:
+        """A post's sentiment after what happened: the longer its author waited the likelier negative; a good answer may delight.
+
+        The chance of turning negative after ``waited_s`` is ``1 - exp(-waited / sour_after_s)``
+        (the channel's ``sentiment.sour_after_s``); a resolved answer turns a post that did not
+        sour positive with ``delight_probability``. Posts without a sentiment (forum) keep none.
+        """
+        if work.sentiment < 0:
+            return
+        c = work.ch
+        sour = self.sour_after_s[c]
+        if sour > 0.0 and work.sentiment != 2:
+            if self._later(self._p_sour, work.customer) < 1.0 - math.exp(-waited_s / sour):
+                work.sentiment = 2
+                return
+        if resolved and work.sentiment != 0 and self._later(self._p_delight, work.customer) < self.delight_p[c]:
+            work.sentiment = 0
+
+    def _peer_rate_now(self, c: int) -> float:
+        """A new post's rate of a first peer answer: the community's size now, shared when many posts are open."""
+        spec = self.specs[c].community
+        if spec is None:
+            return 0.0
+        active = self.members[c] * spec.active_share + spec.super_users * spec.super_user_weight
+        rate = active * spec.answers_per_active_per_day / 86400.0
+        capacity = self._peer_capacity[c]
+        open_posts = self.open_with_peers[c] + 1
+        return rate * capacity / open_posts if capacity > 0.0 and open_posts > capacity else rate
+
+    def _community_changes(self, c: int, accepted: bool) -> None:
+        """Members join after an accepted peer answer and leave after a post nobody answered."""
+        spec = self.specs[c].community
+        if spec is None:
+            return
+        if accepted:
+            self.members[c] += spec.members_per_accepted
+        else:
+            self.members[c] = max(0.0, self.members[c] - spec.members_per_unanswered)
 
     def _agent_fcr(self, issue: int, c: int) -> float:
         """An agent's chance to resolve: the type's FCR, the channel's multiplier, and what the knowledge base adds."""

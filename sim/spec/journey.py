@@ -194,6 +194,13 @@ class Community(_Model):
         0.02, description="rate at which one active member gives a first answer to a given open post, per day"
     )
     accept_probability: Probability = Field(0.7, description="chance a peer answer solves the issue")
+    open_posts_capacity: typing.Annotated[float, Field(gt=0.0)] | None = Field(
+        50.0, description="open posts the peers answer at full speed; beyond, each post's answer rate is shared "
+                          "(x capacity / open posts); null: unlimited")
+    members_per_accepted: NonNegative = Field(
+        0.5, description="members who join for each accepted peer answer (satisfied askers, their friends)")
+    members_per_unanswered: NonNegative = Field(
+        1.0, description="members who leave for each forum post that got no answer at all")
 
     def first_answer_rate_per_s(self) -> float:
         """Rate of the first peer answer to one post (exponential time to first answer)."""
