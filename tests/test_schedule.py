@@ -254,3 +254,23 @@ def test_schedule_and_evaluate_commands(tmp_path: Path, capsys: pytest.CaptureFi
     bad = _write(tmp_path, "bad.yaml", "shifts:\n  - {name: day, starts: ['08:00'], length_min: 240, cost: cheap}\n")
     assert cli(["schedule", str(scenario), "--requirements", str(req), "--shifts", str(bad)]) == 2
     assert "shifts[0].cost" in capsys.readouterr().err
+
+
+def test_shifts_stay_inside_the_teams_opening_hours_when_they_can() -> None:
+    from sim.spec.roster import shift_types_from_mapping
+    from sim.studies.schedule import solve_schedule
+
+    types = shift_types_from_mapping({"shifts": [
+        {"name": "any8", "starts": {"from": "00:00", "to": "23:00", "every_min": 60}, "length_min": 480, "cost": 8.0},
+        {"name": "half4", "starts": {"from": "00:00", "to": "23:00", "every_min": 60}, "length_min": 240, "cost": 4.4},
+    ]}, "<shifts>")
+    need = np.zeros(24, dtype=int)
+    need[8:22] = 2  # chat open 08:00-22:00
+    open_hours = np.zeros(24, dtype=bool)
+    open_hours[8:22] = True
+    plan = solve_schedule({"chat": need}, types, 60, open_intervals={"chat": open_hours})
+    starts = plan["start"].str.slice(0, 2).astype(int)
+    ends = starts + plan["length_min"] // 60
+    assert (starts >= 8).all() and (ends <= 22).all()  # nobody on duty while chat is closed
+    free = solve_schedule({"chat": need}, types, 60)
+    assert free.attrs["total_cost"] <= plan.attrs["total_cost"]  # the restriction can only cost

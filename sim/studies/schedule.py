@@ -217,7 +217,8 @@ def plan_roster(
         raise ValueError(f"repair_rounds must be at least 0 (got {repair_rounds})")
     round_ = 0
     while True:  # rounds 0 .. repair_rounds at most
-        plan = solve_schedule(needs, shift_types, rule=rule, source=source)
+        plan = solve_schedule(needs, shift_types, rule=rule, source=source,
+                              open_intervals=team_open_intervals(scenario, minutes))
         roster = schedule_roster(plan, shift_types, source="schedule")
         report = evaluate_roster(scenario, roster, targets, rule=rule, max_abandon=max_abandon, replications=replications,
                                  seed=seed, workers=workers)
@@ -235,6 +236,15 @@ def plan_roster(
         round_ += 1
     plan.attrs["requirements"] = needs
     return plan, roster, report
+
+
+def team_open_intervals(scenario: Scenario, interval_minutes: int) -> dict[str, np.ndarray]:
+    """Per team, whether any channel it serves is open in each interval of the (first) day."""
+    per_day = DAY_MIN // interval_minutes
+    mids = (np.arange(per_day) + 0.5) * interval_minutes * 60.0
+    teams = implicit_teams(scenario)
+    return {name: np.array([any(scenario.channels[c].open_at(float(t)) for c in team.skills) for t in mids])
+            for name, team in teams.items()}
 
 
 def misses(report: pd.DataFrame) -> pd.DataFrame:
@@ -270,8 +280,14 @@ def solve_schedule(
     rule: CoverageRule = "majority",
     source: str = "<shifts>",
     time_limit_s: float = 60.0,
+    open_intervals: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The least-cost number of each allowed shift covering every interval's requirement.
+
+    ``open_intervals`` (per team, a boolean per interval of the day: is any
+    of its channels open) keeps out shifts that would put agents on duty
+    while the team's channels are closed, as long as the remaining shifts
+    can still cover the requirement.
 
     For each team (channel) with requirements, solve::
 
@@ -308,6 +324,12 @@ def solve_schedule(
             optimal[team] = True
             continue
         candidates, matrix = _columns(team, shift_types, minutes, rule)
+        if open_intervals is not None and team in open_intervals and candidates:
+            closed = ~np.asarray(open_intervals[team], dtype=bool)
+            inside = np.asarray(~(matrix[closed, :] > 0).any(axis=0), dtype=bool)  # shifts wholly within opening hours
+            if inside.any() and not ((required > 0) & (matrix[:, inside].sum(axis=1) == 0)).any():
+                candidates = [cand for cand, keep in zip(candidates, inside.tolist()) if keep]
+                matrix = matrix[:, inside]
         uncovered = np.flatnonzero((required > 0) & (matrix.sum(axis=1) == 0)) if candidates else np.flatnonzero(required > 0)
         if len(uncovered):
             k = int(uncovered[0])

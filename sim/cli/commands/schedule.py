@@ -108,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
     """Solve, print, evaluate."""
     from sim.errors import InputError
     from sim.report.staffing_plots import plot_coverage
-    from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule
+    from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule, team_open_intervals
     from sim.studies.staffing_units import staffing_units
 
     scenario = scenario_from_args(args)
@@ -126,7 +126,8 @@ def main(args: argparse.Namespace) -> int:
     out = out_dir(args.out)
     report = None
     if args.no_evaluate:
-        plan = solve_schedule(requirements, types, rule=args.rule, source=args.shifts)
+        plan = solve_schedule(requirements, types, rule=args.rule, source=args.shifts,
+                              open_intervals=team_open_intervals(scenario, minutes))
         roster = schedule_roster(plan, types, source="schedule")
     else:
         reps = args.replications or scenario.replications
