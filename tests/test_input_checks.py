@@ -315,3 +315,62 @@ def test_every_command_that_simulates_is_bounded_through_simulate() -> None:
     with pytest.raises(ScenarioError, match=r"^scenario 'Erlang A .*': one replication would simulate about "
                                             r"100,000,000 contacts and issues"):
         simulate(scenario, replications=1)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Processes below ``pid`` (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc to find the worker processes")
+@pytest.mark.parametrize("command", ["sweep", "run"])
+def test_workers_do_not_outlive_a_killed_parent(command: str, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if command == "sweep":
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(f"scenario: {SCENARIOS / 'erlang-a.yaml'}\ncommand: run\nreplications: 50\n"
+                        "factors: {channels.phone.agents: [48, 50, 52]}\n", encoding="utf-8")
+        argv = ["sweep", str(spec), "--out", str(tmp_path / "out"), "--workers", "2", "-q"]
+    else:
+        argv = ["run", str(SCENARIOS / "erlang-a.yaml"), "-r", "100", "--workers", "2", "-q"]
+    parent = subprocess.Popen([sys.executable, "-m", "sim", *argv], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _descendants(parent.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the workers never started"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 15
+        while (alive := {p for p in workers if Path(f"/proc/{p}").exists()
+                         and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]}) \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not alive, f"workers {sorted(alive)} outlived their parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in workers:  # never leave a stray worker behind, even when the test fails
+            try:
+                if argv[1].encode() in Path(f"/proc/{pid}/cmdline").read_bytes():  # still ours, not a reused id
+                    os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass

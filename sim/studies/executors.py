@@ -10,7 +10,8 @@ task does not stop a study.
 
 The numbers never depend on the executor: every task carries its own seed
 and replication, so 1 worker, 8 processes or a Dask cluster give the same
-results.
+results. Local worker processes never outlive the process that started
+them (:func:`worker_pool`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -98,7 +100,7 @@ class ProcessExecutor:
 
     def _start(self) -> ProcessPoolExecutor:
         """A pool whose workers are already running (so they fork before any progress thread starts)."""
-        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
+        pool = worker_pool(self.workers, _context())
         for future in [pool.submit(int) for _ in range(self.workers)]:
             future.result()
         return pool
@@ -227,6 +229,33 @@ def make_executor(workers: int | None = None, dask: str | None = None) -> Serial
     if n < 1:
         raise InputError("--workers", str(workers), "must be at least 1 (or 0 for one per core)")
     return SerialExecutor() if n == 1 else ProcessExecutor(n)
+
+
+WATCH_INTERVAL_S = 0.5
+"""How often a worker process checks that the process that started it is still alive."""
+
+
+def worker_pool(workers: int, mp_context: multiprocessing.context.BaseContext | None = None) -> ProcessPoolExecutor:
+    """A process pool whose workers exit on their own when the process that started them dies.
+
+    A pool's workers wait for tasks from their parent; after ``kill -9`` of
+    the parent nobody sends them any, and without :func:`_watch_parent` they
+    would wait forever (adopted by init).
+    """
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp_context, initializer=_watch_parent)
+
+
+def _watch_parent() -> None:
+    """Worker initializer: a daemon thread that ends this process once its parent is gone (it was re-parented)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL_S)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ccsim-parent-watch", daemon=True).start()
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -26,6 +26,7 @@ from sim.analysis.metrics import KPI_NAMES, run_interval_kpis, run_kpis, summari
 from sim.engine.model import run
 from sim.io.files import finite_or_none
 from sim.spec.scenario import Scenario
+from sim.studies.executors import worker_pool
 from sim.studies.work_limits import check_work
 
 
@@ -155,7 +156,7 @@ def simulate(
 def _map(fn: Callable[[Any], Any], tasks: list[Any], workers: int) -> Iterable[Any]:
     if workers <= 1 or len(tasks) <= 1:
         return map(fn, tasks)
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = worker_pool(workers)  # its workers exit if this process is killed
     return _drain(pool, pool.map(fn, tasks))
 
 
