@@ -227,7 +227,8 @@ def test_staff_command_writes_table_and_figure(tmp_path: Path, capsys: pytest.Ca
     np.testing.assert_allclose(phone["required_fte"], phone["simulated_agents"] / 0.7, atol=1e-3)
     assert (out / "staffing.png").stat().st_size > 10_000
     printed = capsys.readouterr().out
-    assert "Erlang C" in printed and "simulated" in printed
+    assert "Erl C" in printed and "sim" in printed
+    assert max(len(line) for line in printed.splitlines()) <= 80  # fits an 80-column terminal (also when piped)
 
 
 def test_curve_command(tmp_path: Path, scenarios_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

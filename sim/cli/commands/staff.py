@@ -9,11 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from rich import box
 from rich.console import Console
-from rich.table import Table
 
-from sim.cli.console import console, format_value, progress_bar
+from sim.cli.console import Column, console, fit_table, progress_bar
 from sim.errors import InputError
 from sim.io.scenario_files import load_scenario
 from sim.spec.scenario import Scenario
@@ -207,37 +205,37 @@ def main(args: argparse.Namespace) -> int:
 
 
 def show(out: Console, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
-    """Print the totals per team (and every interval with ``intervals``), in 80 columns."""
+    """Print the totals per team and channel (and every interval with ``intervals``), fitted to the terminal."""
     from sim.studies.staffing import staffing_totals
 
     totals = staffing_totals(table)
-    t = Table(title=f"{scenario.name}: agent-hours per team and channel", title_justify="left", header_style="bold",
-              box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("team", "channel", "target", "Erlang C/A", "sim", "FTE-h", "peak", "open", "miss"):
-        t.add_column(col, justify="left" if col in ("team", "channel", "target") else "right")
+    rows = []
     for row in totals.to_dict(orient="records"):
         first = table[(table["team"] == row["team"]) & (table["channel"] == row["channel"])].iloc[0]
         target = f"{100 * first['sl_target']:g}/{first['sl_threshold_s']:g}"
         if pd.notna(first["max_abandon"]):
             target += f" ab<{100 * first['max_abandon']:g}%"
-        c = "-" if pd.isna(row["erlang_c_agent_hours"]) else f"{row['erlang_c_agent_hours']:,.0f}"
-        a = "-" if pd.isna(row["erlang_a_agent_hours"]) else f"{row['erlang_a_agent_hours']:,.0f}"
-        t.add_row(str(row["team"]), str(row["channel"]), target, f"{c}/{a}", f"{row['simulated_agent_hours']:,.0f}",
-                  f"{row['fte_hours']:,.0f}", str(row["peak_agents"]), str(row["intervals_undecided"]),
-                  str(row["intervals_missing_target"]))
-    out.print(t)
-    out.print("agent-hours: Erlang C/A and simulated (sim), agents on duty; open: intervals where N - 1 may still be enough; "
-              "miss: intervals not shown to meet the target")
+        rows.append({**row, "target": target})
+    out.print(fit_table(pd.DataFrame(rows), [
+        Column("team", "team"), Column("channel", "channel"), Column("target", "target"),
+        Column("erlang_c_agent_hours", "Erlang C\nagent-h", "{:,.0f}", priority=2, short="Erl C"),
+        Column("erlang_a_agent_hours", "Erlang A\nagent-h", "{:,.0f}", priority=2, short="Erl A"),
+        Column("simulated_agent_hours", "simulated\nagent-h", "{:,.0f}", short="sim h"),
+        Column("fte_hours", "paid\nFTE-h", "{:,.0f}", priority=1, short="FTE-h"),
+        Column("peak_agents", "peak\nagents", "int", short="peak"),
+        Column("intervals_undecided", "open\nintervals", "int", short="open"),
+        Column("intervals_missing_target", "not shown\nto meet", "int", short="miss"),
+    ], title=f"{scenario.name}: agents on duty per team and channel, over the horizon"))
+    out.print("open: intervals where N - 1 may still be enough; not shown to meet: N's lower bound below the target")
     if not intervals:
         return
-    t = Table(title="Per interval: agents on duty, service level and its bounds at N and N - 1",
-              title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("start", "team", "channel", "agents", "SL", "SL low", "SL N-1", "high N-1", "ok"):
-        t.add_column(col, justify="left" if col in ("start", "team", "channel") else "right")
-    for r in table.sort_values(["interval", "team"]).to_dict(orient="records"):
-        ok = ("yes" if r["meets_target"] else "NO") + ("" if r["decided"] else "?")
-        t.add_row(str(r["interval_start"]), str(r["team"]), str(r["channel"]), str(int(r["simulated_agents"])),
-                  format_value("service_level", r["service_level"]), format_value("service_level", r.get("sl_low")),
-                  format_value("service_level", r.get("sl_fewer")), format_value("service_level", r.get("sl_fewer_high")),
-                  ok)
-    out.print(t)
+    frame = table.sort_values(["interval", "team"]).copy()
+    frame["ok"] = [("yes" if m else "NO") + ("" if d else "?") for m, d in zip(frame["meets_target"], frame["decided"])]
+    out.print(fit_table(frame, [
+        Column("interval_start", "start"), Column("team", "team"), Column("channel", "channel", priority=3),
+        Column("simulated_agents", "agents", "int"), Column("service_level", "SL %", "pct"),
+        Column("sl_low", "SL low %", "pct", priority=1, short="low"),
+        Column("sl_fewer", "SL N-1 %", "pct", priority=2, short="N-1"),
+        Column("sl_fewer_high", "high N-1 %", "pct", priority=2, short="hi N-1"),
+        Column("ok", "meets"),
+    ], title="Per interval: agents on duty, service level and its bounds at N and N - 1 (?: N - 1 may do)"))
