@@ -54,24 +54,25 @@ class JourneyClock(JourneySetup):
         group = self.group[issue]
         if self.choice is not None:
             return self._policy_choice(issue, u, group, exclude)
-        if self.responsive:
-            total, options = self._responsive_options(issue, group, exclude)
-            return _pick(options, u * total) if total > 0 else -1
-        if exclude < 0:
-            # the open channels of a group change only with the interval: computed once per interval
-            cached = self._open_options[group]
-            if cached is None:
-                cached = self._open_options[group] = self._options_open(group, -1)
-            total, options = cached
-        else:
-            total, options = self._options_open(group, exclude)
+        total, options = self._responsive_options(issue, group, exclude) if self.responsive \
+            else self._open_now(group, exclude)
         if total <= 0:
             return -1
         return _pick(options, u * total)
 
+    def _open_now(self, group: int, exclude: int) -> tuple[float, list[tuple[int, float]]]:
+        """The channels of ``group`` open now (but ``exclude``) with their preference weights, and the weights' sum."""
+        if exclude >= 0:
+            return self._options_open(group, exclude)
+        # the open channels of a group change only with the interval: computed once per interval
+        cached = self._open_options[group]
+        if cached is None:
+            cached = self._open_options[group] = self._options_open(group, -1)
+        return cached
+
     def _policy_choice(self, issue: int, u: float, group: int, exclude: int) -> int:
         """The channel choice policy's pick among the open channels; the preference draw where it returns None."""
-        total, options = self._options_open(group, exclude)
+        total, options = self._open_now(group, exclude)
         if total <= 0 or self.choice is None:
             return -1
         picked = self.choice.choose_channel(issue, [(self.names[c], w) for c, w in options], u)
@@ -85,13 +86,7 @@ class JourneyClock(JourneySetup):
         Weight = preference x exp(-wait_aversion x announced wait) x ``after_abandon_weight``
         for each channel the customer abandoned or was refused before.
         """
-        if exclude < 0:  # the open channels of a group change only with the interval
-            cached = self._open_options[group]
-            if cached is None:
-                cached = self._open_options[group] = self._options_open(group, -1)
-            total0, options = cached
-        else:
-            total0, options = self._options_open(group, exclude)
+        total0, options = self._open_now(group, exclude)
         if total0 <= 0:
             return 0.0, options
         avoided = self.avoided[issue]

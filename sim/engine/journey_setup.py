@@ -161,7 +161,6 @@ class JourneySetup:
         staffed = {name for team in self.teams.values() for name in team.skills}
         self.staffed = [name in staffed for name in self.names]
         self._post_kind = [_POST_KINDS.get(self.kinds[name], _QUEUED) for name in self.names]
-        self._peer_rate = [ch.community.first_answer_rate_per_s() if ch.community else 0.0 for ch in self.specs]
         # the community as a population: its size moves with answered and unanswered posts, its peers have a capacity
         self.members = [float(ch.community.members) if ch.community else 0.0 for ch in self.specs]
         self._peer_capacity = [ch.community.open_posts_capacity or 0.0 if ch.community else 0.0 for ch in self.specs]
@@ -344,8 +343,7 @@ class JourneySetup:
         spec = self.specs[c].community
         if spec is None:
             return 0.0
-        active = self.members[c] * spec.active_share + spec.super_users * spec.super_user_weight
-        rate = active * spec.answers_per_active_per_day / 86400.0
+        rate = spec.first_answer_rate_per_s(self.members[c])
         capacity = self._peer_capacity[c]
         open_posts = self.open_with_peers[c] + 1
         return rate * capacity / open_posts if capacity > 0.0 and open_posts > capacity else rate

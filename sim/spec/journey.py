@@ -202,7 +202,7 @@ class Community(_Model):
     members_per_unanswered: NonNegative = Field(
         1.0, description="members who leave for each forum post that got no answer at all")
 
-    def first_answer_rate_per_s(self) -> float:
-        """Rate of the first peer answer to one post (exponential time to first answer)."""
-        active = self.members * self.active_share + self.super_users * self.super_user_weight
+    def first_answer_rate_per_s(self, members: float | None = None) -> float:
+        """Rate of the first peer answer to one post (exponential time to first answer), at ``members`` if given."""
+        active = (self.members if members is None else members) * self.active_share + self.super_users * self.super_user_weight
         return active * self.answers_per_active_per_day / 86400.0

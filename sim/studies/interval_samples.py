@@ -15,7 +15,7 @@ meeting its target, missing it, or not yet decided.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -78,6 +78,8 @@ class IntervalSamples:
 
     rows: np.ndarray  # (replications, 5, intervals)
     controls: np.ndarray | None = None  # (replications, m, intervals), expectation zero; see interval_controls
+    _bounds: dict[tuple[int, float], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)  # the regression is asked for again and again in a search
 
     @property
     def replications(self) -> int:
@@ -100,11 +102,18 @@ class IntervalSamples:
 
     def service_level(self, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pooled service level per interval with its lower and upper one-sided bounds."""
-        return _ratio_bounds(self.rows[:, 1, :], self.rows[:, 0, :], confidence, self.controls)
+        return self._ratio(1, confidence)
 
     def abandon_rate(self, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Pooled abandon rate per interval with its lower and upper one-sided bounds."""
-        return _ratio_bounds(self.rows[:, 3, :], self.rows[:, 0, :], confidence, self.controls)
+        return self._ratio(3, confidence)
+
+    def _ratio(self, row: int, confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row ``row`` over offered, with its bounds (computed once per row and confidence)."""
+        key = (row, confidence)
+        if key not in self._bounds:
+            self._bounds[key] = _ratio_bounds(self.rows[:, row, :], self.rows[:, 0, :], confidence, self.controls)
+        return self._bounds[key]
 
     def verdict(self, target: ServiceTarget, confidence: float) -> np.ndarray:
         """Per interval: :data:`MEETS`, :data:`MISSES` or :data:`UNDECIDED` at one-sided ``confidence``.

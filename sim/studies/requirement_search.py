@@ -197,6 +197,7 @@ class Confirmed:
     at_n: dict[str, IntervalSamples]
     fewer: dict[str, dict[str, IntervalSamples]]  # unit -> channel -> samples with that unit at N - 1
     decided: dict[str, np.ndarray]  # unit -> per interval
+    fewer_measured: dict[str, np.ndarray]  # unit -> per interval: ``fewer`` holds N - 1 there (not where N is 0)
 
 
 def _unit_verdict(samples: Mapping[str, IntervalSamples], channels: tuple[str, ...], targets: Mapping[str, ServiceTarget],
@@ -272,6 +273,7 @@ def confirm_units(
             progress(round_, max_rounds)
         at_n = samples(agents, r)
         fewer: dict[str, dict[str, IntervalSamples]] = {}
+        fewer_measured = {u: np.zeros(n, dtype=bool) for u in agents}
         fewer_verdict: dict[str, np.ndarray] = {}
         for u in agents:
             fewer_verdict[u] = np.full(n, MISSES)  # no agent to take away: N - 1 is impossible
@@ -286,6 +288,7 @@ def confirm_units(
                 got = samples(trial, r)
                 for u in group:
                     _merge_fewer(fewer, fewer_verdict, u, cuts[u], got, serves, targets, confidence, n)
+                    fewer_measured[u] |= cuts[u]
         changed = False
         open_decision = False
         decided: dict[str, np.ndarray] = {}
@@ -312,9 +315,9 @@ def confirm_units(
             continue  # at the budget, a requirement must still be shown to meet its target
         log.confirm_replications = r
         log.undecided = [(u, int(k)) for u in agents for k in np.flatnonzero(~decided[u])]
-        return Confirmed(agents, at_n, fewer, decided)
+        return Confirmed(agents, at_n, fewer, decided, fewer_measured)
     log.confirm_replications = r
     at_n = samples(agents, r)
-    undecided = {u: measured.copy() for u in agents}
-    log.undecided = [(u, int(k)) for u in agents for k in np.flatnonzero(undecided[u])]
-    return Confirmed(agents, at_n, {u: dict(at_n) for u in agents}, {u: ~undecided[u] for u in agents})
+    log.undecided = [(u, int(k)) for u in agents for k in np.flatnonzero(measured)]  # out of rounds: nothing settled
+    return Confirmed(agents, at_n, {u: {} for u in agents}, {u: ~measured for u in agents},
+                     {u: np.zeros(n, dtype=bool) for u in agents})

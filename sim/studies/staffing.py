@@ -41,7 +41,6 @@ import pandas as pd
 
 from sim.analysis.erlang_a import erlang_a_agents_for_sl
 from sim.analysis.erlang_c import erlang_c_agents_for_sl
-from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
 from sim.studies.interval_samples import MEETS
@@ -50,7 +49,7 @@ from sim.studies.pooled_counts import IntervalCounts
 from sim.studies.requirement_search import Confirmed, confirm_units, search_units
 from sim.studies.staffing_search import stationary_search
 from sim.studies.staffing_targets import ServiceTarget, parse_target, required_fte, resolve_targets
-from sim.studies.staffing_units import Unit, UnitEvaluator, check_plannable, staffing_units
+from sim.studies.staffing_units import Unit, UnitEvaluator, check_plannable, own_staffing, staffing_units
 
 
 def analytic_agents(scenario: Scenario,
@@ -118,34 +117,37 @@ def _unit_shrinkage(units: Mapping[str, Unit], shrinkage: float | Mapping[str | 
 
 def _starting_staffing(scenario: Scenario, units: Mapping[str, Unit], targets: Mapping[str, ServiceTarget],
                        analytic: pd.DataFrame, probe: Callable[[dict[str, np.ndarray]], dict[str, IntervalCounts]],
-                       grid: Grid) -> dict[str, np.ndarray]:
+                       grid: Grid) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Erlang answers per channel on the demand the model generates, shared among the units serving each channel.
 
     Channels fed by their own arrival stream use the forecast rate; channels
     fed by customers' issues use the offered contacts of one simulation with
     the scenario's own staffing (their demand is an output of the model).
+    Returns the starting staffing per unit and the offered rate per channel
+    and interval it was computed from.
     """
-    own = {u: np.array([implicit_teams(scenario)[u].on_duty(k) for k in range(grid.n_intervals)], dtype=np.int64)
-           for u in units}
-    probed = probe(own) if scenario.journey is not None else None
+    probed = probe(own_staffing(scenario, units)) if scenario.journey is not None else None
     hours = grid.interval_s / 3600.0
     need: dict[str, np.ndarray] = {}
+    offered: dict[str, np.ndarray] = {}
     for name, channel in scenario.channels.items():
+        part = analytic[analytic["channel"] == name].sort_values("interval")
+        offered[name] = part["offered_per_hour"].to_numpy(dtype=float)
         if probed is not None and name not in scenario.arrivals:
             counts = probed[name]
-            rates = counts.offered / max(counts.replications, 1) / hours
+            rates = offered[name] = counts.offered / max(counts.replications, 1) / hours
             target = targets[name]
             aht_s = float(channel.aht.mean)
             need[name] = np.array([0 if r <= 0 else erlang_c_agents_for_sl(r, aht_s, target.sl_target, target.sl_threshold_s)
                                    for r in rates], dtype=float) / max(1, channel.concurrency)
         else:
-            part = analytic[analytic["channel"] == name].sort_values("interval")
             c = part["erlang_c_agents"].to_numpy(dtype=float)
             a = part["erlang_a_agents"].to_numpy(dtype=float, na_value=np.nan)
             need[name] = np.where(np.isnan(a), c, a)
     sharing = {c: sum(c in u.channels for u in units.values()) for c in scenario.channels}
-    return {u: np.ceil(sum((need[c] / sharing[c] for c in unit.channels), np.zeros(grid.n_intervals))).astype(np.int64)
-            for u, unit in units.items()}
+    start = {u: np.ceil(sum((need[c] / sharing[c] for c in unit.channels), np.zeros(grid.n_intervals))).astype(np.int64)
+             for u, unit in units.items()}
+    return start, offered
 
 
 def required_agents(
@@ -225,8 +227,9 @@ def required_agents(
         def pooled(staffing: dict[str, np.ndarray]) -> dict[str, IntervalCounts]:
             return {c: s.pooled() for c, s in search.samples(staffing, replications).items()}
 
-        start = _starting_staffing(measured_scenario, units, resolved, analytic, pooled, grid)
-        busy = _demand_mask(scenario, units, analytic, pooled, start)
+        start, offered = _starting_staffing(measured_scenario, units, resolved, analytic, pooled, grid)
+        none = np.zeros(grid.n_intervals, dtype=bool)
+        busy = {u: np.logical_or.reduce([offered[c] > 0 for c in unit.channels] or [none]) for u, unit in units.items()}
         lowest = {u: np.where(busy[u], max(1, min_agents), min_agents) for u in units}
         start = {u: np.maximum(start[u], lowest[u]) for u in units}
         floor = {u: np.where(measured, lowest[u], start[u]) for u in units}
@@ -246,20 +249,6 @@ def required_agents(
     table = _unit_table(analytic, units, serves, resolved, done, shrink, measured, grid, confidence)
     table.attrs["search"] = {**log.__dict__, "replications": replications, "seed": seed, "mode": "day"}
     return table
-
-
-def _demand_mask(scenario: Scenario, units: Mapping[str, Unit], analytic: pd.DataFrame,
-                 pooled: Callable[[dict[str, np.ndarray]], dict[str, IntervalCounts]],
-                 start: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per unit, the intervals where a channel it serves has contacts (forecast, or simulated at ``start``)."""
-    counts = pooled({u: np.maximum(a, 1) for u, a in start.items()})
-    busy = {}
-    for name in scenario.channels:
-        part = analytic[analytic["channel"] == name].sort_values("interval")
-        busy[name] = (part["offered_per_hour"].to_numpy() > 0) | (counts[name].offered > 0)
-    n = len(next(iter(busy.values())))
-    return {u: np.logical_or.reduce([busy[c] for c in unit.channels] or [np.zeros(n, dtype=bool)])
-            for u, unit in units.items()}
 
 
 def _analytic_start(analytic: pd.DataFrame, scenario: Scenario, measured: np.ndarray,
@@ -318,9 +307,13 @@ def _unit_table(analytic: pd.DataFrame, units: Mapping[str, Unit], serves: Mappi
         for c in serves[u]:
             part = analytic[analytic["channel"] == c].sort_values("interval").reset_index(drop=True)
             part.insert(3, "team", u)
-            at_n, fewer, target = done.at_n[c], done.fewer[u].get(c, done.at_n[c]), targets[c]
+            at_n, target = done.at_n[c], targets[c]
             sl, sl_low, sl_high = at_n.service_level(confidence)
-            sl_f, sl_f_low, sl_f_high = fewer.service_level(confidence)
+            fewer = done.fewer[u].get(c)
+            nan = np.full(len(measured), np.nan)
+            sl_f, sl_f_low, sl_f_high = (nan, nan, nan) if fewer is None else fewer.service_level(confidence)
+            at_fewer = done.fewer_measured[u]  # N - 1 simulated there (not where N is 0)
+            sl_f, sl_f_low, sl_f_high = (np.where(at_fewer, v, np.nan) for v in (sl_f, sl_f_low, sl_f_high))
             pooled = at_n.pooled()
             r = at_n.replications
             part["offered_per_hour"] = np.where(part["offered_per_hour"] > 0, part["offered_per_hour"],

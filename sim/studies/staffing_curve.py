@@ -11,18 +11,16 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis.erlang_a import erlang_a_metrics
 from sim.analysis.erlang_c import erlang_c_agents_for_sl, erlang_c_metrics
-from sim.engine.journey_setup import implicit_teams
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
 from sim.studies.planning_grid import Grid, channel_rates, interval_of, stationary_scenario, with_thresholds
 from sim.studies.runner import simulate
 from sim.studies.staffing_targets import ServiceTarget, resolve_targets
-from sim.studies.staffing_units import Unit, UnitEvaluator, staffing_units
+from sim.studies.staffing_units import Unit, UnitEvaluator, own_staffing, staffing_units
 
 
 def _day_curve(scenario: Scenario, channel: str, k: int, agents: Sequence[int] | None, target: ServiceTarget,
@@ -36,8 +34,7 @@ def _day_curve(scenario: Scenario, channel: str, k: int, agents: Sequence[int] |
     the staffing search.
     """
     grid = Grid.of(scenario)
-    own = {u: np.array([implicit_teams(scenario)[u].on_duty(j) for j in range(grid.n_intervals)], dtype=np.int64)
-           for u in units}
+    own = own_staffing(scenario, units)
     counts = sorted({int(a) for a in agents}) if agents is not None else list(range(max(1, int(own[team][k]) - 3),
                                                                                    int(own[team][k]) + 4))
     if not counts or counts[0] < 0:

@@ -45,6 +45,13 @@ def staffing_units(scenario: Scenario) -> dict[str, Unit]:
             for name, t in implicit_teams(scenario).items()}
 
 
+def own_staffing(scenario: Scenario, units: Mapping[str, Unit]) -> dict[str, np.ndarray]:
+    """The scenario's own agents on duty per interval for each unit (its roster after shrinkage)."""
+    teams = implicit_teams(scenario)
+    n = Grid.of(scenario).n_intervals
+    return {u: np.array([teams[u].on_duty(k) for k in range(n)], dtype=np.int64) for u in units}
+
+
 def check_plannable(scenario: Scenario, units: Mapping[str, Unit], targets: Mapping[str, ServiceTarget],
                     asked: Sequence[str]) -> None:
     """Refuse targets no staffing can meet: a channel no unit serves, closed in every interval, or answered too rarely."""
