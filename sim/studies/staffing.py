@@ -200,7 +200,7 @@ def required_agents(
     asked = [t.channel if isinstance(t, ServiceTarget) else parse_target(t).channel
              for t in (targets.values() if isinstance(targets, Mapping) else (targets or []))]
     units = staffing_units(scenario)
-    check_plannable(scenario, units, resolved, asked)
+    check_plannable(scenario, resolved, asked)
     # with teams, the channels given a --target are the constraints (all channels when none is given)
     binding = set(asked) if asked and any(u.team for u in units.values()) else set(resolved)
     constraints = {c: t for c, t in resolved.items() if c in binding}
