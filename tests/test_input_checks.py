@@ -374,3 +374,25 @@ def test_workers_do_not_outlive_a_killed_parent(command: str, tmp_path: Path) ->
                     os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+# ---------------------------------------------------------------------------
+# Targets no staffing can meet
+
+
+@pytest.mark.parametrize("command, option, words", [
+    ("staff", ["--target", "phone=100/0"], "--target: phone=100/0: a 100 % service level is never reached"),
+    ("staff", ["--target", "phone=1/20"], "--target: phone=100/20: a 100 % service level is never reached"),
+    ("staff", ["--max-abandon", "phone=0"], "--max-abandon: phone=0: must be above 0"),
+    ("staff", ["--max-abandon", "0%"], "--max-abandon: 0: must be above 0"),
+    ("staff", ["--set", "channels.phone.sl_target=1"], "phone-day.yaml: channels.phone.sl_target: is 1 (100 %)"),
+    ("curve", ["--target", "phone=100/0"], "--target: phone=100/0: a 100 % service level is never reached"),
+    ("curve", ["--set", "channels.phone.sl_target=1"], "phone-day.yaml: channels.phone.sl_target: is 1 (100 %)"),
+])
+def test_a_target_no_staffing_meets_is_refused_in_one_line(command: str, option: list[str], words: str,
+                                                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    extra = ["--channel", "phone", "--interval", "10:00"] if command == "curve" else []
+    err = one_line_error([command, str(SCENARIOS / "phone-day.yaml"), *extra, *option, "--out", str(tmp_path / "o"),
+                          "-q"], capsys)
+    assert words in err
+    assert not (tmp_path / "o").exists()  # refused before any work

@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 from rich.markup import escape
 
-from sim.cli.commands.staff import out_dir, workers_from_args
+from sim.cli.commands.staff import check_reachable_targets, out_dir, workers_from_args
 from sim.cli.console import Column, console, fit_table, progress_bar
 from sim.errors import InputError
 from sim.io.scenario_files import load_scenario
@@ -89,6 +89,7 @@ def main(args: argparse.Namespace) -> int:
     target = parse_target(args.target) if args.target else None
     if target is not None and target.channel != args.channel:
         raise InputError("--target", args.target, f"is for {target.channel!r} but --channel is {args.channel!r}")
+    check_reachable_targets(scenario, [target] if target else [], {}, args.scenario)
     agents = parse_agents(args.agents)
     out = out_dir(args.out)
     total = len(agents) if agents else 12

@@ -108,6 +108,29 @@ def targets_from_args(args: argparse.Namespace) -> tuple[list[ServiceTarget], di
     return targets, limits
 
 
+def check_reachable_targets(scenario: Scenario, targets: list[ServiceTarget], limits: dict[str | None, float],
+                            source: str) -> None:
+    """InputError for a target no number of agents meets: 100 % service level, or no abandonment at all.
+
+    ``source`` names the scenario file, for a channel whose target is the scenario's own ``sl_target``.
+    """
+    given = {target.channel: target for target in targets}
+    for name, channel in scenario.channels.items():
+        target = given.get(name)
+        if target is not None and target.sl_target >= 1.0:
+            raise InputError("--target", f"{name}={100 * target.sl_target:g}/{target.sl_threshold_s:g}",
+                             "a 100 % service level is never reached while contacts arrive; give a target below "
+                             "100 %, e.g. 80/20")
+        if target is None and channel.sl_target >= 1.0:
+            raise InputError(source, f"channels.{name}.sl_target", "is 1 (100 %), which no number of agents reaches "
+                             "while contacts arrive; give a target below 1 or --target CHANNEL=PERCENT/SECONDS")
+    for channel, value in limits.items():
+        if value <= 0.0:
+            where = f"{channel}={value:g}" if channel else f"{value:g}"
+            raise InputError("--max-abandon", where, "must be above 0: with finite patience some contacts always "
+                             "abandon; give e.g. 0.05 or 5%")
+
+
 def workers_from_args(args: argparse.Namespace) -> int:
     """--workers with 0 meaning one per core."""
     return args.workers if args.workers > 0 else (os.cpu_count() or 1)
@@ -168,6 +191,7 @@ def main(args: argparse.Namespace) -> int:
     scenario = scenario_from_args(args)
     check_replications(args)
     targets, limits = targets_from_args(args)
+    check_reachable_targets(scenario, targets, limits, args.scenario)
     shrinkage = parse_channel_fractions(args.shrinkage, "--shrinkage") or 0.0
     if args.min_agents < 0:
         raise InputError("--min-agents", None, "must be at least 0")
