@@ -12,9 +12,11 @@ twice, by two *arms* on the same random numbers:
 
 Each month of each arm is simulated with the discrete-event engine
 (``roi.sample_days`` days of customers, agents and posts; totals scaled to
-the month). From the simulated contacts come the FTE the month needs
-(:mod:`sim.analysis.fte`), the connected phone minutes and the self-resolved issues;
-:mod:`sim.analysis.costs` prices them. The knowledge coverage reached at the end of a
+the month), staffed by a rule fitted to simulations of the study
+(:mod:`sim.studies.roi_staffing`) under the staffing policy
+(:mod:`sim.studies.roi_headcount`): the arm runs the staffing it pays for.
+:mod:`sim.analysis.costs` prices that staffing, the connected phone minutes
+and the self-resolved issues. The knowledge coverage reached at the end of a
 month is where the next month starts (the flywheel). Demand grows by
 ``roi.demand_growth_per_month`` in both arms.
 
@@ -46,7 +48,7 @@ import pandas as pd
 
 from sim.spec.scenario import Scenario
 from sim.studies.commands import register_command
-from sim.studies.roi_horizon import live_horizon
+from sim.studies.roi_horizon import live_horizon, study_rule
 from sim.studies.roi_settings import OUTCOME_CHANNELS, OUTCOME_KPIS, TWIN_KPIS
 from sim.studies.roi_study import prepare_study, replication_inputs, with_inputs
 from sim.studies.roi_summary import summarise_outcomes
@@ -62,11 +64,12 @@ def roi_command(scenario: Scenario, seed: int, replication: int) -> dict[str, pd
     study = prepare_study(scenario)
     values = replication_inputs(study, seed, replication)
     lived = with_inputs(study, values)
-    months, outcomes = live_horizon(lived, seed, replication)
+    rule = study_rule(study, seed)  # fitted on the study as written: one rule for every replication
+    months, outcomes = live_horizon(lived, seed, replication, rule=rule)
     rows = [("roi", k, outcomes[k]) for k in OUTCOME_KPIS]
     rows += [("input", path, value) for path, value in values.items()]
     if replication < lived.settings.noise_pairs:
-        _, twin = live_horizon(lived, seed, replication, twin=1)
+        _, twin = live_horizon(lived, seed, replication, twin=1, rule=rule)
         rows += [("roi_twin", k, twin[k]) for k in TWIN_KPIS]
         rows.append(("roi_twin", "simulated_contacts", twin["simulated_contacts"]))
     return {"results": pd.DataFrame(rows, columns=["channel", "kpi", "value"]), "months": months}

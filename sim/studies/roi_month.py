@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.costs import CostModel
-from sim.analysis.fte import required_agent_hours
 from sim.analysis.metrics import run_kpis
 from sim.engine.records import RunRecords
 from sim.spec.scenario import Scenario
@@ -38,7 +37,6 @@ def measure_month(records: RunRecords, scenario: Scenario, costs: CostModel) -> 
         for kpi in _CHANNEL_KPIS + ("handled_hours", "line_minutes"):
             if (name, kpi) in table:
                 out[f"{name}.{kpi}"] = table[(name, kpi)]
-        out[f"{name}.required_agent_hours"] = required_agent_hours(records, scenario, name, costs.personnel.deferrable_occupancy)
     for kpi in _JOURNEY_KPIS:
         if ("journey", kpi) in table:
             out[f"journey.{kpi}"] = table[("journey", kpi)]
@@ -50,14 +48,6 @@ def measure_month(records: RunRecords, scenario: Scenario, costs: CostModel) -> 
     else:
         out["simulated.contacts"] = float(sum(len(c.arrival_s) for c in records.channels.values()))
     return out
-
-
-def team_shrinkage(scenario: Scenario, channel: str, default: float) -> float:
-    """Shrinkage of the first team that serves ``channel``; ``default`` when no team does."""
-    for team in (scenario.teams or {}).values():
-        if channel in team.skills:
-            return team.shrinkage
-    return default
 
 
 def phone_drop_of_programme_users(base: RunRecords, prog: RunRecords, scenario: Scenario,

@@ -1,4 +1,4 @@
-"""Pricing the ROI study's months: FTE and headcount under the staffing policy, cost lines, finance, outcomes."""
+"""Pricing the ROI study's months: the FTE each arm paid, its cost lines, finance and outcomes."""
 
 from __future__ import annotations
 
@@ -19,53 +19,36 @@ _SUMMED = {"offered", "answered", "escalations", "issues", "contacts", "deflecte
 
 @dataclass(frozen=True)
 class ChannelFacts:
-    """What pricing needs to know of each channel: its team's shrinkage, phone lines, programme or not."""
+    """What pricing needs to know of the channels: the phone channels (lines) and the programme's."""
 
-    shrinkage: dict[str, float]
     phones: tuple[str, ...]
     programme: tuple[str, ...]
 
 
-def _staff_month(policy: str, leavers: float, head: tuple[float, float], need: tuple[float, float]) -> tuple[float, float, float]:
-    """Agents and moderators paid this month under the staffing ``policy``, and the hires it takes.
+@dataclass(frozen=True)
+class StaffRow:
+    """One arm-month's FTE: paid agents and moderators (the staffing simulated), hires, and what the rule needed."""
 
-    ``head`` is last month's headcount (agents, moderators), ``need`` this
-    month's requirement, ``leavers`` the share of staff who leave in a month.
-    Every policy hires what it pays for above the staff who stay: ``fixed``
-    keeps last month's headcount (or more), ``to_target`` pays exactly the
-    requirement (the excess beyond the month's leavers is let go),
-    ``attrition`` lets the team shrink through leavers alone.
-    """
-    staying = [h * (1.0 - leavers) for h in head]
-    if policy == "fixed":
-        paid = [max(h, n) for h, n in zip(head, need)]
-    elif policy == "attrition":
-        paid = [max(n, s) for n, s in zip(need, staying)]
-    else:
-        paid = list(need)
-    return paid[0], paid[1], sum(max(0.0, p - s) for p, s in zip(paid, staying))
+    agents: float
+    moderators: float
+    hires: float
+    need_agents: float
+    need_moderators: float
 
 
-def price_months(study: RoiStudy, channels: ChannelFacts, monthly: dict[str, dict[int, dict[str, float]]], scale: float,
-                 simulated_set: set[int], simulated_contacts: float,
+def price_months(study: RoiStudy, channels: ChannelFacts, monthly: dict[str, dict[int, dict[str, float]]],
+                 staff: Mapping[str, list[StaffRow]], scale: float, simulated_set: set[int], simulated_contacts: float,
                  drops: list[tuple[float, float]]) -> tuple[pd.DataFrame, dict[str, float]]:
-    """FTE, headcount, cost lines and finance for every month of both arms."""
+    """Cost lines and finance for every month of both arms, from the FTE each arm paid (``staff``, month 1 first)."""
     settings, costs = study.settings, study.costs
-    p = costs.personnel
     rows: list[tuple[int, str, str, str, float, bool]] = []
     totals = {arm: np.zeros(settings.months) for arm in ARMS}
     programme_cost = np.zeros(settings.months)
-    fte_need = {arm: [_fte(monthly[arm][m], scale, p.hours_per_fte_month, channels) for m in range(1, settings.months + 1)]
-                for arm in ARMS}
-    leavers = p.attrition_per_year / 12.0
-    start_agents = fte_need["baseline"][0][0]
     lines_first: dict[str, dict[str, float]] = {}
     for arm in ARMS:
-        head_agents, head_mods = start_agents, 0.0
         for m in range(1, settings.months + 1):
-            need_agents, need_mods = fte_need[arm][m - 1]
-            agents, mods, hires = _staff_month(settings.staffing, leavers, (head_agents, head_mods), (need_agents, need_mods))
-            head_agents, head_mods = agents, mods
+            row = staff[arm][m - 1]
+            agents, mods, hires, need_agents = row.agents, row.moderators, row.hires, row.need_agents
             measures = monthly[arm][m]
             work = MonthWorkload(
                 agent_fte=agents, moderator_fte=mods, hires=hires,
@@ -100,28 +83,13 @@ def price_months(study: RoiStudy, channels: ChannelFacts, monthly: dict[str, dic
             (m, "net", "finance", "savings", float(net[m - 1] + programme_cost[m - 1]), m in simulated_set),
         ]
     table = pd.DataFrame(rows, columns=["month", "arm", "channel", "kpi", "value", "simulated"])
-    outcomes = _outcomes(study, monthly, scale, net, programme_cost, simulated_contacts, drops, lines_first, fte_need)
+    outcomes = _outcomes(study, monthly, scale, net, programme_cost, simulated_contacts, drops, lines_first, staff)
     return table, outcomes
-
-
-def _fte(measures: Mapping[str, float], scale: float, hours_per_fte: float, channels: ChannelFacts) -> tuple[float, float]:
-    """FTE the month needs: (center's own channels, programme channels), shrinkage included."""
-    own = prog = 0.0
-    for name, shrinkage in channels.shrinkage.items():
-        hours = measures.get(f"{name}.required_agent_hours")
-        if hours is None:
-            continue  # not offered in this arm
-        fte = scale * hours / (1.0 - shrinkage) / hours_per_fte
-        if name in channels.programme:
-            prog += fte
-        else:
-            own += fte
-    return own, prog
 
 
 def _outcomes(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], scale: float, net: np.ndarray,
               programme_cost: np.ndarray, simulated_contacts: float, drops: list[tuple[float, float]],
-              lines_first: dict[str, dict[str, float]], fte_need: dict[str, list[tuple[float, float]]]) -> dict[str, float]:
+              lines_first: dict[str, dict[str, float]], staff: Mapping[str, list[StaffRow]]) -> dict[str, float]:
     settings = study.settings
     total_cost = float(programme_cost.sum())
     total_net = float(net.sum())
@@ -137,7 +105,7 @@ def _outcomes(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], 
     handled = scale * sum(v for k, v in base_month1.items() if k.endswith(".answered"))
     base_total = sum(base_first.values())
     b_phone, p_phone = (sum(x) for x in zip(*drops)) if drops else (math.nan, math.nan)
-    last_base, last_prog = fte_need["baseline"][-1], fte_need["programme"][-1]
+    last_base, last_prog = staff["baseline"][-1], staff["programme"][-1]
     return {
         "roi": roi(total_net, total_cost),
         "npv": npv(net, settings.discount_rate_annual),
@@ -152,5 +120,5 @@ def _outcomes(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]], 
         "baseline_cost_per_contact": base_total / handled if handled > 0 else math.nan,
         "baseline_personnel_share": sum(base_first[k] for k in PERSONNEL_LINES) / base_total if base_total > 0 else math.nan,
         "phone_drop_programme_users": 1.0 - p_phone / b_phone if b_phone and b_phone > 0 else math.nan,
-        "fte_saved_last_month": last_base[0] - last_prog[0],
+        "fte_saved_last_month": last_base.agents - last_prog.agents,
     }

@@ -1,0 +1,102 @@
+"""Headcount month by month under the ROI study's staffing policy, per team.
+
+Each month a team *needs* the FTE of the staffing rule's agents
+(:mod:`sim.studies.roi_staffing`) and *pays* what the policy keeps:
+
+- ``to_target``: exactly the need (the excess beyond the month's leavers is
+  let go at once);
+- ``attrition``: the need, or the staff who stay if more (nobody is laid
+  off; the team shrinks through leavers alone);
+- ``fixed``: the need, or last month's headcount if more (headcount never
+  falls).
+
+Every policy hires what it pays for above the staff who stay. A team paid
+more than it needs has those agents on duty: the arm is simulated with the
+staffing it pays for (in whole agents per interval, rounded up, so the
+simulated agent-hours exceed the paid ones by less than one agent for one
+interval). Months between simulated ones take a need
+interpolated linearly between their neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+POLICIES = ("to_target", "attrition", "fixed")
+"""The staffing policies, in the order the report compares them."""
+
+
+def paid_fte(policy: str, leavers: float, head: float, need: float) -> tuple[float, float]:
+    """FTE paid this month under ``policy`` and the hires it takes, from last month's ``head`` and this ``need``."""
+    staying = head * (1.0 - leavers)
+    if policy == "fixed":
+        paid = max(head, need)
+    elif policy == "attrition":
+        paid = max(need, staying)
+    else:
+        paid = need
+    return paid, max(0.0, paid - staying)
+
+
+@dataclass(frozen=True)
+class TeamMonth:
+    """One team in one month: FTE needed, FTE paid, hires."""
+
+    need: float
+    paid: float
+    hires: float
+
+
+@dataclass
+class HeadcountPath:
+    """Headcount per team through the months of one arm (months added in order)."""
+
+    policy: str
+    leavers_per_month: float
+    start: dict[str, float] | None = None
+    """Headcount before the first month; None: the first month's need (a team staffed to its need today)."""
+    months: dict[int, dict[str, TeamMonth]] = field(default_factory=dict)
+
+    def _head(self, need: Mapping[str, float]) -> dict[str, float]:
+        if self.months:
+            return {u: t.paid for u, t in self.months[max(self.months)].items()}
+        return dict(need) if self.start is None else dict(self.start)
+
+    def _between(self, month: int, need: Mapping[str, float]) -> dict[int, dict[str, TeamMonth]]:
+        """The months after the last one recorded and before ``month``, with interpolated needs."""
+        last = max(self.months) if self.months else 0
+        before = {u: t.need for u, t in self.months[last].items()} if self.months else dict(need)
+        head = self._head(need)
+        out: dict[int, dict[str, TeamMonth]] = {}
+        for m in range(last + 1, month):
+            w = (m - last) / (month - last)
+            row = {}
+            for u in set(need) | set(before):
+                n = (1 - w) * before.get(u, 0.0) + w * need.get(u, 0.0)
+                paid, hires = paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n)
+                row[u] = TeamMonth(n, paid, hires)
+            head = {u: t.paid for u, t in row.items()}
+            out[m] = row
+        return out
+
+    def propose(self, month: int, need: Mapping[str, float]) -> dict[str, float]:
+        """Paid FTE per team in ``month`` for this ``need``, without recording anything."""
+        between = self._between(month, need)
+        head = {u: t.paid for u, t in between[max(between)].items()} if between else self._head(need)
+        return {u: paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n)[0] for u, n in need.items()}
+
+    def record(self, month: int, need: Mapping[str, float]) -> None:
+        """Record ``month`` with its need (and the months before it, their needs interpolated)."""
+        between = self._between(month, need)
+        self.months.update(between)
+        head = {u: t.paid for u, t in between[max(between)].items()} if between else self._head(need)
+        row = {}
+        for u, n in need.items():
+            paid, hires = paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n)
+            row[u] = TeamMonth(n, paid, hires)
+        self.months[month] = row
+
+    def month(self, month: int) -> dict[str, TeamMonth]:
+        """The teams' figures of a recorded month."""
+        return self.months[month]

@@ -1,0 +1,277 @@
+"""The staffing each ROI arm runs and pays for: a rule fitted to simulations of the study's scenario.
+
+A month of an arm is staffed from the demand it generates. A *probe* run
+(the month's scenario on other customers, every team at twice its own
+staffing, so that queues and retries hardly form and agents hold one chat
+at a time) measures each team's offered load per interval in agents: for
+calls, offered calls times their simulated handling time; for chats, the
+same stretched to an agent holding its full ``concurrency`` (``1 +
+concurrency_stretch * (concurrency - 1)``) and divided by ``concurrency``;
+for deferrable work (social posts, forum moderation), its handled time
+divided by the occupancy such work reaches, moved into opening hours. The
+load does not depend on the staffing being planned. The rule gives each interval
+
+    agents = ceil(load + beta * sqrt(load))      (at least 1 where work arrives)
+
+square-root staffing, with one safety factor ``beta`` per team. The factors
+are *fitted by simulation*: for both arms in the first and the last month,
+``beta`` is bisected on common random numbers until every channel the team
+serves with a service-level target just meets it over the day, and the
+largest fitted value is kept. A month whose staffed run still misses a
+target (another replication's inputs and customers) raises that team's
+``beta`` and is run again, so every month a study reports was simulated with
+staffing that met the targets, and paid exactly that staffing. Both arms of
+a month share the raises (one rule for both, see :func:`staff_and_run`).
+
+Teams that only do deferrable work have no queue target to meet: they are
+sized by occupancy alone (``beta`` = 0).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine.model import run
+from sim.engine.records import ANSWERED, RunRecords
+from sim.spec.scenario import Scenario
+from sim.studies.staffing_units import Unit, own_staffing, staffing_units, with_unit_agents
+
+DEFERRABLE_KINDS = ("social", "forum")
+"""Channel kinds whose work waits for a free moment (sized by occupancy, not by a queue target)."""
+Staffing = dict[str, np.ndarray]
+"""Agents on duty per interval, by team."""
+
+BETA_RANGE = (-1.0, 5.0)
+"""The safety factors searched (square-root staffing's usual values lie well inside)."""
+FIT_STEPS = 9
+"""Bisection steps of the fit (the factor to within 6/512 ~ 0.012)."""
+PROBE_FACTOR = 2.0
+"""A probe run staffs every team at this multiple of its own agents (see the module's description)."""
+FIT_PAIRS = 2
+"""Probe-and-staffed pairs of runs per scenario pooled in each trial of the fit (the same customers in every trial)."""
+FIT_MARGIN = 0.01
+"""The fit aims this far above each target, so that most months of other replications meet it without a re-run."""
+RAISE_STEP = 0.15
+"""How much a team's factor rises when a month's staffed run misses a target."""
+PROBE_REPLICATION = 1
+"""The probe runs on other customers than the month it staffs (replication 1 of the month's seed; the month is 0):
+staffing is planned from a forecast of the month's demand, not from the very customers it then serves."""
+MAX_RAISES = 4
+"""Re-runs of a month at most; after them the month is kept and its miss reported."""
+
+
+def queue_channels(scenario: Scenario, unit: Unit) -> tuple[str, ...]:
+    """The channels of ``unit`` whose service-level target the staffing must meet (calls and chats)."""
+    return tuple(c for c in unit.channels if c in scenario.channels
+                 and scenario.channels[c].kind_for(c) not in DEFERRABLE_KINDS)
+
+
+def unit_loads(records: RunRecords, scenario: Scenario, units: Mapping[str, Unit],
+               deferrable_occupancy: float) -> dict[str, np.ndarray]:
+    """Per team and interval, the offered load of a run in agents (see the module's description)."""
+    n = _n_intervals(records)
+    per_channel: dict[str, np.ndarray] = {}
+    for name, rec in records.channels.items():
+        spec = scenario.channels[name]
+        kind = spec.kind_for(name)
+        window = (rec.arrival_s >= records.warmup_s) & (rec.arrival_s < records.horizon_s)
+        slot = np.minimum(((rec.arrival_s[window] - records.warmup_s) // records.interval_s).astype(np.int64), n - 1)
+        served = rec.outcome[window] == ANSWERED
+        is_open = np.array([spec.open_at(records.warmup_s + (k + 0.5) * records.interval_s) for k in range(n)])
+        if kind in DEFERRABLE_KINDS:
+            work_s = np.bincount(slot, weights=np.where(served, rec.service_s[window], 0.0), minlength=n)
+            per_channel[name] = _into_open_hours(work_s, is_open) / records.interval_s / deferrable_occupancy
+            continue
+        aht_s = float(rec.service_s[window][served].mean()) if served.any() else float(spec.aht.mean)
+        per_agent = spec.concurrency / (1.0 + spec.concurrency_stretch * (spec.concurrency - 1)) if kind == "chat" else 1.0
+        per_channel[name] = np.where(is_open, np.bincount(slot, minlength=n) * aht_s / records.interval_s / per_agent, 0.0)
+    zero = np.zeros(n)
+    return {u: sum((per_channel.get(c, zero) for c in unit.channels), zero.copy()) for u, unit in units.items()}
+
+
+def _into_open_hours(work: np.ndarray, is_open: np.ndarray) -> np.ndarray:
+    """Work arriving while a channel is closed, moved to its next open interval (posts wait for the morning)."""
+    out = np.where(is_open, work, 0.0)
+    carried = 0.0
+    for k in range(len(work)):
+        if is_open[k]:
+            out[k] += carried
+            carried = 0.0
+        else:
+            carried += work[k]
+    if carried and is_open.any():  # closed at the end: the first open interval of the run takes it
+        out[int(np.argmax(is_open))] += carried
+    return out
+
+
+def _n_intervals(records: RunRecords) -> int:
+    return int(math.ceil((records.horizon_s - records.warmup_s) / records.interval_s - 1e-9))
+
+
+def rule_staffing(loads: Mapping[str, np.ndarray], beta: Mapping[str, float]) -> Staffing:
+    """Agents on duty per interval: ``ceil(load + beta * sqrt(load))``, at least 1 where work arrives."""
+    out: Staffing = {}
+    for u, load in loads.items():
+        agents = np.ceil(load + beta.get(u, 0.0) * np.sqrt(load) - 1e-9)
+        out[u] = np.where(load > 0, np.maximum(agents, 1), 0).astype(np.int64)
+    return out
+
+
+def day_service_levels(records: RunRecords) -> dict[str, float]:
+    """Each channel's service level over the measured window (answered within threshold / offered)."""
+    return pooled_service_levels([records])
+
+
+def missing_units(scenario: Scenario, units: Mapping[str, Unit], levels: Mapping[str, float],
+                  margin: float = 0.0) -> list[str]:
+    """Teams with a call or chat channel below its ``sl_target`` (plus ``margin``) in ``levels``."""
+    return [u for u, unit in units.items()
+            if any(levels.get(c, math.nan) < scenario.channels[c].sl_target + margin - 1e-12
+                   for c in queue_channels(scenario, unit))]
+
+
+@dataclass(frozen=True)
+class StaffingRule:
+    """Square-root staffing with a fitted safety factor per team (``beta``), and the work's occupancy."""
+
+    beta: dict[str, float]
+    deferrable_occupancy: float
+
+
+def probe_staffing(scenario: Scenario, units: Mapping[str, Unit]) -> Staffing:
+    """The staffing a probe runs with: every team at :data:`PROBE_FACTOR` times its own agents."""
+    return {u: np.ceil(PROBE_FACTOR * a).astype(np.int64) for u, a in own_staffing(scenario, units).items()}
+
+
+def probe_loads(scenario: Scenario, units: Mapping[str, Unit], seed: int, replication: int,
+                deferrable_occupancy: float) -> dict[str, np.ndarray]:
+    """The loads of a probe run of ``scenario`` (replication ``replication`` of ``seed``)."""
+    records = run(with_unit_agents(scenario, units, probe_staffing(scenario, units)), seed=seed, replication=replication)
+    return unit_loads(records, scenario, units, deferrable_occupancy)
+
+
+def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float) -> dict[str, float]:
+    """Per team, the smallest safety factor whose staffing meets the team's call and chat targets, over all ``scenarios``.
+
+    Mimics how a study's month is staffed, :data:`FIT_PAIRS` times per
+    scenario: a probe run measures the loads, the rule staffs them, and the
+    staffing is simulated on other customers (replications ``2i + 1`` and
+    ``2i + 2`` of ``seed``). One factor per team is bisected until the
+    service level pooled over every pair of every scenario meets each
+    target plus :data:`FIT_MARGIN`; teams move together, each by its own
+    channels. A team with no call or chat target gets 0.
+    """
+    pairs = [(scenario, staffing_units(scenario), i) for scenario in scenarios for i in range(FIT_PAIRS)]
+    every = {u: unit for _, units, _ in pairs for u, unit in units.items()}
+    fitted = {u for scenario, units, _ in pairs for u in units if queue_channels(scenario, units[u])}
+    loads = [probe_loads(scenario, units, seed, 2 * i + 1, deferrable_occupancy) for scenario, units, i in pairs]
+    low = dict.fromkeys(fitted, BETA_RANGE[0])
+    high = dict.fromkeys(fitted, BETA_RANGE[1])
+    for _ in range(FIT_STEPS):
+        trial = {u: (low[u] + high[u]) / 2 if u in fitted else 0.0 for u in every}
+        runs = [run(with_unit_agents(scenario, units, rule_staffing(loads[k], trial)), seed=seed, replication=2 * i + 2)
+                for k, (scenario, units, i) in enumerate(pairs)]
+        levels = pooled_service_levels(runs)
+        missing = {u for scenario, units, _ in pairs for u in missing_units(scenario, units, levels, FIT_MARGIN)}
+        for u in fitted:
+            if u in missing:
+                low[u] = trial[u]
+            else:
+                high[u] = trial[u]
+    return {u: (high[u] if u in fitted else 0.0) for u in every}
+
+
+def pooled_service_levels(runs: list[RunRecords]) -> dict[str, float]:
+    """Service level per channel pooled over ``runs`` (answered within threshold / offered, summed)."""
+    within: dict[str, float] = {}
+    offered: dict[str, float] = {}
+    for records in runs:
+        for name, rec in records.channels.items():
+            window = (rec.arrival_s >= records.warmup_s) & (rec.arrival_s < records.horizon_s)
+            offered[name] = offered.get(name, 0.0) + float(window.sum())
+            within[name] = within.get(name, 0.0) + float(
+                ((rec.outcome[window] == ANSWERED) & (rec.wait_s[window] <= rec.sl_threshold_s)).sum())
+    return {n: within[n] / offered[n] if offered[n] else math.nan for n in offered}
+
+
+def fit_rule(scenarios: list[Scenario], seed: int, deferrable_occupancy: float) -> StaffingRule:
+    """The rule for a study: the factors fitted jointly over ``scenarios`` (its arms in their first and last months)."""
+    return StaffingRule(fit_beta(scenarios, seed, deferrable_occupancy), deferrable_occupancy)
+
+
+@dataclass
+class StaffedMonth:
+    """One arm-month as staffed and simulated: the rule's need, the staffing run (the policy's), the run, the raises."""
+
+    need: Staffing
+    staffing: Staffing
+    records: RunRecords
+    scenario: Scenario
+    raises: int
+    missing: list[str]
+
+
+def staff_and_run(scenarios: Mapping[str, Scenario], rule: StaffingRule, seed: int,
+                  pays: Mapping[str, Callable[[Staffing], Mapping[str, float]]] | None = None,
+                  must_meet: bool = True) -> dict[str, StaffedMonth]:
+    """Probe a month's demand in each arm, staff it by the rule, simulate it with that staffing.
+
+    ``scenarios`` are the arms' scenarios of one month, on the same seed
+    (common random numbers). The probe is replication
+    :data:`PROBE_REPLICATION` of ``seed``, the month replication 0.
+    ``pays[arm](need)`` gives, per team, the factor by which the staffing
+    policy's paid agents exceed the rule's ``need`` (those agents are put
+    on duty too). With ``must_meet``, a team that misses a target in any arm
+    has its factor raised by :data:`RAISE_STEP` in every arm and the month
+    is run again: the arms keep one rule, so their difference stays a
+    difference between the arms and not between two staffing decisions.
+    """
+    units = {arm: staffing_units(scenario) for arm, scenario in scenarios.items()}
+    loads = {arm: probe_loads(scenario, units[arm], seed, PROBE_REPLICATION, rule.deferrable_occupancy)
+             for arm, scenario in scenarios.items()}
+    raised: dict[str, float] = {}
+    raises = 0
+    while True:
+        out: dict[str, StaffedMonth] = {}
+        for arm, scenario in scenarios.items():
+            need = rule_staffing(loads[arm], {u: rule.beta.get(u, 0.0) + raised.get(u, 0.0) for u in units[arm]})
+            scale = pays[arm](need) if pays is not None else {}
+            staffing = {u: scaled_staffing(a, scale.get(u, 1.0)) for u, a in need.items()}
+            staffed = with_unit_agents(scenario, units[arm], staffing)
+            records = run(staffed, seed=seed, replication=0)
+            missing = missing_units(scenario, units[arm], day_service_levels(records))
+            out[arm] = StaffedMonth(need, staffing, records, staffed, raises, missing)
+        short = {u for month in out.values() for u in month.missing}
+        if not short or not must_meet or raises >= MAX_RAISES:
+            return out
+        raises += 1
+        for u in short:
+            raised[u] = raised.get(u, 0.0) + RAISE_STEP
+
+
+def scaled_staffing(agents: np.ndarray, factor: float) -> np.ndarray:
+    """``agents`` times ``factor`` in whole agents: the total rounded up, never fewer than ``agents`` in any interval.
+
+    The extra agents a policy pays for go where the staffing is largest, in
+    proportion: rounding each interval up instead would pay for more than
+    the policy keeps, and carried from month to month that ratchets upward.
+    """
+    agents = np.asarray(agents, dtype=np.int64)
+    if factor <= 1.0 + 1e-12:
+        return agents.copy()
+    exact = agents * factor
+    out = np.maximum(np.floor(exact).astype(np.int64), agents)
+    left = int(math.ceil(float(exact.sum()) - 1e-9)) - int(out.sum())
+    if left > 0:
+        order = np.argsort(-(exact - out), kind="stable")[:left]
+        out[order] += 1
+    return out
+
+
+def agent_hours(staffing: Mapping[str, np.ndarray], interval_s: float) -> dict[str, float]:
+    """On-duty agent-hours of a staffing, per team."""
+    return {u: float(np.asarray(a).sum()) * interval_s / 3600.0 for u, a in staffing.items()}
