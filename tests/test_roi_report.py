@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -15,13 +16,14 @@ import pytest
 from sim.analysis.costs import COST_LINES, PROGRAMME_LINES
 from sim.report.roi_figures import BAND_COLOURS, FIGURES, cost_breakdown_chart, fan_chart, kpi_chart, payback_chart
 from sim.report.roi_report import input_drivers, write_report
-from sim.report.roi_text import money, month_text, percent, summary_sentences
+from sim.report.roi_text import STAFFING_TEXT, money, month_text, percent, plain_name, summary_sentences
 from sim.studies.roi_summary import summarise_outcomes
 
 MONTHS = 14
 REPLICATIONS = 8
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 HOSTILE = "<script>alert(1)</script>"
+POLICY_FUTURES = 6
 
 
 def _month_rows(rng: np.random.Generator, r: int, m: int, lift: float) -> list[tuple]:
@@ -80,6 +82,13 @@ def _synthetic() -> tuple[pd.DataFrame, pd.DataFrame]:
                    "fte_saved_last_month": 20 * lift}
         outcome_rows += [(r, "roi", k, v) for k, v in outcome.items()]
         outcome_rows += [(r, "input", "costs.<b>wage</b>", 30000 * lift), (r, "input", "noise.input", rng.uniform())]
+        if r < POLICY_FUTURES:  # the same future under the three staffing policies
+            for policy, pb, npv in (("to_target", payback, outcome["npv"]), ("attrition", min(payback + 2, MONTHS + 1),
+                                    outcome["npv"] * 0.8), ("fixed", MONTHS + 1.0, -50000.0)):
+                outcome_rows += [(r, "policy", f"{policy}.payback_month", pb), (r, "policy", f"{policy}.npv", npv),
+                                 (r, "policy", f"{policy}.paid_back", float(pb <= MONTHS)),
+                                 (r, "policy", f"{policy}.fte_saved_last_month", 20 * lift),
+                                 (r, "policy", f"{policy}.simulated_contacts", 20000.0)]
         if r < 2:
             outcome_rows += [(r, "roi_twin", k, outcome[k] * 1.02) for k in ("roi", "npv", "payback_month",
                                                                              "net_benefit_total", "simulated_contacts")]
@@ -91,7 +100,7 @@ def _synthetic() -> tuple[pd.DataFrame, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def study() -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     months, outcomes = _synthetic()
-    summary = summarise_outcomes(outcomes, MONTHS)
+    summary = summarise_outcomes(outcomes, MONTHS, staffing="to_target")
     summary.update(scenario="Bank <b>pilot</b>", scenario_path="scenarios/<x>.yaml", staffing="to_target")
     return months, outcomes, summary
 
@@ -159,6 +168,36 @@ def test_report_escapes_user_text(report: Path) -> None:
     assert "<b>pilot</b>" not in page and "Bank &lt;b&gt;pilot&lt;/b&gt;" in page
     assert "costs.&lt;b&gt;wage&lt;/b&gt;" in page and "<b>wage</b>" not in page
     assert "scenarios/&lt;x&gt;.yaml" in page
+
+
+def test_report_says_what_the_staffing_policy_does_and_compares_all_three(report: Path, study) -> None:
+    page = report.read_text(encoding="utf-8")
+    for words in STAFFING_TEXT.values():
+        assert html.escape(words, quote=True) in page
+    assert "through attrition and fewer hires" not in page  # to_target lets agents go; it no longer says otherwise
+    assert "Payback under each staffing policy" in page
+    policies = study[2]["policies"]
+    assert set(policies) == {"to_target", "attrition", "fixed"}
+    assert all(p["replications"] == POLICY_FUTURES for p in policies.values())
+    section = page[page.index("Payback under each staffing policy"):]
+    rows = {name: section[section.index(f"<td>{name}"):].split("</tr>")[0] for name in policies}
+    assert month_text(policies["to_target"]["payback_month"]["p50"]) in rows["to_target"]
+    assert month_text(policies["attrition"]["payback_month"]["p50"]) in rows["attrition"]
+    assert "never (never .. never)" in rows["fixed"] and "0 %" in rows["fixed"]
+    # the manager's minute names the policy and what the others give
+    assert "staff-to-target staffing policy" in page and "under fixed-headcount the median payback is never" in page
+
+
+def test_what_you_must_believe_ranks_the_input_that_moves_payback_and_names_it_plainly(report: Path, study) -> None:
+    beliefs = study[2]["beliefs"]
+    assert beliefs[0]["input"] == "costs.<b>wage</b>"
+    low, high = beliefs[0]["low_payback_month"], beliefs[0]["high_payback_month"]
+    assert high is not None and (low is None or low > high)  # a low lift pays back later
+    page = report.read_text(encoding="utf-8")
+    section = page[page.index("What you must believe"):page.index("Payback under each staffing policy")]
+    assert "&lt;b&gt;wage&lt;/b&gt;" in section and "costs.&lt;b&gt;wage&lt;/b&gt;" not in section  # plain, escaped
+    assert plain_name("channels.forum.community.members") == "members of the forum community"
+    assert plain_name("x.y", {"x.y": "my label"}) == "my label"
 
 
 def test_input_drivers_rank_the_driving_input_first(study) -> None:

@@ -114,3 +114,17 @@ def test_the_rule_is_fitted_once_per_study_and_seed() -> None:
     assert study_rule(study, 3) is first
     assert set(first.beta) == {"voice", "digital", "webcare"}
     assert first.beta["webcare"] == 0.0  # deferrable work: sized by occupancy
+
+
+def test_the_first_replications_are_lived_under_all_three_policies() -> None:
+    from sim.studies.roi import roi_command
+
+    scenario = sim.load_scenario(SCENARIO, SHORT + ["roi.compare_policies=1", "roi.adoption.start=1"])
+    results = roi_command(scenario, 8, 0)["results"]
+    got = dict(zip(results["kpi"], results["value"]))
+    assert got["to_target.npv"] == got["npv"]  # the study's own policy: the same horizon, not lived again
+    # headcount that never falls saves nothing on agents; shrinking by leavers saves part of what to_target does
+    assert got["fixed.npv"] < got["attrition.npv"] < got["to_target.npv"]
+    assert got["fixed.fte_saved_last_month"] < got["attrition.fte_saved_last_month"] <= got["to_target.fte_saved_last_month"]
+    later = roi_command(scenario, 8, 1)["results"]
+    assert not (later["channel"] == "policy").any()  # only the first roi.compare_policies replications

@@ -30,16 +30,20 @@ from scipy import stats
 from sim.report.roi_figures import FIGURES, cost_breakdown_chart, fan_chart, kpi_chart, payback_chart
 from sim.report.roi_text import (
     STAFFING_TEXT,
+    belief_sentence,
     claim_rows,
     currency_of,
     key_rows,
     money,
+    month_text,
     noise_text,
     percent,
+    plain_name,
     plain_number,
     summary_sentences,
+    value_text,
 )
-from sim.studies.roi_summary import outcome_values
+from sim.studies.roi_summary import BELIEF_SHARE, outcome_values
 
 
 def input_drivers(outcomes: pd.DataFrame, kpi: str = "npv") -> pd.DataFrame:
@@ -122,7 +126,7 @@ def _direction(rho: float, noise: float) -> str:
     return "higher value, higher NPV" if rho > 0 else "higher value, lower NPV"
 
 
-def _drivers_html(outcomes: pd.DataFrame) -> str:
+def _drivers_html(outcomes: pd.DataFrame, labels: Mapping[str, str] | None = None) -> str:
     drivers = input_drivers(outcomes, "npv")
     if drivers.empty:
         return ("<p>The scenario declares no uncertain inputs: every future uses the same inputs, so the spread "
@@ -135,7 +139,8 @@ def _drivers_html(outcomes: pd.DataFrame) -> str:
         width = 0 if not math.isfinite(rho) else round(abs(rho) * 120)
         bar = f'<span class="bar {"pos" if rho >= 0 else "neg"}" style="width:{width}px"></span>'
         effect = _direction(rho, noise)
-        rows.append(f"<tr><td><code>{_e(row['input'])}</code></td><td class=n>{plain_number(rho, 2)}</td>"
+        rows.append(f"<tr><td>{_e(plain_name(row['input'], labels))}<br><code class=note>{_e(row['input'])}</code></td>"
+                    f"<td class=n>{plain_number(rho, 2)}</td>"
                     f"<td>{bar}</td><td>{_e(effect)}</td></tr>")
     return ("<p>Spearman rank correlation of each drawn input with the NPV over the simulated futures: the "
             "further from 0, the more that input drives the result. "
@@ -161,10 +166,59 @@ def _basis_text(summary: Mapping[str, Any], months: pd.DataFrame) -> str:
 
 def _staffing_html(summary: Mapping[str, Any]) -> str:
     policy = summary.get("staffing")
+    how = ("<p>How the staffing is decided: every month, each arm's demand is probed on other simulated customers "
+           "and each team is given, per half hour, the agents a staffing rule fitted by simulation says it needs "
+           "to meet its phone and chat service targets (posts and forum moderation by their workload). The month "
+           "is then simulated with the agents the policy pays for, and the service figures above are those of "
+           "that simulation.</p>")
     if policy in STAFFING_TEXT:
-        return f"<p><b>{_e(policy)}</b>: {_e(STAFFING_TEXT[policy])}</p>"
-    return ("<p>The staffing policy was not recorded. " + " ".join(
-        f"<b>{_e(k)}</b>: {_e(v)}" for k, v in STAFFING_TEXT.items()) + "</p>")
+        return f"{how}<p>This study: <b>{_e(policy)}</b>. {_e(STAFFING_TEXT[policy])}</p>"
+    return how + "<p>The staffing policy was not recorded. " + " ".join(
+        f"<b>{_e(k)}</b>: {_e(v)}" for k, v in STAFFING_TEXT.items()) + "</p>"
+
+
+def _policies_html(summary: Mapping[str, Any]) -> str:
+    """Payback under each staffing policy, side by side, on the same futures."""
+    policies = summary.get("policies") or {}
+    if not policies:
+        return ("<p>The policies were not compared in this study (<code>roi.compare_policies: 0</code>).</p>")
+    cur = currency_of(summary)
+    rows = []
+    for name in ("to_target", "attrition", "fixed"):
+        got = policies.get(name)
+        if not got:
+            continue
+        pb, npv = got["payback_month"], got["npv"]
+        low, high = got["p_payback_12m_interval"]
+        rows.append((name + (" (this study)" if name == summary.get("staffing") else ""),
+                     f"{month_text(pb['p50'])} ({month_text(pb['p5'])} .. {month_text(pb['p95'])})",
+                     f"{percent(got['p_payback_12m'])} ({percent(low)} .. {percent(high)})",
+                     f"{money(npv['p50'], cur)} ({money(npv['p5'], cur)} .. {money(npv['p95'], cur)})"))
+    n = max(int(g["replications"]) for g in policies.values())
+    table = _html_table(["Staffing policy", "Payback: median (5 .. 95 %)", "Paid back within 12 months",
+                         "NPV: median (5 .. 95 %)"], rows)
+    words = "".join(f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in STAFFING_TEXT.items())
+    return (f"<p>The same {n} futures (the same inputs and random numbers) lived under each policy, each "
+            f"simulated with the agents it pays for. The sign of the answer depends on this choice more than on "
+            f"any uncertain input: read the row that matches what management will do.</p>{table}<ul>{words}</ul>")
+
+
+def _beliefs_html(summary: Mapping[str, Any]) -> str:
+    """What you must believe: the inputs that move payback most, in plain words, with payback at each end."""
+    beliefs = summary.get("beliefs") or []
+    if not beliefs:
+        return "<p>The scenario declares no uncertain inputs, so there is nothing to weigh here.</p>"
+    cur = currency_of(summary)
+    labels = summary.get("input_labels") or {}
+    rows = [(plain_name(b["input"], labels), value_text(b["low_value"]), month_text(b["low_payback_month"]),
+             value_text(b["high_value"]), month_text(b["high_payback_month"]),
+             f"{money(b['low_npv'], cur)} / {money(b['high_npv'], cur)}") for b in beliefs]
+    share = round(100 * BELIEF_SHARE)
+    lead = "".join(f"<li>{_e(belief_sentence(b, plain_name(b['input'], labels), cur))}</li>" for b in beliefs[:3])
+    table = _html_table(["Input", "Low", "Payback if low", "High", "Payback if high", "NPV low / high"], rows)
+    return (f"<p>The inputs that move payback most, strongest first. For each, the futures with its lowest and its "
+            f"highest {share} % of values (their median value, payback and NPV); nothing else was held fixed, so "
+            f"read them as \"if this is low, the futures look like this\".</p><ul>{lead}</ul>{table}")
 
 
 def render_html(summary: Mapping[str, Any], months: pd.DataFrame, outcomes: pd.DataFrame, scenario_text: str,
@@ -189,7 +243,9 @@ def render_html(summary: Mapping[str, Any], months: pd.DataFrame, outcomes: pd.D
         "<h2>Key figures</h2>", key,
         "<h2>When does it pay back?</h2>", _img(figures["payback"], "Distribution of the payback month"),
         "<h2>How sure are we?</h2>", _uncertainty_html(summary),
-        "<h3>Which uncertain input drives the result?</h3>", _drivers_html(outcomes),
+        "<h3>Which uncertain input drives the result?</h3>", _drivers_html(outcomes, summary.get("input_labels")),
+        "<h2>What you must believe</h2>", _beliefs_html(summary),
+        "<h2>Payback under each staffing policy</h2>", _policies_html(summary),
         "<h2>Where the money goes</h2>", _img(figures["costs"], "Average monthly cost by line"),
         "<h2>Service and community</h2>", _img(figures["kpis"], "KPIs by month"),
         "<h2>The sources' claims, checked</h2>", claims,

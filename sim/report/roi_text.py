@@ -12,15 +12,20 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 STAFFING_TEXT = {
+    "to_target": ("Staffing to target: each month every team employs exactly the agents it needs to meet its "
+                  "service targets, and the month is simulated with those agents. When the programme takes "
+                  "contacts away, agents beyond the month's leavers are let go at once. This is the most "
+                  "favourable reading: it assumes management cuts headcount as soon as the work falls."),
+    "attrition": ("Staffing through attrition: teams grow at once when more agents are needed but shrink only "
+                  "as people leave (nobody is laid off); the agents kept beyond the need are on duty in the "
+                  "simulation, so service is better than the target while the team shrinks."),
     "fixed": ("Fixed headcount: the center keeps the agents it has, even when the programme takes contacts "
-              "away. Savings come only from costs that vary with contacts (telephone minutes, fewer new hires "
-              "as demand grows); the programme's staff are an extra cost. This is the cautious reading."),
-    "to_target": ("Staffing to target: each month the center employs the FTE it needs to meet its service "
-                  "targets. When the programme takes contacts away, fewer agents are needed and their cost "
-                  "is saved (through attrition and fewer hires). This reading assumes management actually "
-                  "adjusts headcount."),
+              "away, and they stay on duty. Savings come only from costs that vary with contacts (telephone "
+              "minutes, fewer new hires as demand grows); the programme's staff are an extra cost. This is the "
+              "cautious reading."),
 }
 """What each staffing policy of the ROI study means, in plain words."""
+_POLICY_NAMES = {"to_target": "staff-to-target", "attrition": "shrink-through-attrition", "fixed": "fixed-headcount"}
 
 
 
@@ -68,6 +73,18 @@ def plain_number(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def value_text(value: float | None) -> str:
+    """An input's value at a sensible precision: ``20,000``, ``0.25``, ``3e-05``."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return f"{value:.2g}"
+
+
 def currency_of(summary: Mapping[str, Any]) -> str:
     """The currency the summary's amounts are in (USD when it does not say)."""
     return str(summary.get("currency") or "USD")
@@ -113,6 +130,16 @@ def summary_sentences(summary: Mapping[str, Any]) -> list[str]:
         f"ROI {percent(roi_q.get('p50'))} (5-95 %: {percent(roi_q.get('p5'))} to {percent(roi_q.get('p95'))}): "
         f"net benefit per unit spent on the programme.",
     ]
+    policy = summary.get("staffing")
+    others = {k: v for k, v in (summary.get("policies") or {}).items() if k != policy}
+    if policy:
+        text = f"These figures assume the {_POLICY_NAMES.get(policy, policy)} staffing policy"
+        if others:
+            text += "; under " + " and under ".join(
+                f"{_POLICY_NAMES.get(k, k)} the median payback is {month_text(v['payback_month']['p50'])}"
+                for k, v in others.items())
+            text += f" (the same {max(int(v['replications']) for v in others.values())} futures)"
+        out.append(text + ".")
     deflected = summary.get("deflected_contacts") or {}
     if deflected.get("mean") is not None and math.isfinite(deflected["mean"]):
         out.append(f"Over the horizon about {plain_number(deflected['mean'])} more issues are solved by self-service "
@@ -199,3 +226,44 @@ def noise_text(summary: Mapping[str, Any]) -> str:
             f"simulated days; more simulated days per month, roi.sample_days, shrink it) and "
             f"{percent(1 - share)} comes from the uncertain inputs (only better knowledge of the inputs shrinks it); "
             f"measured on {pairs:.0f} replications lived twice.")
+
+
+_PLAIN_NAMES = {
+    "journey.self_service.look_probability.before_login": "share of customers who search the community before logging in",
+    "journey.self_service.look_probability.after_login": "share of customers who search the community after logging in",
+    "journey.knowledge.gain_per_answer": "how much each public answer adds to the knowledge base",
+    "journey.knowledge.gain_per_article": "how much each article adds to the knowledge base",
+    "journey.issues.rate_per_hour": "customer issues per hour at the peak",
+    "roi.adoption.start": "share of the programme's effect reached in its first month",
+    "roi.adoption.months_to_full": "months until customers fully take up the programme",
+    "roi.demand_growth_per_month": "growth of demand per month",
+    "costs.personnel.agent_annual_salary": "an agent's annual salary",
+    "costs.personnel.attrition_per_year": "share of staff who leave in a year",
+    "costs.programme.setup_cost": "the programme's one-off set-up cost",
+}
+"""Plain names of the inputs studies most often leave uncertain (others are spelled out from their path)."""
+
+
+def plain_name(path: str, labels: Mapping[str, str] | None = None) -> str:
+    """The plain name of an uncertain input: its ``label``, a known name, or its path spelled out."""
+    if labels and labels.get(path):
+        return labels[path]
+    if path in _PLAIN_NAMES:
+        return _PLAIN_NAMES[path]
+    parts = path.split(".")
+    if len(parts) >= 3 and parts[0] == "channels":
+        channel, rest = parts[1], parts[2:]
+        if rest == ["community", "members"]:
+            return f"members of the {channel} community"
+        if rest == ["response_coverage"]:
+            return f"share of {channel} posts the center answers"
+        return f"{channel}: " + " ".join(p.replace("_", " ") for p in rest)
+    skip = {"journey", "costs", "roi"}
+    return " ".join(p.replace("_", " ") for p in parts if p not in skip)
+
+
+def belief_sentence(row: Mapping[str, Any], name: str, currency: str) -> str:
+    """One input of "what you must believe": the payback and NPV at either end of its range, in a sentence."""
+    return (f"{name}: at {value_text(row['low_value'])} payback is {month_text(row['low_payback_month'])} "
+            f"(NPV {money(row['low_npv'], currency)}); at {value_text(row['high_value'])} it is "
+            f"{month_text(row['high_payback_month'])} (NPV {money(row['high_npv'], currency)}).")

@@ -38,6 +38,8 @@ def _stats() -> Any:
 class _Input(SpecModel):
     """Unknown keys, NaN, infinities and true/false for numbers are refused."""
 
+    label: str | None = Field(None, max_length=120, description="the input's plain name in the report")
+
 
 class UniformInput(_Input):
     """Uniform on ``[low, high]``; ``[low, high]`` in a file is short for this."""

@@ -41,15 +41,16 @@ pricing (:mod:`sim.studies.roi_pricing`) and summaries over replications
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
 from sim.spec.scenario import Scenario
 from sim.studies.commands import register_command
+from sim.studies.roi_headcount import POLICIES
 from sim.studies.roi_horizon import live_horizon, study_rule
-from sim.studies.roi_settings import OUTCOME_CHANNELS, OUTCOME_KPIS, TWIN_KPIS
+from sim.studies.roi_settings import OUTCOME_CHANNELS, OUTCOME_KPIS, POLICY_KPIS, TWIN_KPIS, RoiStudy
 from sim.studies.roi_study import prepare_study, replication_inputs, with_inputs
 from sim.studies.roi_summary import summarise_outcomes
 
@@ -59,7 +60,9 @@ def roi_command(scenario: Scenario, seed: int, replication: int) -> dict[str, pd
     """One Monte Carlo replication of the ROI study (both arms, every month; a noise twin when due).
 
     Returns ``results`` (channel ``roi``: outcomes; ``roi_twin``: the twin's;
-    ``input``: the drawn inputs) and ``months`` (month x arm x cost line and KPI).
+    ``input``: the drawn inputs; ``policy``: in the first
+    ``roi.compare_policies`` replications, the outcomes under each staffing
+    policy, every one simulated with the staffing it pays for) and ``months`` (month x arm x cost line and KPI).
     """
     study = prepare_study(scenario)
     values = replication_inputs(study, seed, replication)
@@ -68,11 +71,21 @@ def roi_command(scenario: Scenario, seed: int, replication: int) -> dict[str, pd
     months, outcomes = live_horizon(lived, seed, replication, rule=rule)
     rows = [("roi", k, outcomes[k]) for k in OUTCOME_KPIS]
     rows += [("input", path, value) for path, value in values.items()]
+    if replication < lived.settings.compare_policies:
+        for policy in POLICIES:
+            got = outcomes if policy == lived.settings.staffing else live_horizon(
+                _with_policy(lived, policy), seed, replication, rule=rule)[1]
+            rows += [("policy", f"{policy}.{k}", got[k]) for k in POLICY_KPIS]
     if replication < lived.settings.noise_pairs:
         _, twin = live_horizon(lived, seed, replication, twin=1, rule=rule)
         rows += [("roi_twin", k, twin[k]) for k in TWIN_KPIS]
         rows.append(("roi_twin", "simulated_contacts", twin["simulated_contacts"]))
     return {"results": pd.DataFrame(rows, columns=["channel", "kpi", "value"]), "months": months}
+
+
+def _with_policy(study: RoiStudy, policy: str) -> RoiStudy:
+    """The study under another staffing policy (same inputs, same random numbers)."""
+    return replace(study, settings=study.settings.model_copy(update={"staffing": policy}))
 
 
 @dataclass
@@ -110,7 +123,8 @@ def simulate_roi(scenario: Scenario, replications: int = 20, seed: int | None = 
         outcomes.append(tables["results"].assign(replication=replication))
     months_frame = pd.concat(months, ignore_index=True)
     outcomes_frame = pd.concat(outcomes, ignore_index=True)
-    summary = summarise_outcomes(outcomes_frame, study.settings.months, study.costs.currency)
+    summary = summarise_outcomes(outcomes_frame, study.settings.months, study.costs.currency,
+                                 staffing=study.settings.staffing)
     return RoiResult(months_frame, outcomes_frame, summary)
 
 

@@ -24,8 +24,10 @@ OUTCOME_KPIS = (
     "baseline_personnel_share", "phone_drop_programme_users", "fte_saved_last_month",
 )
 """Per-replication outcomes (channel ``roi``) in display order."""
-OUTCOME_CHANNELS = ("roi", "roi_twin", "input")
-"""Channels of the per-replication table: outcomes, the noise twin's outcomes, drawn inputs."""
+OUTCOME_CHANNELS = ("roi", "roi_twin", "input", "policy")
+"""Channels of the per-replication table: outcomes, the noise twin's outcomes, drawn inputs, outcomes by policy."""
+POLICY_KPIS = ("payback_month", "paid_back", "npv", "fte_saved_last_month", "simulated_contacts")
+"""Outcomes kept for each staffing policy (channel ``policy``, KPI ``<policy>.<outcome>``)."""
 TWIN_KPIS = ("roi", "npv", "payback_month", "net_benefit_total")
 """Outcomes also reported for the noise twins (channel ``roi_twin``)."""
 class _Model(SpecModel):
@@ -78,6 +80,9 @@ class RoiSettings(_Model):
         1, ge=1, le=12, description="simulate months 1, 1+k, ... and the last; months between are interpolated"
     )
     noise_pairs: int = Field(10, ge=0, description="replications lived twice to measure simulation noise")
+    compare_policies: int = Field(
+        20, ge=0, description="replications also lived under the other two staffing policies (same inputs and random "
+                              "numbers) for the report's side-by-side comparison")
 
 
 @dataclass(frozen=True)

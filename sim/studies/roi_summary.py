@@ -68,7 +68,8 @@ def outcome_values(outcomes: pd.DataFrame, kpi: str, channel: str = "roi") -> pd
     return rows.set_index("replication")["value"].sort_index()
 
 
-def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD", level: float = 0.95) -> dict[str, Any]:
+def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD", level: float = 0.95,
+                       staffing: str | None = None) -> dict[str, Any]:
     """The manager's numbers over replications: bands, payback chances, noise vs parameters.
 
     ``outcomes`` has columns ``replication, channel, kpi, value`` as the
@@ -76,30 +77,36 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
     beyond the horizon: a quantile that falls there is None, and ``p_never``
     gives their share. Payback quantiles are months that occurred; the
     chances of payback come with their Wilson interval over the
-    ``replications`` futures.
+    ``replications`` futures. ``policies`` compares the staffing policies
+    on the replications lived under each (``staffing`` is the study's own);
+    ``beliefs`` lists the uncertain inputs by how far they move payback.
     """
     def values(kpi: str, channel: str = "roi") -> pd.Series:
         return outcome_values(outcomes, kpi, channel)
 
     payback = values("payback_month").to_numpy(dtype=float)
     never = payback > months
-    payback_q = quantiles(np.where(never, months + 1.0, payback), observed=True)
     n = len(payback)
-    paid_12 = int((payback <= min(12, months)).sum())
+    figures = _payback_figures(payback, months, level)
     summary: dict[str, Any] = {
         "roi": quantiles(values("roi").to_numpy()),
         "npv": quantiles(values("npv").to_numpy()),
-        "payback_month": {k: (None if not v <= months else v) for k, v in payback_q.items()},
-        "p_never": float(never.mean()) if len(payback) else math.nan,
-        "p_payback_12m": float((payback <= min(12, months)).mean()) if len(payback) else math.nan,
+        "payback_month": figures["payback_month"],
+        "p_never": figures["p_never"],
+        "p_payback_12m": figures["p_payback_12m"],
         "p_payback_horizon": float((~never).mean()) if len(payback) else math.nan,
-        "p_payback_12m_interval": list(share_interval(paid_12, n, level)),
+        "p_payback_12m_interval": figures["p_payback_12m_interval"],
         "p_payback_horizon_interval": list(share_interval(int((~never).sum()), n, level)),
         "replications": int(len(payback)),
         "months": int(months),
         "currency": currency,
         "simulated_contacts": float(values("simulated_contacts").sum() + values("simulated_contacts", "roi_twin").sum()),
     }
+    summary["policies"] = policy_comparison(outcomes, months, level)
+    main = None if staffing is None else f"{staffing}.simulated_contacts"
+    summary["simulated_contacts"] += float(sum(values(f"{p}.simulated_contacts", "policy").sum()
+                                               for p in summary["policies"] if f"{p}.simulated_contacts" != main))
+    summary["beliefs"] = what_you_must_believe(outcomes, months)
     for kpi in ("deflected_contacts", "shifted_contacts", "net_benefit_total", "programme_cost_total", "savings_total",
                 "fte_saved_last_month"):
         summary[kpi] = mean_and_band(values(kpi).to_numpy(), level)
@@ -121,3 +128,70 @@ def mean_and_band(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
     mean, low, high = confidence_interval(v, level) if len(v) else (math.nan, math.nan, math.nan)
     suffix = f"ci{round(level * 100):d}"
     return {"mean": float(mean), f"{suffix}_low": float(low), f"{suffix}_high": float(high), **quantiles(v)}
+
+
+def _payback_figures(payback: np.ndarray, months: int, level: float) -> dict[str, Any]:
+    """Payback months that occurred (None beyond the horizon) and the chance of payback within 12 months."""
+    never = payback > months
+    q = quantiles(np.where(never, months + 1.0, payback), observed=True)
+    paid_12 = int((payback <= min(12, months)).sum())
+    return {
+        "payback_month": {k: (None if not v <= months else v) for k, v in q.items()},
+        "p_payback_12m": float(paid_12 / len(payback)) if len(payback) else math.nan,
+        "p_payback_12m_interval": list(share_interval(paid_12, len(payback), level)),
+        "p_never": float(never.mean()) if len(payback) else math.nan,
+    }
+
+
+def policy_comparison(outcomes: pd.DataFrame, months: int, level: float = 0.95) -> dict[str, dict[str, Any]]:
+    """Per staffing policy, over the replications lived under all of them: payback, its chances, NPV, FTE saved."""
+    rows = outcomes[outcomes["channel"] == "policy"]
+    out: dict[str, dict[str, Any]] = {}
+    for policy in dict.fromkeys(k.split(".", 1)[0] for k in rows["kpi"]):
+        payback = outcome_values(outcomes, f"{policy}.payback_month", "policy").to_numpy(dtype=float)
+        out[policy] = {
+            "replications": int(len(payback)),
+            **_payback_figures(payback, months, level),
+            "npv": quantiles(outcome_values(outcomes, f"{policy}.npv", "policy").to_numpy()),
+            "fte_saved_last_month": quantiles(outcome_values(outcomes, f"{policy}.fte_saved_last_month", "policy").to_numpy()),
+        }
+    return out
+
+
+BELIEF_SHARE = 0.2
+"""What you must believe: the futures in the lowest and the highest fifth of each input are compared."""
+
+
+def what_you_must_believe(outcomes: pd.DataFrame, months: int) -> list[dict[str, Any]]:
+    """Each uncertain input with the payback and NPV of the futures at either end of its range, strongest first.
+
+    For each drawn input, the replications whose value lies in its lowest
+    and in its highest :data:`BELIEF_SHARE` of draws: their values, median
+    payback month (None where most of them never pay back) and median NPV.
+    Ranked by how far apart the two ends' paybacks are, then their NPVs.
+    Nothing is re-simulated: these are the study's own futures.
+    """
+    payback = outcome_values(outcomes, "payback_month")
+    npv = outcome_values(outcomes, "npv")
+    drawn = outcomes[outcomes["channel"] == "input"]
+    rows = []
+    for path, group in drawn.groupby("kpi", sort=False):
+        values = group.set_index("replication")["value"].sort_values(kind="stable")
+        k = max(1, int(round(BELIEF_SHARE * len(values))))
+        if len(values) < 5 or values.nunique() < 2:
+            continue
+        ends = {"low": values.index[:k], "high": values.index[-k:]}
+        row: dict[str, Any] = {"input": str(path), "futures_per_end": k}
+        for end, index in ends.items():
+            pb = payback.reindex(index).to_numpy(dtype=float)
+            median = float(np.quantile(np.where(pb > months, months + 1.0, pb), 0.5, method="inverted_cdf"))
+            row[f"{end}_value"] = float(values.loc[index].median())
+            row[f"{end}_payback_month"] = None if median > months else median
+            row[f"{end}_npv"] = float(np.median(npv.reindex(index).to_numpy(dtype=float)))
+        rows.append(row)
+
+    def strength(row: dict[str, Any]) -> tuple[float, float]:
+        a, b = (months + 1.0 if row[f"{e}_payback_month"] is None else row[f"{e}_payback_month"] for e in ("low", "high"))
+        return -abs(a - b), -abs(row["high_npv"] - row["low_npv"])
+
+    return sorted(rows, key=strength)

@@ -26,8 +26,11 @@ draws every uncertain input of SCENARIO once (its `uncertain:` section) and
 lives the horizon twice on the same random numbers: a baseline arm without
 the programme's channels (social posts, peer forum) and a programme arm with
 them ramping up. Every month of each arm is simulated with the discrete-event
-engine; FTE come from the simulated workload and the service targets, and
-the scenario's `costs:` price them. Savings are the fall in the center's
+engine, staffed team by team by a rule fitted to simulations of SCENARIO so
+that calls and chats meet their targets; the arm runs, and pays for, the
+agents its staffing policy keeps, and the scenario's `costs:` price them.
+The first roi.compare_policies replications (default 20) are also lived
+under the other two policies, for the report's side-by-side comparison. Savings are the fall in the center's
 costs; the programme's own staff, tools and set-up are its costs.
 
 Writes to --out:
@@ -46,7 +49,7 @@ Scenario sections (see scenarios/roi-mid-size.yaml):
   roi:       months, discount_rate_annual, staffing (fixed | to_target | attrition),
              demand_growth_per_month, adoption {start, months_to_full, shape},
              programme_channels, baseline/programme overrides, sample_days,
-             simulate_every, noise_pairs
+             simulate_every, noise_pairs, compare_policies
   costs:     personnel, technology, facilities, telecom, other, self_service,
              programme {staff, technology, setup_cost}
   uncertain: dotted.path: {dist: uniform|triangular|pert|normal|lognormal|beta, ...}
@@ -134,8 +137,9 @@ def write_outputs(run: StudyRun, study: RoiStudy, scenario_path: str) -> dict[st
         write_parquet(out / "results.parquet", months)
     write_parquet(out / "replications.parquet", outcomes)
     settings = study.settings
-    summary = summarise_outcomes(outcomes, settings.months, study.costs.currency)
+    summary = summarise_outcomes(outcomes, settings.months, study.costs.currency, staffing=settings.staffing)
     summary.update({
+        "input_labels": {path: dist.label for path, dist in study.inputs.items() if dist.label},
         "staffing": settings.staffing,
         "scenario": study.data.get("name") or Path(scenario_path).stem,
         "scenario_path": scenario_path,
@@ -193,6 +197,10 @@ def _print(summary: dict[str, Any], run: StudyRun, out: Path, quiet: bool) -> No
     screen.print(f"P(payback within 12 months) = {summary['p_payback_12m']:.0%} ({low:.0%} .. {high:.0%}, "
                  f"{summary['replications']} futures); within the horizon = {summary['p_payback_horizon']:.0%}; "
                  f"never = {summary['p_never']:.0%}")
+    policies = summary.get("policies") or {}
+    if policies:
+        screen.print("median payback by staffing policy (same " + str(max(p["replications"] for p in policies.values()))
+                     + " futures): " + ", ".join(f"{k} {month_text(v['payback_month']['p50'])}" for k, v in policies.items()))
     split = summary["uncertainty"].get("npv", {})
     if split.get("pairs"):
         screen.print(f"spread of NPV: sd {_money(split['total_sd'], cur)}, of which simulation noise sd "
