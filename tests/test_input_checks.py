@@ -396,3 +396,23 @@ def test_a_target_no_staffing_meets_is_refused_in_one_line(command: str, option:
                           "-q"], capsys)
     assert words in err
     assert not (tmp_path / "o").exists()  # refused before any work
+
+
+@pytest.mark.parametrize("option, words", [
+    (["--set", "arrivals.phone.rate_per_hour=1e7"], "one replication would simulate about 97,550,000 contacts"),
+    (["--set", "horizon.hours=1e300"], "horizon.hours: the horizon has 2e+300 intervals"),
+    (["-r", "1000000000"], "the staffing search (up to 60 simulated horizons x 1,000,000,000 replications, then up to "
+                           "160 confirmation replications) would simulate about"),
+    (["--max-evaluations", "1000000000"], "the staffing search (up to 1,000,000,000 simulated horizons"),
+    (["--max-replications", "1000000000"], "the staffing search (up to 60 simulated horizons x 10 replications, "
+                                          "then up to 1,000,000,000 confirmation replications)"),
+    (["--stationary", "-r", "100000"], "the stationary search (48 intervals x 8 hours x about 3 agent counts x "
+                                       "100,000 replications)"),
+])
+def test_a_staffing_search_too_big_to_finish_is_refused_before_it_starts(
+    option: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    err = one_line_error(["staff", str(SCENARIOS / "phone-day.yaml"), *option, "--out", str(tmp_path / "o"), "-q"],
+                         capsys)
+    assert f"phone-day.yaml: {words}" in err and "raise the limit with the environment variable CCSIM_MAX_" in err
+    assert not (tmp_path / "o").exists()

@@ -131,6 +131,38 @@ def check_reachable_targets(scenario: Scenario, targets: list[ServiceTarget], li
                              "abandon; give e.g. 0.05 or 5%")
 
 
+STATIONARY_HOURS = 8.0
+"""Hours each interval is simulated for with ``--stationary`` (the search's default)."""
+STATIONARY_STEPS = 3
+"""Agent counts a stationary interval is expected to try, for the estimate of the work."""
+
+
+def check_search_work(scenario: Scenario, replications: int, evaluations: int, confirm: int, stationary: bool,
+                      source: str) -> None:
+    """Refuse (ScenarioError naming ``source``) a staffing search too big to finish, before it starts.
+
+    The whole-horizon search simulates at most ``evaluations`` horizons of
+    ``replications`` replications each, then confirms on replications
+    doubling up to ``confirm`` (about twice ``confirm`` in all);
+    ``--stationary`` simulates every interval alone for 8 hours a few times.
+    The estimate is the worst case; the limits are those of
+    :mod:`sim.studies.work_limits`.
+    """
+    from sim.studies.work_limits import check_contacts, check_work
+
+    size = check_work(scenario, 1, source)  # one horizon: memory, agents, intervals
+    if stationary:
+        hours = max(scenario.horizon.interval_s / 3600.0, 1e-9)
+        runs = STATIONARY_HOURS / hours * STATIONARY_STEPS * replications
+        what = (f"the stationary search ({size.intervals:,.0f} intervals x {STATIONARY_HOURS:g} hours x about "
+                f"{STATIONARY_STEPS} agent counts x {replications:,} replications)")
+    else:
+        runs = float(evaluations) * replications + 2.0 * max(confirm, 2 * replications, 20)
+        what = (f"the staffing search (up to {evaluations:,} simulated horizons x {replications:,} replications, "
+                f"then up to {confirm:,} confirmation replications)")
+    check_contacts(size.contacts * runs, source, what)
+
+
 def workers_from_args(args: argparse.Namespace) -> int:
     """--workers with 0 meaning one per core."""
     return args.workers if args.workers > 0 else (os.cpu_count() or 1)
@@ -199,8 +231,9 @@ def main(args: argparse.Namespace) -> int:
         raise InputError("--max-replications", None, "must be at least 2")
     if args.max_evaluations < 1:
         raise InputError("--max-evaluations", None, "must be at least 1")
-    out = out_dir(args.out)
     reps = args.replications or 10
+    check_search_work(scenario, reps, args.max_evaluations, args.max_replications, args.stationary, args.scenario)
+    out = out_dir(args.out)
     with progress_bar("staffing search (simulations)", args.max_evaluations, quiet=args.quiet) as update:
         table = required_agents(scenario, targets, max_abandon=limits or None, shrinkage=shrinkage, replications=reps,
                                 seed=args.seed, min_agents=args.min_agents, max_evaluations=args.max_evaluations,
