@@ -7,6 +7,7 @@ status 2.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -416,3 +417,46 @@ def test_a_staffing_search_too_big_to_finish_is_refused_before_it_starts(
                          capsys)
     assert f"phone-day.yaml: {words}" in err and "raise the limit with the environment variable CCSIM_MAX_" in err
     assert not (tmp_path / "o").exists()
+
+
+# ---------------------------------------------------------------------------
+# Flags where users expect them
+
+
+def test_sweep_takes_replications_and_seed_from_the_command_line(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    spec, out = short_sweep(tmp_path), tmp_path / "out"
+    assert main(["sweep", str(spec), "--out", str(out), "--workers", "1", "-q", "-r", "2", "--seed", "11"]) == 0
+    metadata = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["spec"]["replications"] == 2 and metadata["spec"]["seed"] == 11
+    assert plan_sweep(spec, replications=2, seed=11).design["seed"].tolist() == [11, 11]
+    assert plan_sweep(spec).replications == 1  # the spec's own when not given
+    # another -r is another study: resuming it into the same folder would mix results
+    err = one_line_error(["sweep", str(spec), "--out", str(out), "--workers", "1", "-q", "-r", "3", "--resume"], capsys)
+    assert "-r/--seed given changed since" in err
+    assert one_line_error(["sweep", str(spec), "--out", str(out), "-q", "--replications", "0"], capsys) == (
+        "ccsim: error: --replications: 0: must be at least 1")
+
+
+def test_sensitivity_takes_replications_and_seed_from_the_command_line(tmp_path: Path) -> None:
+    from sim.studies.sensitivity import plan_sensitivity
+
+    spec = tmp_path / "sens.yaml"
+    spec.write_text(f"scenario: {SCENARIOS / 'erlang-a.yaml'}\nreplications: 1\nseed: 3\n"
+                    "overrides: {horizon.hours: 1, horizon.warmup_hours: 0}\noutputs: [phone.service_level]\n"
+                    "inputs: {channels.phone.agents: [40, 50]}\ninteger: [channels.phone.agents]\nsobol: null\n",
+                    encoding="utf-8")
+    given = plan_sensitivity(spec, replications=2, seed=9).plan
+    assert (given.replications, given.seed) == (2, 9)
+    own = plan_sensitivity(spec).plan
+    assert (own.replications, own.seed) == (1, 3) and own.hash != given.hash
+    out = tmp_path / "out"
+    assert main(["sensitivity", str(spec), "--out", str(out), "--workers", "1", "-q", "-r", "2", "--seed", "9"]) == 0
+    assert json.loads((out / "sensitivity.json").read_text(encoding="utf-8"))["replications"] == 2
+
+
+def test_sweep_says_a_folder_is_not_a_scenario_file(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"scenario: {tmp_path}\ncommand: run\nfactors: {{channels.phone.agents: [1]}}\n", encoding="utf-8")
+    with pytest.raises(SweepSpecError, match=rf"scenario: {tmp_path} is a folder; expected a scenario YAML file"):
+        plan_sweep(spec)

@@ -188,9 +188,9 @@ def prepare_folder(out: Path, plan: Plan, resume: bool) -> dict[str, Any]:
             raise SweepFolderError(
                 str(out), None,
                 f"holds a {lock.get('kind', 'study')} of a different spec (started {lock.get('created', '?')} from "
-                f"{lock.get('spec_path', '?')}): the spec, its scenario or a file the scenario reads changed since, "
-                "so results would mix. "
-                "Restore the spec, or use another --out folder (or delete this one) to start over",
+                f"{lock.get('spec_path', '?')}): the spec, its scenario, a file the scenario reads or the "
+                "-r/--seed given changed since, so results would mix. "
+                "Restore them, or use another --out folder (or delete this one) to start over",
             )
         if not resume:
             raise SweepFolderError(

@@ -15,10 +15,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from sim.errors import ScenarioError
 from sim.io.scenario_files import read_empirical_columns, referenced_files
@@ -67,10 +68,14 @@ class Plan:
         return len(self.points) * self.replications
 
 
-def plan_sweep(path: str | Path) -> Plan:
-    """Read the spec at ``path`` and build its plan (every design point validated)."""
+def plan_sweep(path: str | Path, replications: int | None = None, seed: int | None = None) -> Plan:
+    """Read the spec at ``path`` and build its plan (every design point validated).
+
+    ``replications`` and ``seed``, when given, replace the spec's (the
+    command line's ``-r`` and ``--seed``); they are part of the study's hash.
+    """
     source = str(path)
-    spec = load_sweep_spec(path)
+    spec = with_run_settings(load_sweep_spec(path), replications, seed)
     grid = math.prod(len(levels) for levels in spec.factors.values()) * (spec.sample.points if spec.sample else 1)
     check_tasks(grid, spec.replications or 1, source, "factors")  # before the grid is built
     points, factors = sweep_points(spec, source)
@@ -82,6 +87,15 @@ def plan_sweep(path: str | Path) -> Plan:
         command=spec.command, overrides=spec.overrides, points=points, factors=factors, sections=sections,
         replications=spec.replications, seed=spec.seed, crn=spec.crn, keep=spec.keep,
     )
+
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+
+
+def with_run_settings(spec: SpecT, replications: int | None, seed: int | None) -> SpecT:
+    """``spec`` with its ``replications`` and ``seed`` replaced by those given (not None)."""
+    update = {name: value for name, value in (("replications", replications), ("seed", seed)) if value is not None}
+    return spec.model_copy(update=update) if update else spec
 
 
 def sweep_points(spec: SweepSpec, source: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -120,6 +134,8 @@ def build_plan(
     from, so that a scenario error is reported against the spec's key.
     """
     scenario_path = (Path(source).parent / scenario)
+    if scenario_path.is_dir():
+        raise SweepSpecError(source, "scenario", f"{scenario} is a folder; expected a scenario YAML file")
     if not scenario_path.is_file():
         raise SweepSpecError(source, "scenario", f"file {scenario} not found (looked for {scenario_path})")
     try:

@@ -60,7 +60,7 @@ from sim.spec.uncertainty import (  # noqa: F401 - re-exported: specs and tests 
 )
 from sim.spec.validation_errors import validation_to_error
 from sim.studies.design import saltelli_design, saltelli_matrices
-from sim.studies.plan import Plan, build_plan
+from sim.studies.plan import Plan, build_plan, with_run_settings
 from sim.studies.sweep import StudyRun
 from sim.studies.sweep_spec import KeepSpec, SweepSpecError
 
@@ -231,10 +231,13 @@ def load_sensitivity_spec(path: str | Path) -> SensitivitySpec:
         raise validation_to_error(exc, data, SensitivitySpec, str(path), SweepSpecError) from None
 
 
-def plan_sensitivity(path: str | Path) -> SensitivityPlan:
-    """Build the evaluation plan: tornado points, then Saltelli's points."""
+def plan_sensitivity(path: str | Path, replications: int | None = None, seed: int | None = None) -> SensitivityPlan:
+    """Build the evaluation plan: tornado points, then Saltelli's points.
+
+    ``replications`` and ``seed``, when given, replace the spec's (``-r`` and ``--seed``).
+    """
     source = str(path)
-    spec = load_sensitivity_spec(path)
+    spec = with_run_settings(load_sensitivity_spec(path), replications, seed)
     names = list(spec.inputs)
     integer = [n in spec.integer for n in names]
     points: list[dict[str, Any]] = []

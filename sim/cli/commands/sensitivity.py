@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 from rich.markup import escape
 
-from sim.cli.commands.sweep import add_executor_arguments, execute
+from sim.cli.commands.sweep import add_executor_arguments, add_run_settings, check_run_settings, execute
 from sim.cli.console import Column, FittedTable, console, fit_table
 from sim.io.files import json_ready
 
@@ -56,6 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sensitivity", help="tornado chart and Sobol indices of KPIs to uncertain inputs",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", metavar="SPEC", help="sensitivity spec YAML file")
+    add_run_settings(p)
     add_executor_arguments(p)
     p.set_defaults(handler=main)
 
@@ -65,7 +66,8 @@ def main(args: argparse.Namespace) -> int:
     from sim.report.sweep_plots import plot_sobol, plot_tornado
     from sim.studies.sensitivity import analyse, plan_sensitivity
 
-    study = plan_sensitivity(args.spec)
+    check_run_settings(args)
+    study = plan_sensitivity(args.spec, args.replications, args.seed)
     run = execute(study.plan, args)
     result = analyse(study, run)
     out = Path(args.out)

@@ -124,9 +124,9 @@ def check_reachable_targets(scenario: Scenario, targets: list[ServiceTarget], li
         if target is None and channel.sl_target >= 1.0:
             raise InputError(source, f"channels.{name}.sl_target", "is 1 (100 %), which no number of agents reaches "
                              "while contacts arrive; give a target below 1 or --target CHANNEL=PERCENT/SECONDS")
-    for channel, value in limits.items():
+    for limited, value in limits.items():
         if value <= 0.0:
-            where = f"{channel}={value:g}" if channel else f"{value:g}"
+            where = f"{limited}={value:g}" if limited else f"{value:g}"
             raise InputError("--max-abandon", where, "must be above 0: with finite patience some contacts always "
                              "abandon; give e.g. 0.05 or 5%")
 

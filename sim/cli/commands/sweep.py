@@ -53,6 +53,7 @@ failures.csv; --resume retries them), 2 for a bad spec or folder.
 examples:
   ccsim sweep experiments/sl-agents-patience.yaml --out out/sl
   ccsim sweep experiments/sl-agents-patience.yaml --out out/sl --resume
+  ccsim sweep experiments/sl-agents-patience.yaml --out out/sl-quick -r 2 --seed 11
   ccsim sweep experiments/sl-agents-patience.yaml --out out/sl --dask local --workers 4
   ccsim sweep experiments/sl-agents-patience.yaml --out out/sl --dask tcp://10.0.0.5:8786
 """
@@ -72,11 +73,25 @@ def add_executor_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
+def add_run_settings(p: argparse.ArgumentParser) -> None:
+    """-r/--replications and --seed, which replace the spec's (shared with ``sensitivity``)."""
+    p.add_argument("--replications", "-r", type=int, metavar="N",
+                   help="replications per design point (default: the spec's, else the scenario's)")
+    p.add_argument("--seed", type=int, metavar="N", help="random seed (default: the spec's, else the scenario's)")
+
+
+def check_run_settings(args: argparse.Namespace) -> None:
+    """InputError for -r below 1 (a negative --seed is refused for every command)."""
+    if args.replications is not None and args.replications < 1:
+        raise InputError("--replications", str(args.replications), "must be at least 1")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``sweep``."""
     p = sub.add_parser("sweep", help="run a parameter sweep (grid, LHS or Sobol) with resumable checkpoints",
                        description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("spec", metavar="SPEC", help="sweep spec YAML file")
+    add_run_settings(p)
     add_executor_arguments(p)
     p.set_defaults(handler=main)
 
@@ -86,7 +101,8 @@ def main(args: argparse.Namespace) -> int:
     from sim.report.sweep_plots import plot_sweep
     from sim.studies.plan import plan_sweep
 
-    plan = plan_sweep(args.spec)
+    check_run_settings(args)
+    plan = plan_sweep(args.spec, args.replications, args.seed)
     run = execute(plan, args)
     figures = plot_sweep(run.summary, plan.factors, Path(args.out) / "figures", plan.keep_kpis)
     report(run, figures, args.quiet)
