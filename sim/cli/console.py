@@ -16,15 +16,17 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PERCENT_KPIS = {
     "service_level", "p_wait", "abandon_rate", "occupancy", "p_abandon", "deflection_rate", "self_service_success",
@@ -251,6 +253,8 @@ def fit_table(frame: pd.DataFrame, columns: Sequence[Column], width: int | None 
 def _missing(value: object) -> bool:
     if value is None:
         return True
+    import pandas as pd  # imported on first use: --help and usage errors answer without it
+
     try:
         return bool(pd.isna(value))  # type: ignore[call-overload]
     except (TypeError, ValueError):
@@ -306,6 +310,8 @@ def kpi_table(summary: pd.DataFrame, title: str | None = None, width: int | None
     The intervals read ``low .. high`` when they fit, else ``± half-width``
     (the intervals are symmetric about the mean), else they are left out.
     """
+    import pandas as pd
+
     width = terminal_width() if width is None else width
     channels = list(dict.fromkeys(summary["channel"]))
     kpis = list(dict.fromkeys(summary["kpi"]))

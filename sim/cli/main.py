@@ -9,7 +9,9 @@ status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -33,11 +35,52 @@ Start with:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that exits with status 2 and one line on bad usage."""
+    """argparse that exits with status 2 on bad usage: this (sub)command's usage, then one error line.
+
+    A flag it does not know gets the closest one it does as a suggestion.
+    """
+
+    given: Sequence[str] = ()
+    """The arguments being parsed, so that an error can name the flags that were mistyped."""
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {message}{suggestion(self, self.given, message)}\n")
+
+
+def suggestion(parser: argparse.ArgumentParser, given: Sequence[str], message: str = "") -> str:
+    """`` (did you mean --replications?)`` for what ``parser`` does not know in ``given``, or ''.
+
+    A flag gets the closest flag of ``parser``; an invalid choice named in
+    ``message`` (a command, a --format) the closest choice. A suggestion
+    names the mistyped word unless ``message`` does already.
+    """
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        close = difflib.get_close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]), n=1, cutoff=0.6)
+        return f" (did you mean {close[0]}?)" if close else ""
+    known = [option for action in parser._actions for option in action.option_strings]
+    long = [option for option in known if option.startswith("--")]
+    hints = []
+    for token in given:
+        flag = token.split("=", 1)[0]
+        if not flag.startswith("-") or flag in known or flag == "--" or flag.lstrip("-")[:1].isdigit():
+            continue
+        if flag.startswith("--") and any(option.startswith(flag) for option in long):
+            continue  # an abbreviation argparse accepts
+        close = difflib.get_close_matches(flag, long, n=1, cutoff=0.6)
+        if close:
+            hints.append(close[0] if flag in message else f"{close[0]} for {flag}")
+    return f" (did you mean {', '.join(dict.fromkeys(hints))}?)" if hints else ""
+
+
+def _command_parser(parser: argparse.ArgumentParser, name: str | None) -> argparse.ArgumentParser:
+    """The subcommand ``name``'s parser, or ``parser`` itself when there is none of that name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[name]
+            return chosen
+    return parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +107,10 @@ def check_common_options(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``ccsim`` console script; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    _Parser.given = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # a flag the subcommand does not know: its usage, not the top level's, and the closest flag
+        _command_parser(parser, getattr(args, "command", None)).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

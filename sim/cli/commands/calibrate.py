@@ -9,12 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.markup import escape
 
 from sim.cli.console import console
 from sim.errors import InputError
-from sim.io.files import json_ready
 
 if TYPE_CHECKING:
     from sim.cli.console import FittedTable
@@ -110,6 +108,7 @@ def _duty_flags(args: argparse.Namespace) -> str:
 def main(args: argparse.Namespace) -> int:
     """Read the log, calibrate, write the scenario (and the report)."""
     from sim.io.calllog import read_call_log
+    from sim.io.files import json_ready
     from sim.studies.calibrate import CalibrationOptions, calibrate, scenario_yaml
 
     duty = duty_rule_from_args(args)
@@ -206,6 +205,8 @@ def _short(cal: Calibration) -> str:
 
 def _arrivals_table(cal: Calibration) -> FittedTable:
     """Arrivals per day type: days, calls per day, the peak and the dispersion index of the counts."""
+    import pandas as pd
+
     from sim.cli.console import Column, fit_table
 
     rows = pd.DataFrame([{"day_type": k, **v} for k, v in cal.report["arrivals"].items()])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.markup import escape
 
 from sim.cli.commands.staff import check_reachable_targets, out_dir, workers_from_args
 from sim.cli.console import Column, console, fit_table, progress_bar
 from sim.errors import InputError
-from sim.io.scenario_files import load_scenario
+
+if TYPE_CHECKING:
+    pass
 
 HELP = """\
 Hold one interval's forecast arrival rate constant and simulate the channel
@@ -77,6 +79,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Simulate the curve, print it, write the table and figure."""
+    import pandas as pd
+
+    from sim.io.scenario_files import load_scenario
     from sim.report.staffing_plots import plot_curve
     from sim.studies.staffing_curve import staffing_curve
     from sim.studies.staffing_targets import parse_target

@@ -7,8 +7,6 @@ import json
 import math
 from typing import TYPE_CHECKING
 
-import pandas as pd
-
 from sim.cli.console import Column, console, fit_table, format_value, kpi_column
 from sim.errors import InputError
 
@@ -81,6 +79,8 @@ def analytic_values(rate_per_hour: float, aht_s: float, agents: int, patience_s:
 
 def main(args: argparse.Namespace) -> int:
     """Compute and print the analytic values, or solve for agents."""
+    import pandas as pd
+
     for flag, value in (("--rate-per-hour", args.rate_per_hour), ("--aht-s", args.aht_s)):
         if not (value > 0 and math.isfinite(value)):
             raise InputError(flag, None, f"must be a positive number (got {value})")
@@ -150,6 +150,8 @@ def parse_max_abandon(text: str, patience_s: float | None) -> float:
 
 def solve(args: argparse.Namespace) -> int:
     """The fewest agents meeting --target (and --max-abandon), with the values there and at one agent fewer."""
+    import pandas as pd
+
     from sim.analysis.erlang_a import erlang_a_agents_for_sl
     from sim.analysis.erlang_c import erlang_c_agents_for_sl
 

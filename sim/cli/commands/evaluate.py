@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
@@ -20,8 +20,9 @@ from sim.cli.commands.staff import (
     workers_from_args,
 )
 from sim.cli.console import Column, console, fit_table, kpi_column, progress_bar
-from sim.io.rosters import read_roster
-from sim.spec.roster import COVERAGE_RULES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HELP = """\
 Turn a roster into agents per interval, simulate SCENARIO with it and report
@@ -57,6 +58,10 @@ examples:
 """
 
 
+RULES = ("majority", "minimum")
+"""The --rule choices: :data:`sim.spec.roster.COVERAGE_RULES`, named here so that --help needs no pandas."""
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``evaluate``."""
     p = sub.add_parser("evaluate", help="simulate a roster and report service level per interval", description=HELP,
@@ -64,7 +69,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", metavar="SCENARIO", help="scenario YAML file")
     p.add_argument("--roster", required=True, metavar="ROSTER.csv", help="roster CSV: team,start,length_min,breaks,headcount")
     add_target_options(p)
-    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority",
+    p.add_argument("--rule", choices=RULES, default="majority",
                    help="how breaks and shift edges round to agents per interval")
     p.add_argument("--all", action="store_true", help="print every interval, not only the misses")
     p.add_argument("--out", metavar="DIR", help="folder for evaluation.csv, agents.csv and service_level.png")
@@ -74,6 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Evaluate the roster and print the result."""
+    from sim.io.rosters import read_roster
     from sim.studies.schedule import evaluate_roster
 
     scenario = scenario_from_args(args)
@@ -113,6 +119,8 @@ def _pooled(g: pd.DataFrame, kpi: str, offered: float) -> float:
 
 def summary(report: pd.DataFrame) -> pd.DataFrame:
     """Per channel: day service level (pooled), abandon rate, agent-hours, intervals missing."""
+    import pandas as pd
+
     rows = []
     for name, g in report.groupby("channel", sort=False):
         offered = g["simulated_offered"].sum()
@@ -132,6 +140,8 @@ def summary(report: pd.DataFrame) -> pd.DataFrame:
 
 def print_report(c: Console, report: pd.DataFrame, show_all: bool = False, limit: int = 40) -> None:
     """Per-channel summary and the intervals that miss (or all intervals), as tables that fit the terminal."""
+    import pandas as pd
+
     days = summary(report)
     days["missed"] = [f"{m} of {n}" for m, n in zip(days["intervals_missing"], days["intervals"])]
     c.print(fit_table(days, [

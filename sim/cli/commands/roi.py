@@ -8,12 +8,10 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.markup import escape
 
 from sim.cli.console import Column, console, fit_table
 from sim.errors import InputError
-from sim.io.files import json_ready, write_atomic, write_parquet
 
 if TYPE_CHECKING:
     from sim.studies.plan import Plan
@@ -124,6 +122,7 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any]) -> Plan:
 def write_outputs(run: StudyRun, study: RoiStudy, scenario_path: str) -> dict[str, Any]:
     """results.parquet, replications.parquet, summary.json, metadata.json, figures and report.html."""
     from sim import __version__
+    from sim.io.files import json_ready, write_atomic, write_parquet
     from sim.studies.roi_horizon import simulated_months
     from sim.studies.roi_summary import summarise_outcomes
     from sim.studies.sweep import git_commit
@@ -175,6 +174,8 @@ def _money(value: float | None, currency: str) -> str:
 
 
 def _print(summary: dict[str, Any], run: StudyRun, out: Path, quiet: bool) -> None:
+    import pandas as pd
+
     from sim.report.roi_text import month_text  # the report's reading of a quantile between two months
 
     screen = console()

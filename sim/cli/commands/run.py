@@ -7,20 +7,18 @@ import json
 import os
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.markup import escape
 
 from sim.cli.commands.staff import add_forecast_option, scenario_from_args
 from sim.cli.console import console, kpi_table, progress_bar
 from sim.errors import InputError
-from sim.io.rosters import read_roster
-from sim.spec.scenario import Scenario
-from sim.studies.roi_study import check_sections
-from sim.studies.runner import SimulationResult, simulate
-from sim.studies.work_limits import check_work
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.cli.console import FittedTable
+    from sim.spec.scenario import Scenario
+    from sim.studies.runner import SimulationResult
 
 HELP = """\
 Simulate SCENARIO (a YAML file) for a number of independent replications and
@@ -81,6 +79,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the replications and print the KPI table or JSON."""
+    from sim.studies.roi_study import check_sections
+    from sim.studies.runner import simulate
+    from sim.studies.work_limits import check_work
+
     scenario = scenario_from_args(args)
     check_sections(scenario, args.scenario)  # costs, roi and uncertain: judged as ccsim roi judges them
     if args.roster:
@@ -128,6 +130,8 @@ def with_roster(scenario: Scenario, path: str) -> Scenario:
     team, otherwise ``channels.<team>.agents``; any other name is an error
     naming the roster file.
     """
+    from sim.io.rosters import read_roster
+
     roster = read_roster(path)
     minutes = int(scenario.horizon.interval_minutes)
     teams, channels = dict(scenario.teams or {}), dict(scenario.channels)
@@ -156,6 +160,8 @@ def _sections(kpis: pd.DataFrame, channels: list[str]) -> list[tuple[str | None,
 
 
 def _day_table(result: SimulationResult) -> FittedTable:
+    import pandas as pd
+
     from sim.cli.console import Column, fit_table, kpi_column
 
     summary = result.day_summary()

@@ -6,10 +6,9 @@ import argparse
 from contextlib import nullcontext as _null
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.markup import escape
 
-from sim.cli.commands.evaluate import print_report, write_report
+from sim.cli.commands.evaluate import RULES, print_report, write_report
 from sim.cli.commands.staff import (
     add_run_options,
     add_target_options,
@@ -20,8 +19,6 @@ from sim.cli.commands.staff import (
     workers_from_args,
 )
 from sim.cli.console import Column, console, fit_table
-from sim.io.rosters import read_requirements, read_shift_types, write_roster
-from sim.spec.roster import COVERAGE_RULES
 
 if TYPE_CHECKING:
     from sim.spec.roster import Requirements, ShiftType
@@ -89,7 +86,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--requirements", required=True, metavar="REQ.csv", help="agents needed per interval and channel")
     p.add_argument("--shifts", required=True, metavar="SHIFTS.yaml", help="allowed shift types")
     add_target_options(p)
-    p.add_argument("--rule", choices=COVERAGE_RULES, default="majority",
+    p.add_argument("--rule", choices=RULES, default="majority",
                    help="how breaks and shift edges round to agents per interval")
     p.add_argument("--no-evaluate", action="store_true", help="only solve the schedule, do not simulate it")
     p.add_argument("--repair", type=int, default=2, metavar="N",
@@ -106,7 +103,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Solve, print, evaluate."""
+    import pandas as pd
+
     from sim.errors import InputError
+    from sim.io.rosters import read_requirements, read_shift_types, write_roster
     from sim.report.staffing_plots import plot_coverage
     from sim.studies.schedule import coverage, plan_roster, schedule_roster, solve_schedule, team_open_intervals
     from sim.studies.staffing_units import staffing_units

@@ -6,13 +6,15 @@ import argparse
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.markup import escape
 
 from sim.cli.commands.sweep import add_executor_arguments, add_run_settings, check_run_settings, execute
 from sim.cli.console import Column, FittedTable, console, fit_table
-from sim.io.files import json_ready
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HELP = """\
 Which uncertain input moves a KPI most? SPEC names a base scenario, the
@@ -63,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Plan and run the evaluations, analyse, write tables and figures, print the ranking."""
+    from sim.io.files import json_ready
     from sim.report.sweep_plots import plot_sobol, plot_tornado
     from sim.studies.sensitivity import analyse, plan_sensitivity
 

@@ -8,15 +8,15 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from rich.console import Console
 
 from sim.cli.console import Column, console, fit_table, progress_bar
 from sim.errors import InputError
-from sim.io.scenario_files import load_scenario
-from sim.spec.scenario import Scenario
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.spec.scenario import Scenario
     from sim.studies.staffing_targets import ServiceTarget
 
 HELP = """\
@@ -94,6 +94,7 @@ def add_forecast_option(p: argparse.ArgumentParser) -> None:
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """The scenario file with --set overrides, then the --forecast if any."""
     from sim.io.forecast import apply_forecast
+    from sim.io.scenario_files import load_scenario
 
     scenario = load_scenario(args.scenario, args.overrides)
     return apply_forecast(scenario, args.forecast) if getattr(args, "forecast", None) else scenario
@@ -263,6 +264,8 @@ def main(args: argparse.Namespace) -> int:
 
 def show(out: Console, scenario: Scenario, table: pd.DataFrame, intervals: bool) -> None:
     """Print the totals per team and channel (and every interval with ``intervals``), fitted to the terminal."""
+    import pandas as pd
+
     from sim.studies.staffing import staffing_totals
 
     totals = staffing_totals(table)
