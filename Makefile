@@ -32,11 +32,12 @@ lint: $(STAMP)  ## ruff on the code, tests and benchmarks; mypy on the package (
 	$(BIN)/mypy
 
 # every script runs even when an earlier one misses its targets; the target fails if any of them did
-bench: $(STAMP)  ## the speed checks: engine against plain SimPy and Ciw, `ccsim run` as a whole process, the omnichannel week
+bench: $(STAMP)  ## the speed checks: engine against plain SimPy and Ciw, `ccsim run` as a whole process, the omnichannel week, `ccsim --help` start-up
 	status=0; \
 	$(BIN)/python benchmarks/bench_engine.py || status=1; \
 	$(BIN)/python benchmarks/bench_process.py || status=1; \
 	$(BIN)/python benchmarks/bench_journey.py --repeats 30 || status=1; \
+	$(BIN)/python benchmarks/bench_startup.py || status=1; \
 	exit $$status
 
 clean:  ## remove the virtual environment and caches
