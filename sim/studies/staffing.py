@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,13 @@ from sim.analysis.erlang_a import erlang_a_agents_for_sl
 from sim.analysis.erlang_c import erlang_c_agents_for_sl
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
+from sim.studies.executors import worker_pool
+from sim.studies.independent_days import day_scenario, day_seed, independent_days
 from sim.studies.interval_samples import MEETS
 from sim.studies.planning_grid import Grid, channel_aht_s, channel_rates, with_thresholds
 from sim.studies.pooled_counts import IntervalCounts
-from sim.studies.requirement_search import Confirmed, confirm_units, search_units
+from sim.studies.requirement_search import Confirmed, SearchLog, confirm_units, search_units
+from sim.studies.staffing_days import merge_day_logs, merge_day_tables
 from sim.studies.staffing_search import stationary_search
 from sim.studies.staffing_targets import ServiceTarget, parse_target, required_fte, resolve_targets
 from sim.studies.staffing_units import Unit, UnitEvaluator, check_plannable, own_staffing, staffing_units
@@ -140,6 +144,9 @@ def _starting_staffing(scenario: Scenario, units: Mapping[str, Unit], targets: M
             aht_s = float(channel.aht.mean)
             need[name] = np.array([0 if r <= 0 else erlang_c_agents_for_sl(r, aht_s, target.sl_target, target.sl_threshold_s)
                                    for r in rates], dtype=float) / max(1, channel.concurrency)
+        elif channel.concurrency > 1:
+            need[name] = _concurrent_need(offered[name], channel_aht_s(scenario, name, grid), channel.concurrency,
+                                          channel.concurrency_stretch, targets[name])
         else:
             c = part["erlang_c_agents"].to_numpy(dtype=float)
             a = part["erlang_a_agents"].to_numpy(dtype=float, na_value=np.nan)
@@ -148,6 +155,20 @@ def _starting_staffing(scenario: Scenario, units: Mapping[str, Unit], targets: M
     start = {u: np.ceil(sum((need[c] / sharing[c] for c in unit.channels), np.zeros(grid.n_intervals))).astype(np.int64)
              for u, unit in units.items()}
     return start, offered
+
+
+def _concurrent_need(rates: np.ndarray, aht_s: np.ndarray, concurrency: int, stretch: float,
+                     target: ServiceTarget) -> np.ndarray:
+    """Agents holding ``concurrency`` chats each, as Erlang C servers of one chat at the stretched handling time.
+
+    A starting point only (the search corrects it): an agent with every
+    chat slot taken works each chat ``1 + stretch (concurrency - 1)`` times
+    longer.
+    """
+    slowed = aht_s * (1.0 + stretch * (concurrency - 1))
+    slots = [0 if r <= 0 else erlang_c_agents_for_sl(float(r), float(a), target.sl_target, target.sl_threshold_s)
+             for r, a in zip(rates, slowed)]
+    return np.asarray(slots, dtype=float) / concurrency
 
 
 def required_agents(
@@ -191,6 +212,12 @@ def required_agents(
     where the channel has a forecast arrival rate. ``stationary=True``
     solves each interval alone, its rate held constant (channels with their
     own agents and arrival streams only), without the confirmation stage.
+
+    A horizon of several days with nothing open around midnight (see
+    :func:`~sim.studies.independent_days.independent_days`) is planned day by
+    day: each day is simulated as its own scenario with seeds of its own,
+    searched and confirmed apart, the days in parallel on ``workers``
+    processes (``attrs["search"]["mode"]`` is then ``"days"``).
     """
     if replications < 1:
         raise InputError("--replications", None, "must be at least 1")
@@ -207,47 +234,116 @@ def required_agents(
     serves = {u: tuple(c for c in unit.channels if c in constraints) for u, unit in units.items()}
     shrink = _unit_shrinkage(units, shrinkage)
     measured_scenario = with_thresholds(scenario, resolved)
-    grid = Grid.of(scenario)
-    analytic = analytic_agents(measured_scenario, resolved)
-    measured = np.arange(grid.n_intervals) >= grid.first_measured
     seed = scenario.seed if seed is None else int(seed)
+    plan = _Plan(units, resolved, constraints, serves, shrink, replications, min_agents, max_evaluations, confidence,
+                 confirm_replications, max_confirm_replications)
+    days = None if stationary else independent_days(measured_scenario)
+    if days is not None:
+        return _required_by_day(measured_scenario, plan, days, seed, workers, progress)
+    grid = Grid.of(scenario)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
-        search = UnitEvaluator(measured_scenario, units, seed, pool)
         if stationary:
             if any(u.team for u in units.values()):
                 raise InputError("--stationary", None, "works on channels with their own agents; this scenario has teams")
+            analytic = analytic_agents(measured_scenario, resolved)
+            measured = np.arange(grid.n_intervals) >= grid.first_measured
             start, floor = _analytic_start(analytic, scenario, measured, min_agents)
             agents, counts, log = stationary_search(measured_scenario, resolved, start, floor, measured, replications,
                                                      seed, stationary_hours)
             log_dict = {**log.__dict__, "mode": "stationary"}
             return _stationary_table(analytic, scenario, resolved, agents, counts, shrink, measured, replications,
                                      {**log_dict, "replications": replications, "seed": seed})
-
-        def pooled(staffing: dict[str, np.ndarray]) -> dict[str, IntervalCounts]:
-            return {c: s.pooled() for c, s in search.samples(staffing, replications).items()}
-
-        start, offered = _starting_staffing(measured_scenario, units, resolved, analytic, pooled, grid)
-        none = np.zeros(grid.n_intervals, dtype=bool)
-        busy = {u: np.logical_or.reduce([offered[c] > 0 for c in unit.channels] or [none]) for u, unit in units.items()}
-        lowest = {u: np.where(busy[u], max(1, min_agents), min_agents) for u in units}
-        start = {u: np.maximum(start[u], lowest[u]) for u in units}
-        floor = {u: np.where(measured, lowest[u], start[u]) for u in units}
-        cap = {u: np.where(measured, np.maximum(3 * start[u], start[u] + 10), start[u]) for u in units}
-        agents, _, log = search_units(pooled, constraints, serves, start, floor, cap, measured, grid.interval_s,
-                                      max_evaluations, progress)
-        confirm = UnitEvaluator(measured_scenario, units, _confirm_seed(seed), pool)
-        log.confirm_seed = confirm.seed
-        done = confirm_units(confirm.samples, constraints, serves, agents, floor, measured, log, confidence=confidence,
-                             replications=confirm_replications or max(20, 2 * replications),
-                             max_replications=max_confirm_replications)
-        log.runs = search.runs + confirm.runs
-        log.evaluations = search.evaluations + confirm.evaluations
+        table, search_log = _search_and_confirm(measured_scenario, plan, seed, pool, progress)
     finally:
         if pool:
             pool.shutdown()
-    table = _unit_table(analytic, units, serves, resolved, done, shrink, measured, grid, confidence)
-    table.attrs["search"] = {**log.__dict__, "replications": replications, "seed": seed, "mode": "day"}
+    table.attrs["search"] = {**search_log.__dict__, "replications": replications, "seed": seed, "mode": "day"}
+    return table
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What the search of every part of a horizon shares: units, targets and the search's settings."""
+
+    units: Mapping[str, Unit]
+    resolved: Mapping[str, ServiceTarget]
+    constraints: Mapping[str, ServiceTarget]
+    serves: Mapping[str, tuple[str, ...]]
+    shrink: Mapping[str, float]
+    replications: int
+    min_agents: int
+    max_evaluations: int
+    confidence: float
+    confirm_replications: int | None
+    max_confirm_replications: int
+
+
+def _search_and_confirm(measured_scenario: Scenario, plan: _Plan, seed: int, pool: Executor | None,
+                        progress: Callable[[int, int], None] | None) -> tuple[pd.DataFrame, SearchLog]:
+    """Both stages on one simulated horizon: the staffing table and what the stages did."""
+    units, resolved, constraints, serves = plan.units, plan.resolved, plan.constraints, plan.serves
+    grid = Grid.of(measured_scenario)
+    analytic = analytic_agents(measured_scenario, resolved)
+    measured = np.arange(grid.n_intervals) >= grid.first_measured
+    search = UnitEvaluator(measured_scenario, units, seed, pool)
+
+    def pooled(staffing: dict[str, np.ndarray]) -> dict[str, IntervalCounts]:
+        return {c: s.pooled() for c, s in search.samples(staffing, plan.replications).items()}
+
+    start, offered = _starting_staffing(measured_scenario, units, resolved, analytic, pooled, grid)
+    none = np.zeros(grid.n_intervals, dtype=bool)
+    busy = {u: np.logical_or.reduce([offered[c] > 0 for c in unit.channels] or [none]) for u, unit in units.items()}
+    lowest = {u: np.where(busy[u], max(1, plan.min_agents), plan.min_agents) for u in units}
+    start = {u: np.maximum(start[u], lowest[u]) for u in units}
+    floor = {u: np.where(measured, lowest[u], start[u]) for u in units}
+    cap = {u: np.where(measured, np.maximum(3 * start[u], start[u] + 10), start[u]) for u in units}
+    agents, _, log = search_units(pooled, constraints, serves, start, floor, cap, measured, grid.interval_s,
+                                  plan.max_evaluations, progress)
+    confirm = UnitEvaluator(measured_scenario, units, _confirm_seed(seed), pool)
+    log.confirm_seed = confirm.seed
+    done = confirm_units(confirm.samples, constraints, serves, agents, floor, measured, log, confidence=plan.confidence,
+                         replications=plan.confirm_replications or max(20, 2 * plan.replications),
+                         max_replications=plan.max_confirm_replications)
+    log.runs = search.runs + confirm.runs
+    log.evaluations = search.evaluations + confirm.evaluations
+    table = _unit_table(analytic, units, serves, resolved, done, plan.shrink, measured, grid, plan.confidence)
+    return table, log
+
+
+def _day_task(args: tuple[Scenario, _Plan, int]) -> tuple[pd.DataFrame, SearchLog]:
+    """One independent day's search and confirmation, in this process (a worker's task)."""
+    day, plan, seed = args
+    return _search_and_confirm(day, plan, seed, None, None)
+
+
+def _required_by_day(measured_scenario: Scenario, plan: _Plan, days: int, seed: int, workers: int,
+                     progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+    """Each day of a horizon closed overnight searched and confirmed apart (days in parallel on ``workers``)."""
+    seeds = [day_seed(seed, d) for d in range(days)]
+    tasks = [(day_scenario(measured_scenario, d, seeds[d]), plan, seeds[d]) for d in range(days)]
+    # the busiest days first, so that the last day to start is a short one
+    order = sorted(range(days), key=lambda d: -sum(float(np.sum(s.profile or [0.0])) for s in tasks[d][0].arrivals.values()))
+    results: dict[int, tuple[pd.DataFrame, SearchLog]] = {}
+    if workers > 1:
+        pool = worker_pool(min(workers, days))
+        try:
+            futures = {pool.submit(_day_task, tasks[d]): d for d in order}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                if progress:
+                    progress(len(results), days)
+        finally:
+            pool.shutdown(cancel_futures=True)
+    else:
+        for d in order:
+            results[d] = _day_task(tasks[d])
+            if progress:
+                progress(len(results), days)
+    grid = Grid.of(measured_scenario)
+    table = merge_day_tables([results[d][0] for d in range(days)], grid, list(plan.units))
+    table.attrs["search"] = {**merge_day_logs([results[d][1] for d in range(days)], grid),
+                             "replications": plan.replications, "seed": seed, "day_seeds": seeds, "mode": "days"}
     return table
 
 
