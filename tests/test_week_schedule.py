@@ -104,3 +104,47 @@ def test_schedule_week_command_plans_days_off_and_simulates_the_week(tmp_path: P
     assert cli(["schedule", str(scenario), "--requirements", str(staff / "staffing.csv"), "--shifts", str(shifts),
                 "--week", "-q"]) == 2
     assert "give the same --forecast" in capsys.readouterr().err
+
+
+def test_evaluate_reads_the_week_roster_that_schedule_week_writes_and_it_meets_its_targets(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli.main import main as cli
+    from sim.io.rosters import read_roster
+
+    forecast = _week_forecast(tmp_path)
+    scenario = tmp_path / "team.yaml"
+    scenario.write_text("horizon: {hours: 24, interval_minutes: 60}\narrivals: {phone: {rate_per_hour: 1}}\n"
+                        "channels: {phone: {aht: {dist: exponential, mean_s: 250}, patience: {mean_s: 300}}}\n"
+                        "teams: {voice: {skills: [phone], agents: 5, shrinkage: 0.2}}\n", encoding="utf-8")
+    shifts = tmp_path / "shifts.yaml"
+    shifts.write_text('shifts:\n  - {name: day8, starts: {from: "06:00", to: "14:00", every_min: 60}, length_min: 480, '
+                      'breaks: "180-300+60", cost: 8}\n  - {name: half4, starts: {from: "06:00", to: "18:00", '
+                      'every_min: 60}, length_min: 240, cost: 4.4}\n', encoding="utf-8")
+    staff, week, judged = tmp_path / "staff", tmp_path / "week", tmp_path / "judged"
+    assert cli(["staff", str(scenario), "--forecast", str(forecast), "--target", "phone=80/20", "-r", "4",
+                "--max-replications", "40", "--workers", "2", "-q", "--out", str(staff)]) == 0
+    assert cli(["schedule", str(scenario), "--forecast", str(forecast), "--requirements", str(staff / "staffing.csv"),
+                "--shifts", str(shifts), "--week", "--target", "phone=80/20", "--no-evaluate", "-q",
+                "--out", str(week)]) == 0
+    roster = read_roster(week / "roster.csv", teams=["voice"])
+    assert roster.days == 7
+    patterns = (week / "patterns.csv").read_text(encoding="utf-8")
+    assert all(len(line.split(",")[1].split()) == 5 for line in patterns.splitlines()[1:])  # two days off each
+    # the roster's agents are the week's schedule's, day by day
+    plan = read_roster(week / "week_schedule.csv", teams=["voice"])
+    assert (plan.agents_over_days("voice", 60, 7) == roster.agents_over_days("voice", 60, 7)).all()
+    capsys.readouterr()
+    assert cli(["evaluate", str(scenario), "--forecast", str(forecast), "--roster", str(week / "roster.csv"),
+                "--target", "phone=80/20", "-r", "20", "--seed", "77", "--workers", "2", "-q", "--out", str(judged)]) == 0
+    assert "Per channel over the day" in capsys.readouterr().out.replace("\n", " ")
+    import pandas as pd
+
+    report = pd.read_csv(judged / "evaluation.csv")
+    assert len(report) == 7 * 24  # the whole week, not one day folded
+    busy = report[report["simulated_offered"] > 0]
+    assert (busy["verdict"] == "misses").mean() <= 0.03
+    saturday, monday = report[report["interval"] == 5 * 24 + 10], report[report["interval"] == 10]
+    assert int(saturday["agents"].iloc[0]) < int(monday["agents"].iloc[0])
+    # a week's roster on a one-day scenario is refused, and says why
+    assert cli(["evaluate", str(scenario), "--roster", str(week / "roster.csv"), "-q"]) == 2
+    assert "--forecast" in capsys.readouterr().err

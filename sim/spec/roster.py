@@ -11,7 +11,9 @@ Three planning files feed the workforce commands (formats documented in
   ``staffing.csv`` written by ``ccsim staff`` or a plain
   ``interval,channel,agents`` file).
 
-A roster describes one day that repeats. Breaks are ``OFFSET+LENGTH`` in
+A roster describes one day that repeats, or, with a ``day`` column (1 for
+the horizon's first day, as ``ccsim schedule --week`` writes), the shifts
+of each day of a week. Breaks are ``OFFSET+LENGTH`` in
 minutes from the shift start, separated by ``;``. Every problem raises
 :class:`~sim.errors.InputError` naming the file and the row or key. The
 files themselves are read and written by :mod:`sim.io.rosters`; the
@@ -208,6 +210,7 @@ class Shift:
     length_min: int
     breaks: tuple[Break, ...] = ()
     headcount: int = 1
+    day: int | None = None  # 1-based day of the horizon in a week's roster; None: every day
 
     def presence(self, interval_minutes: int, rule: CoverageRule = "majority") -> np.ndarray:
         """Per-interval presence of one agent of this shift over the day (0/1)."""
@@ -244,10 +247,40 @@ class Roster:
                 total += s.headcount * s.presence(interval_minutes, rule)
         return total
 
+    @property
+    def days(self) -> int | None:
+        """The last day a week's roster names (its shifts are per day); None for a day that repeats."""
+        named = [s.day for s in self.shifts if s.day is not None]
+        return max(named) if named else None
+
+    def agents_over_days(self, team: str, interval_minutes: int, days: int, rule: CoverageRule = "majority") -> np.ndarray:
+        """Agents of ``team`` counted in each interval of ``days`` days of a week's roster (the week wraps).
+
+        A shift running past midnight counts on the next day (past the last
+        day: on the first), as in the week's schedule.
+        """
+        if DAY_MIN % interval_minutes:
+            raise ValueError("interval_minutes must divide a day")
+        total_min = days * DAY_MIN
+        total = np.zeros(total_min // interval_minutes, dtype=np.int64)
+        for s in self.shifts:
+            if s.team != team or not s.headcount:
+                continue
+            on = np.ones(s.length_min, dtype=bool)
+            for b in s.breaks:
+                on[b.offset_min:b.offset_min + b.length_min] = False
+            minutes = np.zeros(total_min, dtype=np.int8)
+            minutes[((int(s.day or 1) - 1) * DAY_MIN + s.start_min + np.arange(s.length_min)[on]) % total_min] = 1
+            total += s.headcount * interval_presence(minutes, interval_minutes, rule)
+        return total
+
     def to_frame(self) -> pd.DataFrame:
-        """The roster as a table with the CSV columns."""
+        """The roster as a table with the CSV columns (a ``day`` column first for a week's roster)."""
         rows = [(s.team, format_clock(s.start_min), s.length_min, format_breaks(s.breaks), s.headcount) for s in self.shifts]
-        return pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+        frame = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+        if self.days is not None:
+            frame.insert(1, "day", [s.day for s in self.shifts])
+        return frame
 
 
 def _count(value: str, source: str, key: str) -> int:
@@ -260,8 +293,16 @@ def _count(value: str, source: str, key: str) -> int:
     return int(number)
 
 
+def _day(value: str, source: str, key: str) -> int:
+    """A week roster's day: a whole number from 1."""
+    number = _count(value, source, key)
+    if number < 1:
+        raise PlanningFileError(source, key, f"expected a day from 1 (the horizon's first), got {value!r}")
+    return number
+
+
 ROSTER_REQUIRED = ("team", "start", "length_min", "headcount")
-"""Columns a roster file must have (``breaks`` is optional)."""
+"""Columns a roster file must have (``breaks`` is optional; ``day`` makes it a week's roster)."""
 
 
 def roster_from_rows(rows: list[tuple[int, dict[str, str]]], source: str, teams: Iterable[str] | None = None) -> Roster:
@@ -283,7 +324,8 @@ def roster_from_rows(rows: list[tuple[int, dict[str, str]]], source: str, teams:
         length = _whole_minutes(row["length_min"], source, f"{where} length_min", 1, DAY_MIN)
         breaks = parse_breaks(row.get("breaks", ""), length, source, f"{where} breaks")
         headcount = _count(row["headcount"], source, f"{where} headcount")
-        shifts.append(Shift(team, start, length, breaks, headcount))
+        day = _day(row["day"], source, f"{where} day") if "day" in row else None
+        shifts.append(Shift(team, start, length, breaks, headcount, day))
     if not shifts:
         raise PlanningFileError(source, None, "has no shifts; expected at least one row after the header")
     return Roster(shifts, source)

@@ -46,16 +46,24 @@ from sim.studies.staffing_units import staffing_units, with_unit_agents
 
 
 def roster_agents(roster: Roster, scenario: Scenario, rule: CoverageRule = "majority") -> dict[str, list[int]]:
-    """Agents rostered per interval of the day for each team of the roster (a scenario team or a channel with agents).
+    """Agents rostered per interval for each team of the roster (a scenario team or a channel with agents).
 
-    The list covers one day and repeats (as scenario staffing lists do).
+    For a roster of a day the list covers one day and repeats (as scenario
+    staffing lists do); for a week's roster (shifts per day) it covers the
+    scenario's horizon, which must be whole days, at least the roster's.
     """
     minutes = int(scenario.horizon.interval_minutes)
     names = list(staffing_units(scenario))
     unknown = [t for t in roster.teams if t not in names]
     if unknown:
         raise InputError(roster.source, "team", f"unknown team {unknown[0]!r}; the scenario's teams are {', '.join(names)}")
-    return {team: roster.agents_per_interval(team, minutes, rule).tolist() for team in roster.teams}
+    if roster.days is None:
+        return {team: roster.agents_per_interval(team, minutes, rule).tolist() for team in roster.teams}
+    days = scenario.horizon.hours / 24.0
+    if days != int(days) or days < roster.days:
+        raise InputError(roster.source, "day", f"the roster names {roster.days} days but the scenario's horizon is "
+                         f"{scenario.horizon.hours:g} hours; give the --forecast the week was planned from")
+    return {team: roster.agents_over_days(team, minutes, int(days), rule).tolist() for team in roster.teams}
 
 
 def pooled_ratio(numerators: np.ndarray, denominators: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:
@@ -361,13 +369,14 @@ def solve_schedule(
 
 
 def schedule_roster(schedule: pd.DataFrame, shift_types: Sequence[ShiftType], source: str = "<schedule>") -> Roster:
-    """The :class:`Roster` of a :func:`solve_schedule` result."""
+    """The :class:`Roster` of a :func:`solve_schedule` result (or of a week's, with its ``day`` column)."""
     shifts = []
     for row in schedule.to_dict("records"):
         hours, minutes = (int(p) for p in str(row["start"]).split(":"))
         length = int(row["length_min"])
         breaks = parse_breaks(row["breaks"] if isinstance(row["breaks"], str) else None, length, source, "breaks")
-        shifts.append(Shift(row["team"], hours * 60 + minutes, length, breaks, int(row["headcount"])))
+        day = int(row["day"]) if "day" in row else None
+        shifts.append(Shift(row["team"], hours * 60 + minutes, length, breaks, int(row["headcount"]), day))
     return Roster(shifts, source)
 
 

@@ -43,6 +43,14 @@ midnight):
               (empty: none)
   headcount   agents working this shift
 
+A week's roster has a day column (1 = the horizon's first day; the
+roster.csv or week_schedule.csv that `ccsim schedule --week` writes): its
+shifts are worked on their day only, and SCENARIO (with the --forecast the
+week was planned from) must cover those days.
+
+  team,day,start,length_min,breaks,headcount
+  phone,1,07:00,480,120+15;240+30;390+15,6
+
 An agent counts in an interval (--rule):
   majority  when present for more than half of it (default)
   minimum   only when present for all of it (conservative)
@@ -55,6 +63,7 @@ examples:
   ccsim evaluate scenarios/three-channel-day.yaml --roster experiments/workforce/roster.csv \\
       --target phone=80/20 --target chat=80/60 --target social=90/3600 --out out/eval
   ccsim evaluate scenarios/three-channel-day.yaml --roster out/schedule/roster.csv --rule minimum
+  ccsim evaluate scenarios/team-week.yaml --roster out/week/roster.csv --target phone=80/20 --target chat=80/60
 """
 
 
@@ -98,7 +107,8 @@ def main(args: argparse.Namespace) -> int:
             f"({report.attrs['replications']} replications, seed {report.attrs['seed']}, rule {args.rule})")
     print_report(c, report, show_all=args.all)
     if out is not None:
-        write_report(report, out, title=f"Roster {Path(args.roster).name}: service level through the day")
+        span = "the day" if roster.days is None else "the week"
+        write_report(report, out, title=f"Roster {Path(args.roster).name}: service level through {span}")
         c.print(escape(f"wrote {out / 'evaluation.csv'}, {out / 'service_level.png'}"))
     return 0
 

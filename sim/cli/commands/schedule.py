@@ -62,8 +62,9 @@ seven days, say) instead of folding them: shifts per day, agents on work
 patterns with --days-off days off (consecutive, the week wrapping, unless
 --any-days-off) and at most --max-week-hours paid hours each on average; the
 scenario (with its --forecast) is then simulated over those days with that
-staffing. Writes OUT/week_schedule.csv, OUT/patterns.csv, OUT/agents.csv
-and the evaluation.
+staffing. Writes OUT/week_schedule.csv, OUT/patterns.csv, OUT/roster.csv
+(shifts per day, readable by `ccsim evaluate --roster` with the same
+--forecast), OUT/agents.csv and the evaluation.
 
 Writes OUT/schedule.csv (chosen shifts and cost), OUT/roster.csv (readable by
 `ccsim evaluate --roster`), OUT/coverage.csv and .png, OUT/evaluation.csv and
@@ -177,7 +178,8 @@ def _week(args: argparse.Namespace, scenario: Scenario, requirements: Requiremen
           targets: list[ServiceTarget], limits: dict[str | None, float]) -> int:
     """--week: solve the week, print headcount and patterns, simulate the scenario over those days."""
     from sim.errors import InputError
-    from sim.studies.schedule import evaluate_staffing
+    from sim.io.rosters import write_roster
+    from sim.studies.schedule import evaluate_staffing, schedule_roster
     from sim.studies.week_schedule import solve_week, week_agents
 
     if args.max_week_hours <= 0:
@@ -200,6 +202,7 @@ def _week(args: argparse.Namespace, scenario: Scenario, requirements: Requiremen
     if out is not None:
         shifts.to_csv(out / "week_schedule.csv", index=False)
         patterns.to_csv(out / "patterns.csv", index=False)
+        write_roster(schedule_roster(shifts, types, source="schedule"), out / "roster.csv")
     if args.no_evaluate:
         return 0
     if abs(scenario.horizon.hours - 24 * days) > 1e-9:
@@ -214,5 +217,6 @@ def _week(args: argparse.Namespace, scenario: Scenario, requirements: Requiremen
     print_report(c, report)
     if out is not None:
         write_report(report, out, title="Week roster: service level through the week")
-        c.print(escape(f"wrote {out}/week_schedule.csv, patterns.csv, evaluation.csv, agents.csv, service_level.png"))
+        c.print(escape(f"wrote {out}/week_schedule.csv, patterns.csv, roster.csv, evaluation.csv, agents.csv, "
+                       "service_level.png"))
     return 0

@@ -225,7 +225,7 @@ def main(args: argparse.Namespace) -> int:
     check_replications(args)
     targets, limits = targets_from_args(args)
     check_reachable_targets(scenario, targets, limits, args.scenario)
-    shrinkage = parse_channel_fractions(args.shrinkage, "--shrinkage") or 0.0
+    shrinkage = parse_channel_fractions(args.shrinkage, "--shrinkage") or None  # None: each team's own
     if args.min_agents < 0:
         raise InputError("--min-agents", None, "must be at least 0")
     if args.max_replications < 2:
