@@ -190,6 +190,8 @@ def read_call_log(path: str | Path, mapping: ColumnMapping | str = "technion") -
     if isinstance(mapping, str):
         mapping = TECHNION if mapping == "technion" else load_mapping(mapping)
     file = Path(path)
+    if not str(path).strip():  # Path("") is the current folder
+        raise CallLogError(repr(str(path)), None, "is not a file name; expected the path of a CSV call log")
     if not file.exists():
         raise CallLogError(source, None, "file not found")
     if file.is_dir():

@@ -35,7 +35,7 @@ def read_csv_rows(path: Path, required: tuple[str, ...]) -> tuple[list[str], lis
     if path.is_dir():
         raise PlanningFileError(source, None, "is a directory; expected a CSV file")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Excel's "CSV UTF-8") is not a column name
     except (OSError, UnicodeDecodeError) as exc:
         raise PlanningFileError(source, None, f"cannot be read ({exc})") from None
     lines = [line for line in text.splitlines()]
@@ -75,10 +75,24 @@ def write_roster(roster: Roster, path: str | Path) -> None:
     roster.to_frame().to_csv(path, index=False)
 
 
-def read_shift_types(path: str | Path) -> list[ShiftType]:
-    """Read a shift-types YAML file (a ``shifts:`` list; see :mod:`sim.spec.roster`)."""
+def read_shift_types(path: str | Path, teams: Iterable[str] | None = None) -> list[ShiftType]:
+    """Read a shift-types YAML file (a ``shifts:`` list; see :mod:`sim.spec.roster`).
+
+    ``teams``, when given, lists the valid team names: a shift type whose
+    ``teams`` names another is refused (PlanningFileError naming the file,
+    ``shifts.<index>.teams`` and the teams there are).
+    """
     path = Path(path)
-    return shift_types_from_mapping(read_yaml_mapping(path, PlanningFileError), str(path))
+    types = shift_types_from_mapping(read_yaml_mapping(path, PlanningFileError), str(path))
+    if teams is not None:
+        known = list(teams)
+        for index, shift in enumerate(types):
+            unknown = [team for team in shift.teams or () if team not in known]
+            if unknown:
+                raise PlanningFileError(str(path), f"shifts.{index}.teams",
+                                        f"shift type {shift.name!r} names unknown team(s) {', '.join(unknown)}; the "
+                                        f"scenario's teams are {', '.join(known)}")
+    return types
 
 
 def read_requirements(path: str | Path, interval_minutes: int, channels: Iterable[str] | None = None,

@@ -110,18 +110,24 @@ def fan_chart(months: pd.DataFrame, summary: Mapping[str, Any], path: str | Path
         _no_data(ax, "no monthly net benefit in the results")
         return _save(fig, path)
     x = table.index.to_numpy(dtype=float)
+    one = x.min() == x.max()  # a one-month study: a point and bars, not a line and bands, in a month-wide frame
     for level in (95, 80, 50):
         tail = (1 - level / 100) / 2
         band = _quantile_rows(table, (tail, 1 - tail))
-        ax.fill_between(x, band.iloc[:, 0], band.iloc[:, 1], color=BAND_COLOURS[level], lw=0,
+        low, high = band.iloc[:, 0].to_numpy(), band.iloc[:, 1].to_numpy()
+        if one:
+            x_band, low, high = [x[0] - 0.2, x[0] + 0.2], low.repeat(2), high.repeat(2)
+        ax.fill_between(x if not one else x_band, low, high, color=BAND_COLOURS[level], lw=0,
                         label=f"{level} % of the simulated futures")
     median = table.median(axis=1)
-    ax.plot(x, median, color=MEDIAN_COLOUR, lw=2.4, label="median")
+    ax.plot(x, median, color=MEDIAN_COLOUR, lw=2.4, marker="o" if one else None, label="median")
     ax.axhline(0, color="black", lw=1.2, ls="--", label="break-even")
-    ax.set_xlim(x.min(), x.max())
+    ax.set_xlim(x.min() - 0.5 if one else x.min(), x.max() + 0.5 if one else x.max())
     _mark_payback(ax, summary)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if one:
+        ax.set_xticks([x[0]])
     ax.set_xlabel("month since the programme started")
     ax.set_ylabel(f"cumulative net benefit ({currency})")
     ax.grid(alpha=0.3)

@@ -155,6 +155,14 @@ class Channel(_Model):
     _office_hours: tuple[float, float] = PrivateAttr(DEFAULT_OFFICE_HOURS)
     _office_days: tuple[int, ...] = PrivateAttr(DEFAULT_OFFICE_DAYS)
 
+    @field_validator("open_hours", mode="before")
+    @classmethod
+    def _hours_only(cls, value: Any) -> Any:
+        if isinstance(value, str):  # 24/7 and office belong to the newer spelling
+            raise ValueError(f"open_hours takes [start_hour, end_hour]; for 24/7 or office write opening_hours: "
+                             f"{value.strip()}")
+        return value
+
     @field_validator("opening_hours")
     @classmethod
     def _one_spelling(cls, value: Any, info: ValidationInfo) -> Any:

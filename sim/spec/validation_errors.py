@@ -89,8 +89,8 @@ def _expectation(err: Mapping[str, Any], path: list[Any], data: Any, root: type[
         allowed = _allowed_keys(root, path[:-1], data)
         name = str(path[-1]) if path else ""
         hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.5)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        listing = f" Allowed keys here: {', '.join(sorted(allowed))}." if allowed else ""
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        listing = f"; allowed keys here: {', '.join(sorted(allowed))}" if allowed else ""
         return f"unknown key{suggestion}{listing}"
     if kind == "missing":
         return "is required but missing"
@@ -103,7 +103,10 @@ def _expectation(err: Mapping[str, Any], path: list[Any], data: Any, root: type[
     msg = str(err["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
-    return f"{msg[0].lower()}{msg[1:]}{shown}" if msg else f"invalid value{shown}"
+    if not msg:
+        return f"invalid value{shown}"
+    first = msg[0].lower() if msg[1:2].islower() or len(msg) == 1 else msg[0]  # "Input should" but not "CSV file"
+    return f"{first}{msg[1:]}{shown}"
 
 
 def _allowed_keys(root: type[BaseModel], path: Sequence[Any], data: Any) -> list[str]:

@@ -133,6 +133,8 @@ def build_plan(
     ``sections`` maps each varied or overridden path to the spec key it came
     from, so that a scenario error is reported against the spec's key.
     """
+    if not str(scenario).strip():
+        raise SweepSpecError(source, "scenario", "is empty; expected the path of a scenario YAML file")
     scenario_path = (Path(source).parent / scenario)
     if scenario_path.is_dir():
         raise SweepSpecError(source, "scenario", f"{scenario} is a folder; expected a scenario YAML file")

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.erlang_a import erlang_a_metrics
+from sim.errors import ScenarioError
 from sim.io.files import finite_or_none, json_ready
 from sim.spec.scenario import Scenario, scenario_from_dict
 from sim.studies.calibrate import staffing_round
@@ -89,8 +90,11 @@ def validate(
     erlang_patience_s: float | None = None,
     min_interval_calls: int = 10,
     progress: Callable[[int, int], None] | None = None,
+    source: str | None = None,
 ) -> Validation:
     """Replay ``dates`` of ``log`` with ``scenario``'s handling time and patience.
+
+    ``source`` names the scenario's file in the error of a day it cannot replay.
 
     Each day gets its observed arrival rate and agents on duty per interval
     of the scenario's planning interval; replications use common random
@@ -100,6 +104,12 @@ def validate(
     patience). Per-interval errors use intervals with at least
     ``min_interval_calls`` observed calls.
     """
+    if len(scenario.channels) != 1 or scenario.teams or scenario.journey is not None:
+        parts = [f"channels {', '.join(scenario.channels)}"] + (["teams"] if scenario.teams else []) + \
+            (["a journey"] if scenario.journey is not None else [])
+        raise ScenarioError(source or scenario.name or "the scenario", "channels",
+                            f"a replay is of one phone queue, but the scenario has {' and '.join(parts)}; give a "
+                            "scenario of one channel, e.g. the output of `ccsim calibrate`")
     channel_name = next(iter(scenario.channels))
     channel = scenario.channels[channel_name]
     interval_s = scenario.horizon.interval_s
@@ -124,7 +134,12 @@ def validate(
         agents = [staffing_round(a) for a in np.asarray(duty_table.loc[date], dtype=float)]
         # A queue with calls but nobody on duty would keep them waiting all day:
         # the log shows someone answered, so at least one agent is kept.
-        result = simulate(day_scenario(scenario, rate, agents, f"replay {date}"), replications=replications, seed=seed)
+        try:
+            day = day_scenario(scenario, rate, agents, f"replay {date}")
+        except ScenarioError as exc:  # named after the file the user gave, not the day's inner name
+            raise ScenarioError(source or scenario.name or "the scenario", exc.key,
+                                f"{exc.expected} (replaying {date})") from None
+        result = simulate(day, replications=replications, seed=seed)
         iv = result.intervals
         offered = iv["offered"].to_numpy()
         sim_rows.append(pd.DataFrame({

@@ -120,8 +120,8 @@ def main(args: argparse.Namespace) -> int:
     requirements = read_requirements(args.requirements, minutes, channels=units,
                                      paid=[name for name, unit in units.items() if unit.team], fold_days=not args.week)
     if args.week:
-        return _week(args, scenario, requirements, read_shift_types(args.shifts), targets, limits)
-    types = read_shift_types(args.shifts)
+        return _week(args, scenario, requirements, read_shift_types(args.shifts, teams=units), targets, limits)
+    types = read_shift_types(args.shifts, teams=units)
     if args.repair < 0:
         raise InputError("--repair", None, "must be at least 0")
     out = out_dir(args.out)

@@ -108,7 +108,7 @@ def main(args: argparse.Namespace) -> int:
     n_days = len(dates) if dates else len(known)
     with progress_bar("days", n_days, quiet=args.quiet) as update:
         result = validate(log, scenario, dates, replications=args.replications, seed=args.seed,
-                          duty=duty, progress=update)
+                          duty=duty, progress=update, source=args.scenario)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "validation.json").write_text(json.dumps(validation_json(result), indent=1), encoding="utf-8")
