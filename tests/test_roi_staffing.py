@@ -22,9 +22,9 @@ SHORT = ["roi.months=4", "roi.simulate_every=3", "roi.noise_pairs=0"]
 
 
 def _lived(overrides: list[str], replication: int = 0, seed: int = 8
-           ) -> tuple[pd.DataFrame, dict[tuple[str, int], StaffedMonth]]:
+           ) -> tuple[pd.DataFrame, dict[tuple[str, int, int], StaffedMonth]]:
     study = prepare_study(sim.load_scenario(SCENARIO, SHORT + overrides), SCENARIO)
-    staffed: dict[tuple[str, int], StaffedMonth] = {}
+    staffed: dict[tuple[str, int, int], StaffedMonth] = {}
     months, _ = live_horizon(study, seed, replication, staffed_months=staffed)
     return months, staffed
 
@@ -37,22 +37,36 @@ def _value(months: pd.DataFrame, month: int, arm: str, channel: str, kpi: str) -
 
 
 def test_a_month_resimulated_with_the_staffing_it_paid_for_gives_the_kpis_the_study_reports() -> None:
+    from sim.studies.roi_horizon import _type_seed, combine_days
+    from sim.studies.roi_days import day_types
+
     seed, replication = 8, 0
     months, staffed = _lived([], replication, seed)
     study = prepare_study(sim.load_scenario(SCENARIO, SHORT), SCENARIO)
-    for (arm, month), got in staffed.items():
-        # the staffed scenario carries the staffing as agents on duty per team and interval
-        units = staffing_units(got.scenario)
-        again = run(with_unit_agents(got.scenario, units, got.staffing), seed=month_seed(seed, replication, 0),
-                    replication=0)
-        measured = measure_month(again, got.scenario, study.costs)
-        for channel in ("phone", "chat"):
-            assert _value(months, month, arm, channel, "service_level") == measured[f"{channel}.service_level"]
-            assert _value(months, month, arm, channel, "abandon_rate") == measured[f"{channel}.abandon_rate"]
-        # to_target pays exactly the staffing simulated: its agent-hours are the FTE priced
-        hours = {u: float(a.sum()) * got.scenario.horizon.interval_minutes / 60.0 for u, a in got.staffing.items()}
-        assert hours["voice"] > 0 and hours["digital"] > 0
-        assert (got.need["voice"] == got.staffing["voice"]).all()
+    types = day_types(study.data, study.settings)
+    assert [t.days for t in types] == [(0, 1, 2, 3, 4), (5, 6)]
+    for arm in ("baseline", "programme"):
+        for month in (1, 4):
+            parts = []
+            for i, day in enumerate(types):
+                got = staffed[(arm, month, i)]
+                # the staffed scenario carries the staffing as agents on duty per team and interval
+                again = run(with_unit_agents(got.base, staffing_units(got.base), got.staffing),
+                            seed=_type_seed(month_seed(seed, replication, 0), i), replication=0)
+                parts.append((day.weight, measure_month(again, got.base, study.costs)))
+                assert (got.need["voice"] == got.staffing["voice"]).all()  # to_target pays exactly what it needs
+            measured = combine_days(parts)
+            for channel in ("phone", "chat"):
+                assert _value(months, month, arm, channel, "service_level") == pytest.approx(
+                    measured[f"{channel}.service_level"], rel=1e-12)
+                assert _value(months, month, arm, channel, "offered") == pytest.approx(
+                    measured[f"{channel}.offered"] * sum(t.weight for t in types), rel=1e-12)
+            # the FTE priced are the agent-hours simulated, shrinkage added back, over the days each type stands for
+            hours = sum(day.weight * float(staffed[(arm, month, i)].staffing["voice"].sum()) * 0.5
+                        for i, day in enumerate(types))
+            paid = hours / (1 - 0.3) / study.costs.personnel.hours_per_fte_month
+            voice_share = _value(months, month, arm, "fte", "agents")
+            assert paid <= voice_share + 1e-9  # voice is part of the agents' FTE
 
 
 def test_to_target_months_meet_the_call_and_chat_targets_a_few_points_above_them() -> None:
@@ -62,7 +76,7 @@ def test_to_target_months_meet_the_call_and_chat_targets_a_few_points_above_them
         simulated = months[months["simulated"] & months["kpi"].eq("service_level")]
         for channel in levels:
             values = simulated[simulated["channel"] == channel]["value"].to_numpy()
-            assert len(values) == 4  # months 1 and 4 of both arms
+            assert len(values) == 4  # months 1 and 4 of both arms (weekday and weekend combined)
             levels[channel] += list(values)
     for channel, target in (("phone", 0.8), ("chat", 0.8)):
         values = np.array(levels[channel])
@@ -72,7 +86,7 @@ def test_to_target_months_meet_the_call_and_chat_targets_a_few_points_above_them
 
 def test_fixed_staffing_puts_the_agents_it_keeps_on_duty() -> None:
     months, staffed = _lived(["roi.staffing=fixed", "roi.adoption.start=1"])
-    programme = staffed[("programme", 4)]
+    programme = staffed[("programme", 4, 0)]
     # the programme needs fewer voice agents than the baseline had; fixed keeps them, so they are on duty
     assert programme.staffing["voice"].sum() > programme.need["voice"].sum()
     paid = _value(months, 4, "programme", "fte", "agents")
@@ -128,3 +142,22 @@ def test_the_first_replications_are_lived_under_all_three_policies() -> None:
     assert got["fixed.fte_saved_last_month"] < got["attrition.fte_saved_last_month"] <= got["to_target.fte_saved_last_month"]
     later = roi_command(scenario, 8, 1)["results"]
     assert not (later["channel"] == "policy").any()  # only the first roi.compare_policies replications
+
+
+def test_day_types_cover_the_week_with_their_weights_and_follow_opening_days() -> None:
+    from sim.studies.roi_days import day_types
+
+    study = prepare_study(sim.load_scenario(SCENARIO, SHORT), SCENARIO)
+    settings = study.settings
+    assert settings.day_sampling == "day_types"
+    types = day_types(study.data, settings)
+    profile = study.data["journey"]["issues"]["day_profile"]
+    assert sum(t.weight for t in types) == pytest.approx(settings.days_per_month)
+    assert types[0].profile == pytest.approx(sum(profile[:5]) / 5) and types[1].profile == pytest.approx(sum(profile[5:]) / 2)
+    closed_sunday = {**study.data, "channels": {**study.data["channels"],
+                                                "chat": {**study.data["channels"]["chat"], "open_days": [0, 1, 2, 3, 4, 5]}}}
+    split = day_types(closed_sunday, settings)
+    assert [t.days for t in split] == [(0, 1, 2, 3, 4), (5,), (6,)]
+    fixed = day_types(study.data, settings.model_copy(update={"day_sampling": "fixed"}))
+    assert len(fixed) == 1 and fixed[0].weight == pytest.approx(
+        settings.days_per_month * (sum(profile) / 7) / profile[settings.start_day])

@@ -19,15 +19,25 @@ from sim.studies.roi_settings import RoiStudy
 
 
 def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
-                 coverage: Mapping[str, float] | None) -> Scenario:
-    """The scenario one arm simulates in ``month``: sampled days, growth, adoption, knowledge."""
+                 coverage: Mapping[str, float] | None, start_day: int | None = None,
+                 day_profile: float | None = None) -> Scenario:
+    """The scenario one arm simulates in ``month``: sampled days from ``start_day``, growth, adoption, knowledge.
+
+    ``start_day`` is the weekday of the first sampled day (0 = Monday;
+    ``roi.start_day`` when None); ``day_profile``, when given, is the
+    day-of-week factor of every sampled day (a day type's mean).
+    """
     settings = study.settings
     d = copy.deepcopy(dict(data))
     for key in ("costs", "roi", "uncertain"):
         d.pop(key, None)
     d["horizon"] = {**d.get("horizon", {}), "hours": 24.0 * settings.sample_days, "warmup_hours": 0.0, "drain": True}
     growth = (1.0 + settings.demand_growth_per_month) ** (month - 1)
-    _start_on_day(d, settings.start_day)
+    _start_on_day(d, settings.start_day if start_day is None else start_day)
+    if day_profile is not None and d.get("journey", {}).get("issues", {}).get("day_profile"):
+        profile = d["journey"]["issues"]["day_profile"]
+        for k in range(min(settings.sample_days, 7)):
+            profile[k] = float(day_profile)
     _grow(d, growth, settings.scale_staff_with_demand)
     forums = [n for n in study.programme_channels if study.kinds[n] == "forum"]
     if arm == "baseline":

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from typing import Any
+import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from sim.studies.roi_arms import arm_scenario
+from sim.studies.roi_days import day_types
 from sim.studies.roi_headcount import HeadcountPath, TeamMonth
 from sim.studies.roi_month import measure_month, month_seed, phone_drop_of_programme_users
-from sim.studies.roi_pricing import ChannelFacts, StaffRow, price_months
+from sim.studies.roi_pricing import SUMMED, ChannelFacts, StaffRow, price_months
 from sim.studies.roi_settings import ARMS, RoiSettings, RoiStudy
-from sim.studies.roi_staffing import StaffedMonth, Staffing, StaffingRule, agent_hours, fit_rule, staff_and_run
-from sim.studies.staffing_units import Unit, staffing_units
+from sim.studies.roi_staffing import StaffedMonth, StaffingRule, agent_hours, fit_rule, staff_and_run, with_paid_agents
+from sim.studies.staffing_units import staffing_units
 
 
 def simulated_months(settings: RoiSettings) -> list[int]:
@@ -26,90 +27,100 @@ def simulated_months(settings: RoiSettings) -> list[int]:
     return months
 
 
-def month_scale(data: Mapping[str, Any], settings: RoiSettings) -> float:
-    """Factor from the sampled days to a whole month (their share of an average week's demand)."""
-    journey = data.get("journey") or {}
-    profile = (journey.get("issues") or {}).get("day_profile")
-    if not profile:
-        return settings.days_per_month / settings.sample_days
-    days = [(settings.start_day + k) % 7 for k in range(settings.sample_days)]
-    sampled = sum(profile[d] for d in days)
-    return settings.days_per_month * (sum(profile) / 7.0) / sampled if sampled > 0 else 0.0
+def daily_gap_ratio(start: Mapping[str, float], end: Mapping[str, float], ceiling: float,
+                    sample_days: int) -> dict[str, float]:
+    """Per issue type, the share of the gap to the ceiling left after one day, as the sampled days closed it."""
+    out = {}
+    for name, c0 in start.items():
+        gap0, gap1 = ceiling - c0, ceiling - end.get(name, c0)
+        out[name] = 1.0 if gap0 <= 1e-12 else min(1.0, max(0.0, gap1 / gap0)) ** (1.0 / sample_days)
+    return out
+
+
+def advance_knowledge(coverage: Mapping[str, float], ratio: Mapping[str, float], ceiling: float,
+                      days: float) -> dict[str, float]:
+    """Coverage ``days`` later, the gap to the ceiling shrinking by ``ratio`` every day (each answer closes a share)."""
+    return {n: c if c >= ceiling else ceiling - (ceiling - c) * ratio.get(n, 1.0) ** days for n, c in coverage.items()}
 
 
 def _carry_knowledge(start: Mapping[str, float], end: Mapping[str, float], ceiling: float, days: float,
                      sample_days: int) -> dict[str, float]:
-    """Coverage ``days`` after ``start``, at the pace seen over the sampled days (``start`` -> ``end``).
-
-    Each answer and article closes a share of the gap to the ceiling, so the
-    gap shrinks geometrically: over ``days`` by ``(gap_end / gap_start) **
-    (days / sample_days)``.
-    """
-    out = {}
-    for name, c0 in start.items():
-        c1 = end.get(name, c0)
-        gap0, gap1 = ceiling - c0, ceiling - c1
-        if gap0 <= 1e-12 or gap1 <= 0:
-            out[name] = max(c0, min(c1, ceiling))
-            continue
-        ratio = min(1.0, gap1 / gap0) ** (days / sample_days)
-        out[name] = ceiling - gap0 * ratio
-    return out
+    """Coverage ``days`` after ``start``, at the pace seen over the sampled days (``start`` -> ``end``)."""
+    return advance_knowledge(start, daily_gap_ratio(start, end, ceiling, sample_days), ceiling, days)
 
 
 def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, rule: StaffingRule | None = None,
-                 staffed_months: dict[tuple[str, int], StaffedMonth] | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
+                 staffed_months: dict[tuple[str, int, int], StaffedMonth] | None = None
+                 ) -> tuple[pd.DataFrame, dict[str, float]]:
     """Both arms through the horizon: the monthly table and the replication's outcomes.
 
-    Each simulated month of each arm is staffed by ``rule`` (fitted for the
-    study when not given, see :func:`study_rule`) under the study's staffing
-    policy and simulated with that staffing; its KPIs and its personnel cost
-    are those of that run. ``staffed_months``, when given, receives each
-    ``(arm, month)``'s staffing and run.
+    Each simulated month of each arm is simulated day type by day type
+    (:mod:`sim.studies.roi_days`), from the knowledge coverage of the
+    month's middle day (carried day by day at the pace the last simulated
+    days grew it), staffed by ``rule`` (fitted for the study
+    when not given, see :func:`study_rule`) with the agents the staffing
+    policy pays for; its KPIs and its personnel cost are those of these
+    runs. ``staffed_months``, when given, receives each ``(arm, month, day
+    type)``'s staffing and run.
     """
     settings = study.settings
     months = simulated_months(settings)
-    scale = month_scale(study.data, settings)
+    types = day_types(study.data, settings)
+    scale = sum(t.weight for t in types)
     rule = rule if rule is not None else study_rule(study, seed)
     first = arm_scenario(study, study.data, "programme", 1, None)
     journey = first.journey
     ceiling = journey.knowledge.ceiling if journey else 1.0
     start_cov = {n: t.knowledge_coverage for n, t in journey.issue_types.items()} if journey else {}
     coverage = {arm: dict(start_cov) for arm in ARMS}
+    pace: dict[str, dict[str, float]] = {arm: {} for arm in ARMS}  # the gap left after a day, as last simulated
     sampled: dict[str, dict[int, dict[str, float]]] = {arm: {} for arm in ARMS}
     paths: dict[str, HeadcountPath] = {}
     leavers = study.costs.personnel.attrition_per_year / 12.0
+    hours_per_fte = study.costs.personnel.hours_per_fte_month
     drops: list[tuple[float, float]] = []
     simulated = 0.0
     for position, month in enumerate(months):
         following = months[position + 1] if position + 1 < len(months) else month + 1
-        scenarios = {arm: arm_scenario(study, study.data, arm, month, coverage[arm]) for arm in ARMS}
-        pays, ftes = {}, {}
-        needs: dict[str, dict[str, float]] = {}  # the latest need per arm, for the programme's first month
+        base = month_seed(seed, replication, twin)
+        # the sampled days stand for the whole month: they start from the knowledge of its middle day
+        middle = {arm: advance_knowledge(coverage[arm], pace[arm], ceiling, settings.days_per_month / 2) for arm in ARMS}
+        days = []
+        for i, day in enumerate(types):
+            scenarios = {arm: arm_scenario(study, study.data, arm, month, middle[arm], day.weekday, day.profile)
+                         for arm in ARMS}
+            days.append(staff_and_run(scenarios, rule, _type_seed(base, i)))
+        need = {arm: _month_fte([(t.weight, d[arm]) for t, d in zip(types, days)], hours_per_fte) for arm in ARMS}
         for arm in ARMS:
-            units = staffing_units(scenarios[arm])
-            ftes[arm] = _fte_of(units, scale, study.costs.personnel.hours_per_fte_month,
-                                scenarios[arm].horizon.interval_minutes * 60.0)
-            if arm not in paths:  # month 1: both arms start from the baseline's need (see _payer)
-                paths[arm] = HeadcountPath(settings.staffing, leavers, None)
-            pays[arm] = _payer(paths[arm], ftes[arm], month, needs, arm)
-        staffed = staff_and_run(scenarios, rule, month_seed(seed, replication, twin), pays)
-        records = {arm: staffed[arm].records for arm in ARMS}
+            if arm not in paths:  # before month 1 both arms have the baseline's staff (the center as it is today)
+                paths[arm] = HeadcountPath(settings.staffing, leavers, None if arm == "baseline" else need["baseline"])
+            paid = paths[arm].propose(month, need[arm])
+            factors = {u: paid[u] / n if n > 0 else 1.0 for u, n in need[arm].items()}
+            for i, d in enumerate(days):
+                d[arm] = with_paid_agents(d[arm], factors, _type_seed(base, i))
+            paths[arm].record(month, need[arm])
         for arm in ARMS:
-            paths[arm].record(month, ftes[arm](staffed[arm].need))
-            if staffed_months is not None:
-                staffed_months[(arm, month)] = staffed[arm]
-            rec = records[arm]
-            measures = measure_month(rec, scenarios[arm], study.costs)
-            measures["staffing.raises"] = float(staffed[arm].raises)
-            measures["staffing.teams_missing_target"] = float(len(staffed[arm].missing))
-            sampled[arm][month] = measures
-            simulated += measures["simulated.contacts"]
-            if rec.journey is not None:
-                days = settings.days_per_month * (following - month)
-                coverage[arm] = _carry_knowledge(coverage[arm], rec.journey.knowledge_end, ceiling, days, settings.sample_days)
-        drops.append(phone_drop_of_programme_users(records["baseline"], records["programme"], scenarios["programme"],
-                                                   study.programme_channels))
+            parts = []
+            for i, (day, d) in enumerate(zip(types, days)):
+                if staffed_months is not None:
+                    staffed_months[(arm, month, i)] = d[arm]
+                measures = measure_month(d[arm].records, d[arm].base, study.costs)
+                measures["staffing.raises"] = float(d[arm].raises)
+                measures["staffing.teams_missing_target"] = float(len(d[arm].missing))
+                simulated += measures["simulated.contacts"]
+                parts.append((day.weight, measures))
+            sampled[arm][month] = combine_days(parts)
+            journeys = [(day.weight, d[arm].records.journey) for day, d in zip(types, days)]
+            ends = [(w, j.knowledge_end) for w, j in journeys if j is not None]
+            if ends:
+                end = {n: sum(w * e.get(n, middle[arm][n]) for w, e in ends) / sum(w for w, _ in ends)
+                       for n in middle[arm]}
+                pace[arm] = daily_gap_ratio(middle[arm], end, ceiling, settings.sample_days)
+                coverage[arm] = advance_knowledge(coverage[arm], pace[arm], ceiling,
+                                                  settings.days_per_month * (following - month))
+        pairs = [phone_drop_of_programme_users(d["baseline"].records, d["programme"].records, d["programme"].base,
+                                               study.programme_channels) for d in days]
+        drops.append((sum(t.weight * p[0] for t, p in zip(types, pairs)), sum(t.weight * p[1] for t, p in zip(types, pairs))))
     monthly = {arm: _interpolate(sampled[arm], settings.months) for arm in ARMS}
     programme = set(study.programme_channels)
     moderators = {u for u, unit in staffing_units(first).items() if unit.channels and set(unit.channels) <= programme}
@@ -121,30 +132,45 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     return price_months(study, channels, monthly, staff, scale, set(months), simulated, drops)
 
 
-def _payer(path: HeadcountPath, fte: Callable[[Staffing], dict[str, float]], month: int,
-           needs: dict[str, dict[str, float]], arm: str) -> Callable[[Staffing], dict[str, float]]:
-    """Per team, paid FTE over the rule's need in ``month`` under the path's policy (1 where nothing is needed).
+def _type_seed(month_seed_: int, index: int) -> int:
+    """The seed of a month's ``index``-th day type (the first is the month's own seed)."""
+    return month_seed_ if index == 0 else int(np.random.SeedSequence(month_seed_, spawn_key=(index,)).generate_state(1)[0])
 
-    Before its first month the programme arm has the baseline's headcount
-    (the center as staffed today): ``needs`` holds the baseline's need of
-    the month being staffed (the baseline is staffed first).
+
+def _month_fte(parts: list[tuple[float, StaffedMonth]], hours_per_fte: float) -> dict[str, float]:
+    """FTE a month needs per team: each day type's on-duty agent-hours times the days it stands for, shrinkage added back."""
+    out: dict[str, float] = {}
+    for weight, month in parts:
+        units = staffing_units(month.base)
+        for u, hours in agent_hours(month.need, month.base.horizon.interval_minutes * 60.0).items():
+            out[u] = out.get(u, 0.0) + weight * hours / (1.0 - units[u].shrinkage) / hours_per_fte
+    return out
+
+
+def combine_days(parts: list[tuple[float, dict[str, float]]]) -> dict[str, float]:
+    """One sample's measures from the day types' ``(weight, measures)``: counts weighted, rates weighted by volume.
+
+    The result is per sampled day of an average type mix (the month's scale
+    is the sum of the weights): counts are the weighted mean; a channel's
+    rates are weighted by its offered contacts, the journey's by its issues,
+    the rest by the weights alone.
     """
-    def pay(need: Staffing) -> dict[str, float]:
-        need_fte = needs[arm] = fte(need)
-        if not path.months and arm != "baseline":
-            path.start = dict(needs["baseline"])
-        paid = path.propose(month, need_fte)
-        return {u: paid[u] / need_fte[u] if need_fte[u] > 0 else 1.0 for u in need_fte}
-    return pay
-
-
-def _fte_of(units: Mapping[str, Unit], scale: float, hours_per_fte: float,
-            interval_s: float) -> Callable[[Staffing], dict[str, float]]:
-    """FTE a month pays per team for a staffing of its sampled days (shrinkage added back, scaled to the month)."""
-    def fte(staffing: Staffing) -> dict[str, float]:
-        return {u: hours * scale / (1.0 - units[u].shrinkage) / hours_per_fte
-                for u, hours in agent_hours(staffing, interval_s).items()}
-    return fte
+    total = sum(w for w, _ in parts)
+    if len(parts) == 1:
+        return dict(parts[0][1])
+    keys = dict.fromkeys(k for _, m in parts for k in m)
+    out = {}
+    for key in keys:
+        channel, _, kpi = key.partition(".")
+        if kpi in SUMMED or channel in ("simulated", "staffing"):
+            out[key] = sum(w * m.get(key, 0.0) for w, m in parts) / total
+            continue
+        volume = "offered" if f"{channel}.offered" in keys else "issues" if channel == "journey" else None
+        weights = [w * (m.get(f"{channel}.{volume}", 0.0) if volume else 1.0) for w, m in parts]
+        values = [m.get(key, math.nan) for _, m in parts]
+        pairs = [(x, v) for x, v in zip(weights, values) if math.isfinite(v) and x > 0]
+        out[key] = sum(x * v for x, v in pairs) / sum(x for x, _ in pairs) if pairs else math.nan
+    return out
 
 
 def _staff_row(teams: Mapping[str, TeamMonth], moderators: set[str]) -> StaffRow:

@@ -12,7 +12,7 @@ import pandas as pd
 from sim.analysis.costs import PERSONNEL_LINES, PROGRAMME_LINES, MonthWorkload, monthly_costs, npv, payback_month, roi
 from sim.studies.roi_settings import ARMS, RoiStudy
 
-_SUMMED = {"offered", "answered", "escalations", "issues", "contacts", "deflected", "shifted_contacts",
+SUMMED = {"offered", "answered", "escalations", "issues", "contacts", "deflected", "shifted_contacts",
            "sentiment_negative", "handled_hours", "line_minutes"}
 """Month measures that are counts (scaled from the sampled days to the month); the rest are rates."""
 
@@ -72,7 +72,7 @@ def price_months(study: RoiStudy, channels: ChannelFacts, monthly: dict[str, dic
                 channel, _, kpi = key.partition(".")
                 if channel == "simulated":
                     continue
-                rows.append((m, arm, channel, kpi, scale * value if kpi in _SUMMED else value, sim_flag))
+                rows.append((m, arm, channel, kpi, scale * value if kpi in SUMMED else value, sim_flag))
     net = totals["baseline"] - totals["programme"]
     cumulative = np.cumsum(net)
     for m in range(1, settings.months + 1):

@@ -73,8 +73,17 @@ class RoiSettings(_Model):
                                                  description="channels the programme adds (default: social and forum kinds)")
     baseline: dict[str, Any] = Field(default_factory=dict, description="dotted overrides for the baseline arm only")
     programme: dict[str, Any] = Field(default_factory=dict, description="dotted overrides for the programme arm only")
-    sample_days: int = Field(1, ge=1, le=28, description="days simulated per month and arm")
-    start_day: int = Field(1, ge=0, le=6, description="weekday of the first simulated day (0 = Monday)")
+    sample_days: int = Field(1, ge=1, le=28, description="days simulated per month, arm and day type")
+    start_day: int = Field(1, ge=0, le=6, description="weekday of the simulated days (0 = Monday) with "
+                                                      "day_sampling: fixed")
+    day_sampling: Literal["day_types", "fixed"] = Field(
+        "day_types",
+        description=(
+            "day_types: every month simulates each day type of the week (weekdays, weekend; split where days open "
+            "differently) at its mean day-of-week profile, weighted by the days it stands for; fixed: start_day "
+            "alone, scaled by the day-of-week profile (biased where costs are not proportional to volume)"
+        ),
+    )
     days_per_month: float = Field(30.4375, gt=0, le=31)
     simulate_every: int = Field(
         1, ge=1, le=12, description="simulate months 1, 1+k, ... and the last; months between are interpolated"

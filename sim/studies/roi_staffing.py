@@ -30,7 +30,7 @@ sized by occupancy alone (``beta`` = 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,22 +213,22 @@ class StaffedMonth:
     scenario: Scenario
     raises: int
     missing: list[str]
+    base: Scenario
+    """The month's scenario before the staffing was set (``scenario`` carries it)."""
 
 
 def staff_and_run(scenarios: Mapping[str, Scenario], rule: StaffingRule, seed: int,
-                  pays: Mapping[str, Callable[[Staffing], Mapping[str, float]]] | None = None,
                   must_meet: bool = True) -> dict[str, StaffedMonth]:
     """Probe a month's demand in each arm, staff it by the rule, simulate it with that staffing.
 
-    ``scenarios`` are the arms' scenarios of one month, on the same seed
-    (common random numbers). The probe is replication
-    :data:`PROBE_REPLICATION` of ``seed``, the month replication 0.
-    ``pays[arm](need)`` gives, per team, the factor by which the staffing
-    policy's paid agents exceed the rule's ``need`` (those agents are put
-    on duty too). With ``must_meet``, a team that misses a target in any arm
-    has its factor raised by :data:`RAISE_STEP` in every arm and the month
-    is run again: the arms keep one rule, so their difference stays a
-    difference between the arms and not between two staffing decisions.
+    ``scenarios`` are the arms' scenarios of one month (or day type), on the
+    same seed (common random numbers). The probe is replication
+    :data:`PROBE_REPLICATION` of ``seed``, the month replication 0. With
+    ``must_meet``, a team that misses a target in any arm has its factor
+    raised by :data:`RAISE_STEP` in every arm and the month is run again: the
+    arms keep one rule, so their difference stays a difference between the
+    arms and not between two staffing decisions. A policy paying more than
+    the rule needs puts those agents on duty with :func:`with_paid_agents`.
     """
     units = {arm: staffing_units(scenario) for arm, scenario in scenarios.items()}
     loads = {arm: probe_loads(scenario, units[arm], seed, PROBE_REPLICATION, rule.deferrable_occupancy)
@@ -239,18 +239,30 @@ def staff_and_run(scenarios: Mapping[str, Scenario], rule: StaffingRule, seed: i
         out: dict[str, StaffedMonth] = {}
         for arm, scenario in scenarios.items():
             need = rule_staffing(loads[arm], {u: rule.beta.get(u, 0.0) + raised.get(u, 0.0) for u in units[arm]})
-            scale = pays[arm](need) if pays is not None else {}
-            staffing = {u: scaled_staffing(a, scale.get(u, 1.0)) for u, a in need.items()}
-            staffed = with_unit_agents(scenario, units[arm], staffing)
-            records = run(staffed, seed=seed, replication=0)
-            missing = missing_units(scenario, units[arm], day_service_levels(records))
-            out[arm] = StaffedMonth(need, staffing, records, staffed, raises, missing)
+            out[arm] = _simulate(scenario, units[arm], need, need, seed, raises)
         short = {u for month in out.values() for u in month.missing}
         if not short or not must_meet or raises >= MAX_RAISES:
             return out
         raises += 1
         for u in short:
             raised[u] = raised.get(u, 0.0) + RAISE_STEP
+
+
+def with_paid_agents(month: StaffedMonth, factors: Mapping[str, float], seed: int) -> StaffedMonth:
+    """The month simulated again with each team's need times ``factors`` (the policy pays more; they are on duty)."""
+    if all(factors.get(u, 1.0) <= 1.0 + 1e-12 for u in month.need):
+        return month
+    staffing = {u: scaled_staffing(a, factors.get(u, 1.0)) for u, a in month.need.items()}
+    units = staffing_units(month.base)
+    return _simulate(month.base, units, month.need, staffing, seed, month.raises)
+
+
+def _simulate(scenario: Scenario, units: Mapping[str, Unit], need: Staffing, staffing: Staffing, seed: int,
+              raises: int) -> StaffedMonth:
+    staffed = with_unit_agents(scenario, units, staffing)
+    records = run(staffed, seed=seed, replication=0)
+    missing = missing_units(scenario, units, day_service_levels(records))
+    return StaffedMonth(need, staffing, records, staffed, raises, missing, scenario)
 
 
 def scaled_staffing(agents: np.ndarray, factor: float) -> np.ndarray:
