@@ -1,4 +1,4 @@
-"""The days of a horizon that can be simulated apart: a centre closed overnight starts every day empty.
+"""The parts of a plan that can be simulated apart: the days of a centre closed overnight, teams sharing no channel.
 
 Staffing a week by simulating the whole week makes every evaluation pay
 for seven days, even when only one day's staffing changed. When nothing is
@@ -16,6 +16,10 @@ in parallel. :func:`independent_days` says when that holds:
   closed then, or its forecast expects nothing); those hours are at least
   ten mean patiences and two hours, so what waits when the last contact
   arrives has ended before the day does.
+
+Likewise, teams that share no channel, with no customer moving between
+channels, never affect each other (:func:`channel_groups`); each group of
+channels is simulated alone (:func:`group_scenario`).
 """
 
 from __future__ import annotations
@@ -101,6 +105,41 @@ def day_scenario(scenario: Scenario, day: int, seed: int | None = None) -> Scena
     return scenario.model_copy(update=changes)
 
 
-def day_seed(seed: int, day: int) -> int:
-    """The search seed of day ``day``: derived from ``seed``, a different one for every day."""
-    return int(np.random.SeedSequence(seed, spawn_key=(0xDA75, day)).generate_state(1)[0])
+def part_seed(seed: int, day: int, group: int = 0) -> int:
+    """The search seed of day ``day``'s group ``group``: derived from ``seed``, a different one for every part."""
+    return int(np.random.SeedSequence(seed, spawn_key=(0xDA75, day, group)).generate_state(1)[0])
+
+
+def channel_groups(scenario: Scenario) -> list[tuple[str, ...]]:
+    """Channels in groups that share no agent and no customer, each group simulable alone; one group when unsure.
+
+    Without customers' issues (which move between channels), phone and chat
+    queues interact only through the agents who serve them: two channels
+    are in the same group when a team serves both (a channel with its own
+    agents is a group of one). Social posts escalate into calls and forum
+    posts into the centre, so a scenario with either is kept whole.
+    """
+    if scenario.journey is not None or any(c.kind_for(n) not in ("phone", "chat") for n, c in scenario.channels.items()):
+        return [tuple(scenario.channels)]
+    group_of = {name: {name} for name in scenario.channels}
+    for team in (scenario.teams or {}).values():
+        merged = set().union(*(group_of[c] for c in team.skills))
+        for c in merged:
+            group_of[c] = merged
+    groups: list[tuple[str, ...]] = []
+    for name in scenario.channels:
+        members = tuple(c for c in scenario.channels if c in group_of[name])
+        if members not in groups:
+            groups.append(members)
+    return groups
+
+
+def group_scenario(scenario: Scenario, channels: tuple[str, ...]) -> Scenario:
+    """``scenario`` with only ``channels``, their arrivals and the teams serving them (a group of :func:`channel_groups`)."""
+    changes: dict[str, object] = {
+        "channels": {n: c for n, c in scenario.channels.items() if n in channels},
+        "arrivals": {n: a for n, a in scenario.arrivals.items() if n in channels},
+    }
+    if scenario.teams is not None:
+        changes["teams"] = {n: t for n, t in scenario.teams.items() if set(t.skills) <= set(channels)}
+    return scenario.model_copy(update=changes)

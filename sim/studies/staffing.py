@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -42,10 +42,11 @@ import pandas as pd
 
 from sim.analysis.erlang_a import erlang_a_agents_for_sl
 from sim.analysis.erlang_c import erlang_c_agents_for_sl
+from sim.engine.demand import rates_per_hour
 from sim.errors import InputError
 from sim.spec.scenario import Scenario
 from sim.studies.executors import worker_pool
-from sim.studies.independent_days import day_scenario, day_seed, independent_days
+from sim.studies.independent_days import channel_groups, day_scenario, group_scenario, independent_days, part_seed
 from sim.studies.interval_samples import MEETS
 from sim.studies.planning_grid import Grid, channel_aht_s, channel_rates, with_thresholds
 from sim.studies.pooled_counts import IntervalCounts
@@ -215,9 +216,11 @@ def required_agents(
 
     A horizon of several days with nothing open around midnight (see
     :func:`~sim.studies.independent_days.independent_days`) is planned day by
-    day: each day is simulated as its own scenario with seeds of its own,
-    searched and confirmed apart, the days in parallel on ``workers``
-    processes (``attrs["search"]["mode"]`` is then ``"days"``).
+    day, and teams that share no channel group by group
+    (:func:`~sim.studies.independent_days.channel_groups`): each part is
+    simulated as its own scenario with seeds of its own, searched and
+    confirmed apart, the parts in parallel on ``workers`` processes
+    (``attrs["search"]["mode"]`` is then ``"parts"``).
     """
     if replications < 1:
         raise InputError("--replications", None, "must be at least 1")
@@ -238,8 +241,9 @@ def required_agents(
     plan = _Plan(units, resolved, constraints, serves, shrink, replications, min_agents, max_evaluations, confidence,
                  confirm_replications, max_confirm_replications)
     days = None if stationary else independent_days(measured_scenario)
-    if days is not None:
-        return _required_by_day(measured_scenario, plan, days, seed, workers, progress)
+    groups = [tuple(scenario.channels)] if stationary else channel_groups(measured_scenario)
+    if days is not None or len(groups) > 1:
+        return _required_by_part(measured_scenario, plan, days, groups, seed, workers, progress)
     grid = Grid.of(scenario)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
@@ -311,39 +315,62 @@ def _search_and_confirm(measured_scenario: Scenario, plan: _Plan, seed: int, poo
     return table, log
 
 
-def _day_task(args: tuple[Scenario, _Plan, int]) -> tuple[pd.DataFrame, SearchLog]:
-    """One independent day's search and confirmation, in this process (a worker's task)."""
-    day, plan, seed = args
-    return _search_and_confirm(day, plan, seed, None, None)
+def _part_task(args: tuple[Scenario, _Plan, int]) -> tuple[pd.DataFrame, SearchLog]:
+    """One independent part's search and confirmation, in this process (a worker's task)."""
+    part, plan, seed = args
+    return _search_and_confirm(part, plan, seed, None, None)
 
 
-def _required_by_day(measured_scenario: Scenario, plan: _Plan, days: int, seed: int, workers: int,
-                     progress: Callable[[int, int], None] | None) -> pd.DataFrame:
-    """Each day of a horizon closed overnight searched and confirmed apart (days in parallel on ``workers``)."""
-    seeds = [day_seed(seed, d) for d in range(days)]
-    tasks = [(day_scenario(measured_scenario, d, seeds[d]), plan, seeds[d]) for d in range(days)]
-    # the busiest days first, so that the last day to start is a short one
-    order = sorted(range(days), key=lambda d: -sum(float(np.sum(s.profile or [0.0])) for s in tasks[d][0].arrivals.values()))
-    results: dict[int, tuple[pd.DataFrame, SearchLog]] = {}
+def _group_plan(plan: _Plan, channels: tuple[str, ...]) -> _Plan:
+    """``plan`` for the units serving ``channels`` only."""
+    units = {u: unit for u, unit in plan.units.items() if set(unit.channels) <= set(channels)}
+    return replace(plan, units=units, resolved={c: t for c, t in plan.resolved.items() if c in channels},
+                   constraints={c: t for c, t in plan.constraints.items() if c in channels},
+                   serves={u: plan.serves[u] for u in units}, shrink={u: plan.shrink[u] for u in units})
+
+
+def _required_by_part(measured_scenario: Scenario, plan: _Plan, days: int | None, groups: list[tuple[str, ...]],
+                      seed: int, workers: int, progress: Callable[[int, int], None] | None) -> pd.DataFrame:
+    """Each independent part (a day of a horizon closed overnight, a group of channels) searched and confirmed apart.
+
+    The parts run in parallel on ``workers`` processes, each with seeds of its own.
+    """
+    day_list: list[int | None] = list(range(days)) if days is not None else [None]
+    keys = [(d, g) for d in range(len(day_list)) for g in range(len(groups))]
+    seeds = {key: part_seed(seed, *key) for key in keys}
+    tasks = {}
+    for d, g in keys:
+        day = day_list[d]
+        whole = measured_scenario if day is None else day_scenario(measured_scenario, day, seeds[d, g])
+        part = whole if len(groups) == 1 else group_scenario(whole, groups[g])
+        tasks[d, g] = (part, _group_plan(plan, groups[g]) if len(groups) > 1 else plan, seeds[d, g])
+    # the busiest parts first, so that the last part to start is a short one
+    order = sorted(keys, key=lambda key: -sum(float(np.sum(rates_per_hour(s, 1) if s.profile is None else s.profile))
+                                              for s in tasks[key][0].arrivals.values()))
+    results: dict[tuple[int, int], tuple[pd.DataFrame, SearchLog]] = {}
     if workers > 1:
-        pool = worker_pool(min(workers, days))
+        pool = worker_pool(min(workers, len(keys)))
         try:
-            futures = {pool.submit(_day_task, tasks[d]): d for d in order}
+            futures = {pool.submit(_part_task, tasks[key]): key for key in order}
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
                 if progress:
-                    progress(len(results), days)
+                    progress(len(results), len(keys))
         finally:
             pool.shutdown(cancel_futures=True)
     else:
-        for d in order:
-            results[d] = _day_task(tasks[d])
+        for key in order:
+            results[key] = _part_task(tasks[key])
             if progress:
-                progress(len(results), days)
+                progress(len(results), len(keys))
     grid = Grid.of(measured_scenario)
-    table = merge_day_tables([results[d][0] for d in range(days)], grid, list(plan.units))
-    table.attrs["search"] = {**merge_day_logs([results[d][1] for d in range(days)], grid),
-                             "replications": plan.replications, "seed": seed, "day_seeds": seeds, "mode": "days"}
+    by_day = range(len(day_list))
+    table = merge_day_tables([pd.concat([results[d, g][0] for g in range(len(groups))], ignore_index=True) for d in by_day],
+                             grid, list(plan.units), list(measured_scenario.channels))
+    logs = [[results[d, g][1] for g in range(len(groups))] for d in by_day]
+    table.attrs["search"] = {**merge_day_logs(logs, grid), "replications": plan.replications, "seed": seed,
+                             "part_seeds": [seeds[key] for key in keys], "groups": [list(g) for g in groups],
+                             "days": len(day_list) if days is not None else 1, "mode": "parts"}
     return table
 
 

@@ -1,4 +1,4 @@
-"""A horizon's staffing table put together from the tables of its days, each searched and confirmed apart."""
+"""A horizon's staffing table put together from the tables of its independent parts (days, groups of channels)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from sim.studies.requirement_search import SearchLog
 _SUMMED = ("evaluations", "runs", "raises", "lowerings", "confirm_rounds", "confirm_raises", "confirm_lowerings")
 
 
-def merge_day_tables(tables: Sequence[pd.DataFrame], grid: Grid, units: Sequence[str]) -> pd.DataFrame:
+def merge_day_tables(tables: Sequence[pd.DataFrame], grid: Grid, units: Sequence[str], channels: Sequence[str]) -> pd.DataFrame:
     """Day tables (intervals numbered from each day's midnight) as one table on ``grid``, ordered as a horizon's.
 
-    Rows come team by team (in ``units`` order), channel by channel, interval
-    by interval, as :func:`~sim.studies.staffing.required_agents` gives them
+    Rows come team by team (in ``units`` order), channel by channel (in
+    ``channels`` order), interval by interval, as :func:`~sim.studies.staffing.required_agents` gives them
     for a horizon simulated whole.
     """
     parts = []
@@ -30,27 +30,27 @@ def merge_day_tables(tables: Sequence[pd.DataFrame], grid: Grid, units: Sequence
         parts.append(part)
     whole = pd.concat(parts, ignore_index=True)
     team_rank = whole["team"].map({u: i for i, u in enumerate(units)})
-    channels = list(dict.fromkeys(tables[0]["channel"]))
     channel_rank = whole["channel"].map({c: i for i, c in enumerate(channels)})
     order = whole.assign(_t=team_rank, _c=channel_rank).sort_values(["_t", "_c", "interval"], kind="stable").index
     return whole.loc[order].reset_index(drop=True)
 
 
-def merge_day_logs(logs: Sequence[SearchLog], grid: Grid) -> dict[str, Any]:
-    """What the days' searches did, as one search log: counts summed, intervals numbered over the horizon.
+def merge_day_logs(logs: Sequence[Sequence[SearchLog]], grid: Grid) -> dict[str, Any]:
+    """What the parts' searches did (``logs[day]``: one log per part of that day), as one search log.
 
-    ``confirm_rounds`` is the sum over the days; ``confirm_replications`` the
-    most any day used; ``confirm_seed`` that of day 1 and ``confirm_seeds``
-    every day's.
+    Counts are summed and intervals numbered over the horizon;
+    ``confirm_rounds`` is the sum over the parts, ``confirm_replications``
+    the most any part used, ``confirm_seed`` the first part's and
+    ``confirm_seeds`` every part's.
     """
     per_day = grid.n_intervals // max(1, len(logs))
-    merged: dict[str, Any] = {key: sum(int(getattr(log, key)) for log in logs) for key in _SUMMED}
-    merged["converged"] = all(log.converged for log in logs)
-    merged["unmet"] = [(c, k + d * per_day) for d, log in enumerate(logs) for c, k in log.unmet]
-    merged["undecided"] = [(u, k + d * per_day) for d, log in enumerate(logs) for u, k in log.undecided]
-    merged["confirm_seed"] = logs[0].confirm_seed if logs else 0
-    merged["confirm_seeds"] = [log.confirm_seed for log in logs]
-    merged["confirm_replications"] = max((log.confirm_replications for log in logs), default=0)
-    merged["confidence"] = logs[0].confidence if logs else 0.95
-    merged["days"] = len(logs)
+    flat = [log for day in logs for log in day]
+    merged: dict[str, Any] = {key: sum(int(getattr(log, key)) for log in flat) for key in _SUMMED}
+    merged["converged"] = all(log.converged for log in flat)
+    merged["unmet"] = [(c, k + d * per_day) for d, day in enumerate(logs) for log in day for c, k in log.unmet]
+    merged["undecided"] = [(u, k + d * per_day) for d, day in enumerate(logs) for log in day for u, k in log.undecided]
+    merged["confirm_seed"] = flat[0].confirm_seed if flat else 0
+    merged["confirm_seeds"] = [log.confirm_seed for log in flat]
+    merged["confirm_replications"] = max((log.confirm_replications for log in flat), default=0)
+    merged["confidence"] = flat[0].confidence if flat else 0.95
     return merged

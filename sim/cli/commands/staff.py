@@ -248,16 +248,22 @@ def main(args: argparse.Namespace) -> int:
     show(console(), scenario, table, args.intervals)
     c = console()
     state = "converged" if search["converged"] else "[yellow]did not converge (raise --max-evaluations)[/]"
-    c.print(f"search: {search['runs']} simulated horizons, {state}")
+    unit = "parts" if search.get("mode") == "parts" else "horizons"
+    c.print(f"search: {search['runs']} simulated {unit}, {state}")
     if search.get("mode") == "day":
         c.print(f"confirmed on seed {search['confirm_seed']} (not the search's) with {search['confirm_replications']} "
                 f"replications at {100 * search['confidence']:g} % one-sided confidence")
-        undecided = search.get("undecided") or []
-        if undecided:
-            names = ", ".join(f"{team} {table.loc[table['interval'] == k, 'interval_start'].iloc[0]}"
-                              for team, k in undecided[:8])
-            more = f" and {len(undecided) - 8} more" if len(undecided) > 8 else ""
-            c.print(f"[yellow]undecided[/] (N - 1 may be enough; raise --max-replications): {names}{more}")
+    if search.get("mode") == "parts":
+        groups = " | ".join(", ".join(g) for g in search["groups"])
+        c.print(f"planned in {len(search['part_seeds'])} independent parts ({search['days']} day(s) x channel groups "
+                f"{groups}), each simulated alone and confirmed on seeds of its own (not the search's) with up to "
+                f"{search['confirm_replications']} replications at {100 * search['confidence']:g} % one-sided confidence")
+    undecided = search.get("undecided") or []
+    if undecided:
+        names = ", ".join(f"{team} {table.loc[table['interval'] == k, 'interval_start'].iloc[0]}"
+                          for team, k in undecided[:8])
+        more = f" and {len(undecided) - 8} more" if len(undecided) > 8 else ""
+        c.print(f"[yellow]undecided[/] (N - 1 may be enough; raise --max-replications): {names}{more}")
     c.print(f"wrote {out / 'staffing.csv'}, {out / 'staffing.png'}")
     return 0
 
