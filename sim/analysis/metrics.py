@@ -26,6 +26,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from sim.analysis.feasible import clip_intervals
 from sim.analysis.integrals import busy_integral, staffed_integral
 from sim.analysis.journey_metrics import journey_rows, journey_table
 from sim.engine.records import ABANDONED, ANSWERED, BLOCKED, WAITING, ChannelRecords, RunRecords
@@ -229,11 +230,19 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
 
 
 def summarize(tidy: pd.DataFrame, by: list[str], level: float = 0.95) -> pd.DataFrame:
-    """Mean and confidence interval of ``value`` for each group of ``by``."""
+    """Mean and confidence interval of ``value`` for each group of ``by``.
+
+    With ``channel`` and ``kpi`` among ``by``, the bounds are cut to what the
+    KPI can be (:mod:`sim.analysis.feasible`: no count below 0, no rate above
+    1); ``attrs["clipped"]`` lists the (channel, kpi) whose interval was cut.
+    """
     suffix = f"ci{round(level * 100):d}"
     rows = []
     for keys, group in tidy.groupby(by, sort=False):
         mean, low, high = confidence_interval(group["value"].to_numpy(), level)
         keys = keys if isinstance(keys, tuple) else (keys,)
         rows.append((*keys, mean, low, high, len(group)))
-    return pd.DataFrame(rows, columns=[*by, "mean", f"{suffix}_low", f"{suffix}_high", "n"])
+    table = pd.DataFrame(rows, columns=[*by, "mean", f"{suffix}_low", f"{suffix}_high", "n"])
+    if "channel" in by and "kpi" in by:
+        table.attrs["clipped"] = clip_intervals(table, f"{suffix}_low", f"{suffix}_high")
+    return table

@@ -343,12 +343,16 @@ def kpi_table(summary: pd.DataFrame, title: str | None = None, width: int | None
 
 
 def _interval_texts(kpi: str, mean: float, low: float, high: float) -> tuple[str, str]:
-    """``low .. high`` and ``± half-width`` of a KPI's interval, the unit written once."""
+    """``low .. high`` and ``± half-width`` of a KPI's interval, the unit written once.
+
+    The half-width of an interval cut at what the KPI can be (a count at 0) is its uncut side's.
+    """
     if _missing(low) or _missing(high):
         return "-", "-"
     unit = " %" if kpi in PERCENT_KPIS else " s" if kpi.endswith("_s") else ""
     scale = 100.0 if kpi in PERCENT_KPIS else 1.0
-    lo, hi, half = scale * low, scale * high, scale * (high - low) / 2
+    lo, hi = scale * low, scale * high
+    half = scale * max(mean - low, high - mean)  # an interval cut at what is possible keeps its other side
     if kpi in PERCENT_KPIS:
         decimals = 1
     elif kpi in COUNT_KPIS or (kpi.endswith("_s") and abs(mean) >= 100):

@@ -47,6 +47,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy import stats
 
+from sim.analysis.feasible import clip_intervals
 from sim.io.files import write_atomic, write_parquet
 from sim.studies.checkpoints import CorruptTask, TaskStore, prepare_folder, utc_now
 from sim.studies.executors import SerialExecutor, TaskExecutor, TaskLost
@@ -225,6 +226,7 @@ def summarise(results: pd.DataFrame, plan: Plan, level: float = 0.95) -> pd.Data
         half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * table["std"].to_numpy() / np.sqrt(n)
     table[f"{suffix}_low"] = table["mean"] - half
     table[f"{suffix}_high"] = table["mean"] + half
+    clip_intervals(table, f"{suffix}_low", f"{suffix}_high")  # no count below 0, no rate above 1
     table = table.rename(columns={"count": "n"}).drop(columns="std")
     design = plan.design.drop(columns=["seed"])
     table = design.merge(table, on="design_point", how="right")

@@ -110,11 +110,23 @@ def main(args: argparse.Namespace) -> int:
         out.print(kpi_table(part, title=heading))
     if result.replications < 2:
         out.print("[yellow]One replication gives no confidence interval; use --replications 2 or more.[/]")
+    out.print(*clipped_note(result.kpis.attrs.get("clipped") or [], result.replications))
     if args.intervals:
         out.print(_interval_table(result))
     if args.days:
         out.print(_day_table(result))
     return 0
+
+
+def clipped_note(clipped: list[tuple[str, str]], replications: int) -> list[str]:
+    """A line saying which intervals were cut at what is possible: too few replications for them (or none)."""
+    if not clipped:
+        return []
+    names = ", ".join(f"{channel} {kpi}" for channel, kpi in clipped[:4]) + (
+        f" and {len(clipped) - 4} more" if len(clipped) > 4 else "")
+    return [escape(f"Note: {replications} replications are too few for the 95 % intervals of {names}: they reached "
+                   "past what is possible (a count below 0, a rate above 100 %) and are cut there; use more "
+                   "--replications.")]
 
 
 def _records(table: pd.DataFrame) -> list[dict[str, object]]:
