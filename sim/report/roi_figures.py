@@ -115,9 +115,10 @@ def fan_chart(months: pd.DataFrame, summary: Mapping[str, Any], path: str | Path
         tail = (1 - level / 100) / 2
         band = _quantile_rows(table, (tail, 1 - tail))
         low, high = band.iloc[:, 0].to_numpy(), band.iloc[:, 1].to_numpy()
+        x_band = x
         if one:
-            x_band, low, high = [x[0] - 0.2, x[0] + 0.2], low.repeat(2), high.repeat(2)
-        ax.fill_between(x if not one else x_band, low, high, color=BAND_COLOURS[level], lw=0,
+            x_band, low, high = np.array([x[0] - 0.2, x[0] + 0.2]), low.repeat(2), high.repeat(2)
+        ax.fill_between(x_band, low, high, color=BAND_COLOURS[level], lw=0,
                         label=f"{level} % of the simulated futures")
     median = table.median(axis=1)
     ax.plot(x, median, color=MEDIAN_COLOUR, lw=2.4, marker="o" if one else None, label="median")
