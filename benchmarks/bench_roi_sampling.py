@@ -48,7 +48,7 @@ WEEKS = 4
 
 def _day(study, arm_days, rule, seed, coverage):  # type: ignore[no-untyped-def]
     """Both arms of one day: per arm (FTE-days, line minutes, self-resolved, moderator FTE-days, knowledge at the end)."""
-    staffed = staff_and_run(arm_days, rule, seed)
+    staffed = staff_and_run([(1.0, arm_days, seed)], rule)[0]
     out = {}
     programme = set(study.programme_channels)
     for arm, month in staffed.items():

@@ -85,11 +85,9 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
         base = month_seed(seed, replication, twin)
         # the sampled days stand for the whole month: they start from the knowledge of its middle day
         middle = {arm: advance_knowledge(coverage[arm], pace[arm], ceiling, settings.days_per_month / 2) for arm in ARMS}
-        days = []
-        for i, day in enumerate(types):
-            scenarios = {arm: arm_scenario(study, study.data, arm, month, middle[arm], day.weekday, day.profile)
-                         for arm in ARMS}
-            days.append(staff_and_run(scenarios, rule, _type_seed(base, i)))
+        days = staff_and_run([(day.weight, {arm: arm_scenario(study, study.data, arm, month, middle[arm], day.weekday,
+                                                              day.profile) for arm in ARMS}, _type_seed(base, i))
+                              for i, day in enumerate(types)], rule)
         need = {arm: _month_fte([(t.weight, d[arm]) for t, d in zip(types, days)], hours_per_fte) for arm in ARMS}
         for arm in ARMS:
             if arm not in paths:  # before month 1 both arms have the baseline's staff (the center as it is today)
@@ -186,7 +184,7 @@ _RULES: dict[tuple[str, int], StaffingRule] = {}
 
 
 def study_rule(study: RoiStudy, seed: int) -> StaffingRule:
-    """The staffing rule of a study: fitted on both arms' first and last months, on a seed of its own.
+    """The staffing rule of a study: fitted on both arms' first and last months (each day type), on a seed of its own.
 
     Fitted on the study as written (the uncertain inputs at their written
     values), so every replication of a study staffs by the same rule; the
@@ -198,7 +196,8 @@ def study_rule(study: RoiStudy, seed: int) -> StaffingRule:
     if rule is None:
         fit_seed = int(np.random.SeedSequence(seed, spawn_key=(0x57AF,)).generate_state(1)[0])
         last = study.settings.months
-        scenarios = [arm_scenario(study, study.data, arm, m, None) for arm in ARMS for m in sorted({1, last})]
+        scenarios = [arm_scenario(study, study.data, arm, m, None, day.weekday, day.profile)
+                     for arm in ARMS for m in sorted({1, last}) for day in day_types(study.data, study.settings)]
         rule = _RULES[key] = fit_rule(scenarios, fit_seed, study.costs.personnel.deferrable_occupancy)
     return rule
 
