@@ -47,10 +47,8 @@ def test_every_contact_has_exactly_one_consistent_outcome(rate, aht, agents, pat
         assert not (rec.outcome == ABANDONED).any()
     abandoned = rec.outcome == ABANDONED
     answered = rec.outcome == ANSWERED
-    # an abandoned caller waited exactly their patience; an answered one no longer than it
-    if patience is not None:
-        pat = sim.run(scenario, seed=seed).channels["phone"]  # same seed: same draws
-        assert np.array_equal(pat.wait_s, rec.wait_s)
+    # the same seed gives the same callers and the same waits
+    assert np.array_equal(sim.run(scenario, seed=seed).channels["phone"].wait_s, rec.wait_s)
     # FCFS: among answered callers, service starts in arrival order
     starts = rec.arrival_s[answered] + rec.wait_s[answered]
     assert (np.diff(starts) >= -1e-9).all()
@@ -69,6 +67,27 @@ def test_every_contact_has_exactly_one_consistent_outcome(rate, aht, agents, pat
         assert k["in_system_at_end"] == 0
     if abandoned.any():
         assert (rec.wait_s[abandoned] > 0).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(patience=st.floats(5, 600), agents=st.integers(1, 20), seed=st.integers(0, 2**32 - 1), drain=st.booleans())
+def test_an_abandoned_caller_waited_exactly_their_patience_and_an_answered_one_no_longer(
+    patience: float, agents: int, seed: int, drain: bool,
+) -> None:
+    from sim.spec.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict({  # every caller has the same patience, so each wait can be checked against it
+        "horizon": {"hours": 2, "drain": drain},
+        "arrivals": {"phone": {"rate_per_hour": 40.0 * agents}},  # overloaded: callers do abandon
+        "channels": {"phone": {"agents": agents, "aht": {"mean_s": 120},
+                               "patience": {"dist": "deterministic", "mean_s": patience}}},
+    })
+    rec = sim.run(scenario, seed=seed).channels["phone"]
+    abandoned, answered = rec.outcome == ABANDONED, rec.outcome == ANSWERED
+    assert abandoned.any()
+    np.testing.assert_allclose(rec.wait_s[abandoned], patience, rtol=1e-9, atol=1e-6)
+    assert (rec.wait_s[answered] <= patience + 1e-6).all()
+
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers() -> None:

@@ -77,9 +77,25 @@ def test_simulation_agrees_with_erlang(case: Case) -> None:
     assert not misses, "; ".join(misses)
 
 
-def test_conservation_holds_in_every_replication() -> None:
-    scenario = queue_scenario(1100, AHT_S, 50, 200.0, hours=5, warmup_hours=0.5, drain=False)
-    result = sim.simulate(scenario, replications=5, seed=1)
-    wide = result.per_replication.pivot(index="replication", columns="kpi", values="value")
-    assert (wide["offered"] == wide["answered"] + wide["abandoned"] + wide["in_system_at_end"]).all()
-    assert (wide["in_system_at_end"] > 0).any(), "without draining some callers are still waiting at the end"
+def test_no_caller_is_lost_and_the_drain_finishes_those_left_waiting() -> None:
+    """Callers of the window are neither lost nor counted twice, whether the run drains or stops at the horizon.
+
+    The two runs share their random numbers, so up to the horizon they are the
+    same run: draining must settle exactly the callers the undrained run leaves
+    in the system, each as answered or abandoned, and add no caller.
+    """
+    runs = {}
+    for drain in (True, False):
+        scenario = queue_scenario(1100, AHT_S, 50, 200.0, hours=5, warmup_hours=0.5, drain=drain)
+        result = sim.simulate(scenario, replications=5, seed=1)
+        runs[drain] = result.per_replication.pivot(index="replication", columns="kpi", values="value")
+    drained, stopped = runs[True], runs[False]
+    assert (stopped["in_system_at_end"] > 0).any(), "without draining some callers are still waiting at the end"
+    assert (drained["in_system_at_end"] == 0).all()
+    assert (drained["offered"] == stopped["offered"]).all()
+    settled = drained["answered"] + drained["abandoned"]
+    assert (settled == drained["offered"]).all()
+    assert (settled == stopped["answered"] + stopped["abandoned"] + stopped["in_system_at_end"]).all()
+    # offered counts the Poisson arrivals of the 4.5-hour window: 1100/h on average, within 4 standard deviations
+    expected = 5 * 1100 * 4.5
+    assert abs(drained["offered"].sum() - expected) < 4 * expected ** 0.5
