@@ -52,9 +52,11 @@ examples:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``calibrate``."""
-    p = sub.add_parser("calibrate", help="estimate a scenario from a per-call log", description=HELP,
+    from sim.cli.commands.calibrate_posts import POSTS_HELP, add_post_options
+
+    p = sub.add_parser("calibrate", help="estimate a scenario from a per-call log", description=HELP + "\n" + POSTS_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("log", metavar="LOG.csv", help="per-call log (CSV)")
+    p.add_argument("log", metavar="LOG.csv", nargs="?", help="per-call log (CSV)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--format", choices=["technion"], default="technion",
                      help="built-in column layout (default: technion, the Anonymous Bank files)")
@@ -75,6 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", metavar="DIR", help="write figures and summary.json / summary.md here")
     p.add_argument("--forecast-out", metavar="FORECAST.csv",
                    help="also write the log's volume and AHT per date and interval, as --forecast reads them")
+    add_post_options(p)
     p.set_defaults(handler=main)
 
 
@@ -111,6 +114,12 @@ def main(args: argparse.Namespace) -> int:
     from sim.io.files import json_ready
     from sim.studies.calibrate import CalibrationOptions, calibrate, scenario_yaml
 
+    if args.posts is not None:
+        from sim.cli.commands.calibrate_posts import posts_main
+
+        return posts_main(args)
+    if args.log is None:
+        raise InputError("calibrate", None, "give a per-call log (LOG.csv) or a post log with --posts POSTS.csv")
     duty = duty_rule_from_args(args)
     out = Path(args.out)
     for option, path, kind in (("--out", out, "the scenario file"), ("--forecast-out", args.forecast_out, "the CSV file")):
