@@ -170,8 +170,8 @@ def _times(source: str, columns: dict[str, pd.Series]) -> dict[str, np.ndarray]:
     numbers = pd.to_numeric(filled, errors="coerce")
     if len(filled) and numbers.notna().all():
         out = {c: pd.to_numeric(v.where(v != ""), errors="coerce").to_numpy(dtype=float) for c, v in columns.items()}
-        for column, values in out.items():
-            _refuse(source, column, ~np.isfinite(values) & (columns[column] != "").to_numpy(), columns[column],
+        for column, seconds in out.items():
+            _refuse(source, column, ~np.isfinite(seconds) & (columns[column] != "").to_numpy(), columns[column],
                     "expected a finite number of seconds")
         return out
     parsed: dict[str, pd.Series] = {}

@@ -394,7 +394,7 @@ def _forum(channel: str, posts: pd.DataFrame, known: ChannelSettings,
                                 note="first-answer rate of one open post (exponential MLE, moderation and "
                                      "answers by agents censor); falls when many posts share the peers"))
         km = kaplan_meier(exposure, peer, options.level)
-        out.append(PostEstimate(channel, "peer_first_answer_median_s", km.median_s(), math.nan, math.nan, n, "outcome",
+        out.append(PostEstimate(channel, "peer_first_answer_km_median_s", km.median_s(), math.nan, math.nan, n, "outcome",
                                 unit="s", note="Kaplan-Meier median time to a first peer answer (NaN: most never get one)"))
         out += _quantile_estimates(channel, "peer_first_answer", posts["answer_after_s"].to_numpy(dtype=float)[peer],
                                    options.level, "posting to a peer's first answer, peer-answered posts only")
