@@ -196,9 +196,10 @@ def study_rule(study: RoiStudy, seed: int) -> StaffingRule:
     if rule is None:
         fit_seed = int(np.random.SeedSequence(seed, spawn_key=(0x57AF,)).generate_state(1)[0])
         last = study.settings.months
-        scenarios = [arm_scenario(study, study.data, arm, m, None, day.weekday, day.profile)
-                     for arm in ARMS for m in sorted({1, last}) for day in day_types(study.data, study.settings)]
-        rule = _RULES[key] = fit_rule(scenarios, fit_seed, study.costs.personnel.deferrable_occupancy)
+        cases = [(day.weight, arm_scenario(study, study.data, arm, m, None, day.weekday, day.profile))
+                 for arm in ARMS for m in sorted({1, last}) for day in day_types(study.data, study.settings)]
+        rule = _RULES[key] = fit_rule([c for _, c in cases], fit_seed, study.costs.personnel.deferrable_occupancy,
+                                      [w for w, _ in cases])
     return rule
 
 

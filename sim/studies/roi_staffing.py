@@ -53,7 +53,7 @@ PROBE_FACTOR = 2.0
 """A probe run staffs every team at this multiple of its own agents (see the module's description)."""
 FIT_PAIRS = 2
 """Probe-and-staffed pairs of runs per scenario pooled in each trial of the fit (the same customers in every trial)."""
-FIT_MARGIN = 0.02
+FIT_MARGIN = 0.03
 """The fit aims this far above each target, so that most months of other replications meet it without a re-run."""
 RAISE_STEP = 0.2
 """How much a team's factor rises when a month's staffed run misses a target."""
@@ -88,7 +88,8 @@ def unit_loads(records: RunRecords, scenario: Scenario, units: Mapping[str, Unit
             continue
         aht_s = float(rec.service_s[window][served].mean()) if served.any() else float(spec.aht.mean)
         per_agent = spec.concurrency / (1.0 + spec.concurrency_stretch * (spec.concurrency - 1)) if kind == "chat" else 1.0
-        per_channel[name] = np.where(is_open, np.bincount(slot, minlength=n) * aht_s / records.interval_s / per_agent, 0.0)
+        counts = smoothed(np.bincount(slot, minlength=n).astype(float), is_open)
+        per_channel[name] = counts * aht_s / records.interval_s / per_agent
     zero = np.zeros(n)
     return {u: sum((per_channel.get(c, zero) for c in unit.channels), zero.copy()) for u, unit in units.items()}
 
@@ -105,6 +106,32 @@ def _open_mask(spec: Channel, n: int, start_s: float, interval_s: float) -> np.n
             _OPEN_MASKS.clear()
         mask = _OPEN_MASKS[key] = np.array([spec.open_at(start_s + (k + 0.5) * interval_s) for k in range(n)])
     return mask
+
+
+SMOOTHING = (1.0, 2.0, 3.0, 2.0, 1.0)
+"""Weights of the intervals two before to two after an interval in its smoothed probe count."""
+
+
+def smoothed(counts: np.ndarray, is_open: np.ndarray) -> np.ndarray:
+    """Counts averaged with their open neighbours (weights :data:`SMOOTHING`, renormalised), zero where closed.
+
+    A probe is one day of other customers: its interval counts carry their
+    own Poisson noise, and staffing every interval to that noise staffs
+    some intervals short (a chat team's service level over the month then
+    varies three times as much as with the month's own counts). Averaging
+    with the neighbours keeps the day's shape within its open hours and
+    removes most of that noise.
+    """
+    c = np.where(is_open, counts, 0.0)
+    n = len(c)
+    half = len(SMOOTHING) // 2
+    total = np.zeros(n)
+    weight = np.zeros(n)
+    for offset, w in zip(range(-half, half + 1), SMOOTHING):
+        lo, hi = max(0, -offset), min(n, n - offset)  # k in [lo, hi) has a neighbour k + offset
+        total[lo:hi] += w * c[lo + offset:hi + offset]
+        weight[lo:hi] += w * is_open[lo + offset:hi + offset]
+    return np.where(is_open & (weight > 0), total / np.maximum(weight, 1e-12), 0.0)
 
 
 def _into_open_hours(work: np.ndarray, is_open: np.ndarray) -> np.ndarray:
@@ -163,18 +190,21 @@ def probe_loads(scenario: Scenario, units: Mapping[str, Unit], seed: int, replic
     return unit_loads(records, scenario, units, deferrable_occupancy)
 
 
-def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float) -> dict[str, float]:
+def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float,
+             weights: list[float] | None = None) -> dict[str, float]:
     """Per team, the smallest safety factor whose staffing meets the team's call and chat targets, over all ``scenarios``.
 
     Mimics how a study's month is staffed, :data:`FIT_PAIRS` times per
     scenario: a probe run measures the loads, the rule staffs them, and the
     staffing is simulated on other customers (replications ``2i + 1`` and
     ``2i + 2`` of ``seed``). One factor per team is bisected until the
-    service level pooled over every pair of every scenario meets each
-    target plus :data:`FIT_MARGIN`; teams move together, each by its own
-    channels. A team with no call or chat target gets 0.
+    service level pooled over every pair of every scenario (each run counted
+    with its scenario's weight: the calendar days a day type stands for)
+    meets each target plus :data:`FIT_MARGIN`; teams move together, each by
+    its own channels. A team with no call or chat target gets 0.
     """
     pairs = [(scenario, staffing_units(scenario), i) for scenario in scenarios for i in range(FIT_PAIRS)]
+    run_weights = [w for w in (weights or [1.0] * len(scenarios)) for _ in range(FIT_PAIRS)]
     every = {u: unit for _, units, _ in pairs for u, unit in units.items()}
     fitted = {u for scenario, units, _ in pairs for u in units if queue_channels(scenario, units[u])}
     loads = [probe_loads(scenario, units, seed, 2 * i + 1, deferrable_occupancy) for scenario, units, i in pairs]
@@ -184,7 +214,7 @@ def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float) 
         trial = {u: (low[u] + high[u]) / 2 if u in fitted else 0.0 for u in every}
         runs = [run(with_unit_agents(scenario, units, rule_staffing(loads[k], trial)), seed=seed, replication=2 * i + 2)
                 for k, (scenario, units, i) in enumerate(pairs)]
-        levels = pooled_service_levels(runs)
+        levels = pooled_service_levels(runs, run_weights)
         missing = {u for scenario, units, _ in pairs for u in missing_units(scenario, units, levels, FIT_MARGIN)}
         for u in fitted:
             if u in missing:
@@ -194,22 +224,23 @@ def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float) 
     return {u: (high[u] if u in fitted else 0.0) for u in every}
 
 
-def pooled_service_levels(runs: list[RunRecords]) -> dict[str, float]:
-    """Service level per channel pooled over ``runs`` (answered within threshold / offered, summed)."""
+def pooled_service_levels(runs: list[RunRecords], weights: list[float] | None = None) -> dict[str, float]:
+    """Service level per channel pooled over ``runs`` (answered within threshold / offered, each run weighted)."""
     within: dict[str, float] = {}
     offered: dict[str, float] = {}
-    for records in runs:
+    for records, weight in zip(runs, weights or [1.0] * len(runs)):
         for name, rec in records.channels.items():
             window = (rec.arrival_s >= records.warmup_s) & (rec.arrival_s < records.horizon_s)
-            offered[name] = offered.get(name, 0.0) + float(window.sum())
-            within[name] = within.get(name, 0.0) + float(
+            offered[name] = offered.get(name, 0.0) + weight * float(window.sum())
+            within[name] = within.get(name, 0.0) + weight * float(
                 ((rec.outcome[window] == ANSWERED) & (rec.wait_s[window] <= rec.sl_threshold_s)).sum())
     return {n: within[n] / offered[n] if offered[n] else math.nan for n in offered}
 
 
-def fit_rule(scenarios: list[Scenario], seed: int, deferrable_occupancy: float) -> StaffingRule:
-    """The rule for a study: the factors fitted jointly over ``scenarios`` (its arms in their first and last months)."""
-    return StaffingRule(fit_beta(scenarios, seed, deferrable_occupancy), deferrable_occupancy)
+def fit_rule(scenarios: list[Scenario], seed: int, deferrable_occupancy: float,
+             weights: list[float] | None = None) -> StaffingRule:
+    """The rule for a study: the factors fitted jointly over ``scenarios`` (its arms' months and day types, weighted)."""
+    return StaffingRule(fit_beta(scenarios, seed, deferrable_occupancy, weights), deferrable_occupancy)
 
 
 @dataclass
@@ -269,16 +300,7 @@ def staff_and_run(days: list[tuple[float, Mapping[str, Scenario], int]], rule: S
 
 def month_missing(parts: list[tuple[float, StaffedMonth]]) -> list[str]:
     """Teams of one arm whose call or chat service level over the month (day types weighted) misses its target."""
-    within: dict[str, float] = {}
-    offered: dict[str, float] = {}
-    for weight, month in parts:
-        records = month.records
-        for name, rec in records.channels.items():
-            window = (rec.arrival_s >= records.warmup_s) & (rec.arrival_s < records.horizon_s)
-            offered[name] = offered.get(name, 0.0) + weight * float(window.sum())
-            within[name] = within.get(name, 0.0) + weight * float(
-                ((rec.outcome[window] == ANSWERED) & (rec.wait_s[window] <= rec.sl_threshold_s)).sum())
-    levels = {n: within[n] / offered[n] if offered[n] else math.nan for n in offered}
+    levels = pooled_service_levels([m.records for _, m in parts], [w for w, _ in parts])
     base = parts[0][1].base
     return missing_units(base, staffing_units(base), levels)
 
