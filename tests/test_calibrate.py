@@ -100,6 +100,24 @@ def test_gap_duty_rule_bridges_short_gaps_whatever_the_queue():
         DutyRule(kind="shift")
 
 
+def test_presence_duty_rule_spans_working_blocks_and_ignores_the_queue():
+    log = _hand_log(HAND)
+    # A works 0-100 and 400-500: one block 0-500 (gap 300 s < 15 min) whatever the caller waiting 150-350 did
+    duty, busy = agents_on_duty(log, 600.0, DutyRule(kind="presence", break_s=900))
+    assert duty.iloc[0, 0] == pytest.approx((500 + 250) / 600)
+    assert duty.iloc[0, 1] == pytest.approx(200 / 600)
+    duty, _ = agents_on_duty(log, 600.0, DutyRule(kind="presence", break_s=300))  # the gap is a break
+    assert duty.iloc[0, 0] == pytest.approx((200 + 250) / 600)
+    quiet = _hand_log([(0, 0, 0, 100, "A"), (400, 0, 400, 100, "A")])
+    queued = _hand_log([(0, 0, 0, 100, "A"), (400, 0, 400, 100, "A"), (150, 300, 450, 100, "B")])
+    a_quiet, _ = agents_on_duty(quiet, 600.0, DutyRule(kind="presence"))
+    a_queued, _ = agents_on_duty(queued, 600.0, DutyRule(kind="presence"))
+    assert a_queued.iloc[0, 0] - a_quiet.iloc[0, 0] == pytest.approx(100 / 600)  # only B's own service is added
+    assert DutyRule(kind="presence", break_s=600).to_dict() == {"kind": "presence", "break_s": 600}
+    with pytest.raises(ValueError, match="break_s"):
+        DutyRule(kind="presence", break_s=0)
+
+
 def test_replay_validation_is_close_to_the_log(bank_log, bank_calibration):
     scenario = sim.scenario_from_dict(bank_calibration.scenario)
     result = validate(bank_log, scenario, replications=5, seed=1)

@@ -221,3 +221,71 @@ def fit_exponential(x: np.ndarray, level: float = 0.95, floor_s: float = 0.5) ->
     loglik, ks, ks_p, ad = _goodness(x, frozen, 1)
     return Fit("exponential", n, {"mean_s": mean}, {"mean_s": ci}, mean, 1.0, ci, loglik, 2 - 2 * loglik, ks, ks_p, ad,
                frozen)
+
+
+# ---------------------------------------------------------------------------
+# Over-dispersed arrivals
+
+
+@dataclass
+class LevelEstimate:
+    """A Poisson-gamma fit of interval counts over several days: the rate's random level.
+
+    ``cv`` is the coefficient of variation of the level (0: Poisson fits);
+    ``per`` is ``day`` (one level for the whole day: intervals of a day move
+    together) or ``interval`` (independent levels), whichever predicts the
+    variance of the daily totals better; ``day_cv2`` / ``interval_cv2`` are
+    the two moment estimates of ``cv**2`` and ``total_var`` / ``day_var`` /
+    ``interval_var`` the observed variance of daily totals and what each
+    reading predicts.
+    """
+
+    cv: float
+    per: str
+    day_cv2: float
+    interval_cv2: float
+    total_var: float
+    day_var: float
+    interval_var: float
+
+    def to_dict(self) -> dict[str, float | str]:
+        """Plain values for JSON reports."""
+        return dict(self.__dict__)
+
+
+def gamma_level(counts_by_group: list[np.ndarray]) -> LevelEstimate:
+    """Moment fit of a gamma level from (days x intervals) count matrices, one per group of like days.
+
+    Within a group, interval ``k`` expecting ``m_k`` calls has variance
+    ``m_k + m_k**2 cv**2`` across days under either reading, so
+    ``cv**2 = sum(var_k - m_k) / sum(m_k**2)`` (pooled over groups with
+    at least two days). The readings differ on the daily total: a day
+    level gives it variance ``M + M**2 cv**2`` (``M = sum m_k``),
+    independent interval levels ``M + sum(m_k**2) cv**2``; ``per`` is the
+    reading whose predicted total variance is closer to the observed one
+    (``day_cv2`` is the moment estimate from the totals alone, for reference).
+    """
+    excess, square, tot_excess, tot_square, tot_var, tot_mean = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    groups = 0
+    for counts in counts_by_group:
+        c = np.atleast_2d(np.asarray(counts, dtype=float))
+        if c.shape[0] < 2:
+            continue
+        groups += 1
+        m, v = c.mean(axis=0), c.var(axis=0, ddof=1)
+        excess += float((v - m).sum())
+        square += float((m * m).sum())
+        totals = c.sum(axis=1)
+        mt, vt = float(totals.mean()), float(totals.var(ddof=1))
+        tot_excess += vt - mt
+        tot_square += mt * mt
+        tot_var += vt
+        tot_mean += mt
+    if not groups or square <= 0:
+        return LevelEstimate(0.0, "day", 0.0, 0.0, math.nan, math.nan, math.nan)
+    interval_cv2 = max(excess / square, 0.0)
+    day_cv2 = max(tot_excess / tot_square, 0.0) if tot_square > 0 else 0.0
+    day_var = tot_mean + tot_square * interval_cv2
+    interval_var = tot_mean + square * interval_cv2
+    per = "day" if abs(day_var - tot_var) <= abs(interval_var - tot_var) else "interval"
+    return LevelEstimate(math.sqrt(interval_cv2), per, day_cv2, interval_cv2, tot_var, day_var, interval_var)

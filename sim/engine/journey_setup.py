@@ -20,7 +20,7 @@ from typing import Any, Final, Protocol
 import numpy as np
 
 from sim.engine.agents import ChannelRouting, Dispatcher, RoutingPolicy, Work
-from sim.engine.demand import poisson_arrivals, rates_per_hour
+from sim.engine.demand import arrival_times, poisson_arrivals
 from sim.engine.draws import KeyedDraws
 from sim.engine.knowledge import KnowledgeBase
 from sim.engine.loop import EventLoop
@@ -384,8 +384,7 @@ class JourneySetup:
         self.direct_patience: list[float] = []
         times: list[np.ndarray] = [self.issue_arrival]
         for name, stream in self.scenario.arrivals.items():
-            rates = rates_per_hour(stream, n_int)
-            at = poisson_arrivals(rates, self.interval_s, self.horizon_s, self.streams(f"arrivals:{name}"))
+            at = arrival_times(stream, self.interval_s, self.horizon_s, self.streams(f"arrivals:{name}"))
             n = len(at)
             ch = self.scenario.channels[name]
             times.append(at)

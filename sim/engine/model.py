@@ -10,8 +10,10 @@ listeners, use :class:`sim.engine.simulation.Simulation`.
 
 from __future__ import annotations
 
-from sim.engine.journey import run_journey
+from sim.engine.journey import JourneyModel, run_journey, run_model
+from sim.engine.priority_routing import CreditedWaitRouting, uses_credit
 from sim.engine.records import RunRecords
+from sim.random import Streams
 from sim.spec.scenario import Scenario
 
 
@@ -20,6 +22,13 @@ def run(scenario: Scenario, seed: int | None = None, replication: int = 0, snaps
 
     ``seed`` defaults to ``scenario.seed``; each ``replication`` number gives
     independent streams. ``snapshot_s`` sets how often the queue length and
-    busy agents are sampled (default: once per planning interval).
+    busy agents are sampled (default: once per planning interval). Channels
+    with ``priority_credit_s`` are served by credited wait
+    (:class:`~sim.engine.priority_routing.CreditedWaitRouting`).
     """
-    return run_journey(scenario, scenario.seed if seed is None else seed, replication, snapshot_s)
+    seed = scenario.seed if seed is None else seed
+    if uses_credit(scenario):
+        model = JourneyModel(scenario, Streams(seed, replication), snapshot_s or scenario.horizon.interval_s, None,
+                             CreditedWaitRouting.for_scenario(scenario))
+        return run_model(model, replication)
+    return run_journey(scenario, seed, replication, snapshot_s)

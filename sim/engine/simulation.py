@@ -43,6 +43,7 @@ from sim.engine.agents import RoutingPolicy, Work
 from sim.engine.journey import JourneyModel, run_model
 from sim.engine.journey_setup import EVENTS, ChannelChoice
 from sim.engine.loop import EventLoop, SimPyLoop
+from sim.engine.priority_routing import CreditedWaitRouting, uses_credit
 from sim.engine.records import RunRecords
 from sim.random import Streams
 from sim.spec.scenario import Scenario
@@ -78,6 +79,8 @@ class Simulation:
         self._env = env if env is not None else (simpy.Environment() if use_simpy else None)
         loop: EventLoop = EventLoop() if self._env is None else SimPyLoop(self._env)
         streams = Streams(self.seed, self.replication)
+        if routing is None and uses_credit(scenario):  # the scenario's own class priorities
+            routing = CreditedWaitRouting.for_scenario(scenario)
         self.model = JourneyModel(scenario, streams, snapshot_s or scenario.horizon.interval_s, loop, routing, choice)
         self.records: RunRecords | None = None
 

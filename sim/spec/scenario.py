@@ -83,6 +83,22 @@ class Horizon(_Model):
         return self.interval_minutes * 60.0
 
 
+class ArrivalLevel(_Model):
+    """A random level of an arrival stream's rate: Poisson-gamma (negative binomial) counts.
+
+    The rate of every interval is multiplied by a gamma draw of mean 1 and
+    coefficient of variation ``cv``: one draw per day of the horizon
+    (``per: day``, a busy or quiet day as a whole) or one per planning
+    interval (``per: interval``). Counts are then over-dispersed: an interval
+    expecting ``m`` contacts has variance ``m + m**2 * cv**2``, a
+    variance/mean ratio of ``1 + m * cv**2`` instead of Poisson's 1.
+    """
+
+    cv: typing.Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        description="coefficient of variation of the rate's random level")
+    per: Literal["day", "interval"] = Field("day", description="one level per day or per planning interval")
+
+
 class ArrivalStream(_Model):
     """Poisson arrivals of contacts to one channel, piecewise constant per interval.
 
@@ -92,13 +108,15 @@ class ArrivalStream(_Model):
     is the mean handling time of the stream's contacts per interval (also
     repeating): the channel's distribution keeps its shape and is scaled to
     that mean in each interval (a planner's forecast of volume and AHT per
-    interval, see ``--forecast``).
+    interval, see ``--forecast``). ``level``, if given, makes the rate
+    random (:class:`ArrivalLevel`): arrivals over-dispersed as real logs show.
     """
 
     rate_per_hour: NonNegative
     profile: list[NonNegative] | None = Field(None, min_length=1)
     aht_s: list[typing.Annotated[float, Field(gt=0.0, allow_inf_nan=False)]] | None = Field(
         None, min_length=1, description="mean handling time per interval (s), repeating")
+    level: ArrivalLevel | None = Field(None, description="random level of the rate (over-dispersed counts); absent = Poisson")
 
 
 _KIND_FIELDS = {
@@ -120,6 +138,15 @@ class Channel(_Model):
     posts are public and may escalate, forum posts are answered by peers first);
     it defaults to the channel's name when that is a known kind, else ``phone``.
     Kind-specific settings are refused on other kinds.
+
+    Customer classes are channels served by one team. By default a free agent
+    takes the oldest contact of the first of the team's ``skills`` that has one
+    (strict non-preemptive priority in skill order). Once any channel sets
+    ``priority_credit_s``, agents instead take the waiting contact with the
+    longest wait plus its channel's credit (0 where not set): first-come
+    first-served within equal credits, a class credited ``c`` seconds ahead of
+    one credited 0 (a lower class is served first once it has waited ``c``
+    seconds longer), and a very large credit is strict priority.
     """
 
     kind: Literal["phone", "chat", "social", "forum"] | None = Field(None, description="phone, chat, social or forum")
@@ -139,6 +166,9 @@ class Channel(_Model):
     opening_hours: OpeningHours | None = Field(
         None, description="24/7, office (the scenario's office_hours on office_days) or [start_hour, end_hour]"
     )
+    priority_credit_s: NonNegative | None = Field(
+        None, description="customer class priority: seconds of waiting credited to this channel's contacts when an "
+                          "agent serving several channels picks the next one (see Channel)")
     fcr_multiplier: typing.Annotated[float, Field(ge=0.0)] = Field(1.0, description="scales the issue type's FCR here")
     lines: typing.Annotated[int, Field(ge=1)] | None = Field(None, description="phone: lines; callers beyond get a busy signal")
     concurrency: typing.Annotated[int, Field(ge=1)] = Field(1, description="chat: chats one agent holds at once")

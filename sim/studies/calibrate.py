@@ -44,7 +44,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.estimators import Fit, RateEstimate, fit_exponential, fit_gamma, fit_lognormal, poisson_rates
+from sim.analysis.estimators import (
+    Fit,
+    LevelEstimate,
+    RateEstimate,
+    fit_exponential,
+    fit_gamma,
+    fit_lognormal,
+    gamma_level,
+    poisson_rates,
+)
 from sim.analysis.survival import (
     CensoredFit,
     Hazard,
@@ -58,7 +67,9 @@ from sim.analysis.survival import (
 )
 from sim.io.calllog import ABANDONED, DAY_TYPES, SERVED, WEEKDAY_NAMES, day_type, queue_calls
 from sim.spec.scenario import scenario_from_dict
+from sim.studies.call_classes import check_rule
 from sim.studies.call_log_tables import DAY_S, DutyRule, agents_on_duty, interval_counts
+from sim.studies.class_calibration import aht_spec, calibrate_classes, patience_spec, stream_spec
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,10 @@ class CalibrationOptions:
     sl_threshold_s: float = 20.0
     level: float = 0.95
     min_type_calls: int = 50
+    classes: str = "none"
+    min_class_calls: int = 200
+    priority_credit_s: float = 90.0
+    dispersion: str = "auto"
 
 
 @dataclass
@@ -102,6 +117,11 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     """Estimate arrivals, handling time, patience and staffing; build a week scenario."""
     if options.interval_minutes not in (15, 30, 60):
         raise ValueError("interval_minutes must be 15, 30 or 60 (the scenario schema's planning intervals)")
+    if options.patience not in PATIENCE_FAMILIES:
+        raise ValueError(f"patience must be {', '.join(PATIENCE_FAMILIES[:-1])} or auto")
+    check_rule(options.classes)
+    if options.dispersion not in DISPERSION_CHOICES:
+        raise ValueError(f"dispersion must be one of {', '.join(DISPERSION_CHOICES)}")
     interval_s = options.interval_minutes * 60.0
     per_day = int(round(DAY_S / interval_s))
     counts = interval_counts(log, interval_s)
@@ -140,12 +160,9 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
                                 "best_by_aic": min((ln, ga), key=lambda f: f.aic).family}
         fits[f"lognormal/type:{ctype}"] = ln
         fits[f"gamma/type:{ctype}"] = ga
-    candidates = [fits["lognormal/long"], fits["gamma/long"], fits["exponential/long"]]
-    chosen = min(candidates, key=lambda f: f.aic)
+    chosen = min((fits["lognormal/long"], fits["gamma/long"], fits["exponential/long"]), key=lambda f: f.aic)
     aht_mean = float(service.mean())
-    aht: dict[str, Any] = {"dist": chosen.family, "mean_s": round(aht_mean, 1)}
-    if chosen.family != "exponential":
-        aht["cv"] = round(chosen.cv, 3)
+    aht = aht_spec(chosen, aht_mean)
 
     # Patience (censored)
     time_s = calls["wait_s"].to_numpy(dtype=float)
@@ -158,33 +175,35 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     horizon_wait = float(np.quantile(time_s, 0.99)) if len(time_s) else 600.0
     bin_s = 30.0 if horizon_wait <= 900 else 60.0
     hazard = hazard_estimate(time_s, event, np.arange(0.0, max(horizon_wait, bin_s) + bin_s, bin_s), options.level)
-    if options.patience not in ("exponential", "lognormal", "gamma", "weibull", "auto"):
-        raise ValueError("patience must be exponential, lognormal, gamma, weibull or auto")
     family = min(pfits, key=lambda f: pfits[f].aic) if options.patience == "auto" else options.patience
     pchosen = pfits[family]
-    patience: dict[str, Any] = {"dist": family, "mean_s": round(pchosen.mean_s, 1)}
-    if family == "weibull":
-        patience["shape"] = round(pchosen.params["shape"], 4)
-    elif family != "exponential":
-        patience["cv"] = round(pchosen.params["cv"], 3)
+    patience = patience_spec(pchosen)
 
     # Week scenario: Sunday first
     week_types = [day_type(w) for w in range(7)]
     fallback = next(iter(rates))
     week_rates = np.concatenate([rates.get(t, rates[fallback]).rate_per_hour for t in week_types])
     week_agents = np.concatenate([agents.get(t, agents[fallback]) for t in week_types])
-    peak = float(week_rates.max())
-    scenario = {
+    level = gamma_level([counts.loc[[d for d, t in types.items() if t == kind]].to_numpy() for kind in rates])
+    write_level = _use_level(options.dispersion, level, rates)
+    scenario: dict[str, Any] = {
         "name": name,
         "description": "",
         "seed": 1,
         "replications": 10,
         "horizon": {"hours": 168, "warmup_hours": 0, "interval_minutes": options.interval_minutes, "drain": True},
-        "arrivals": {"phone": {"rate_per_hour": round(peak, 3),
-                               "profile": [round(float(r) / peak, 4) if peak > 0 else 0.0 for r in week_rates]}},
-        "channels": {"phone": {"agents": [staffing_round(a) for a in week_agents], "aht": aht, "patience": patience,
-                               "sl_threshold_s": options.sl_threshold_s, "sl_target": 0.8}},
     }
+    staffing = [staffing_round(a) for a in week_agents]
+    classes = None
+    if options.classes == "none":
+        scenario["arrivals"] = {"phone": stream_spec(week_rates, level if write_level else None)}
+        scenario["channels"] = {"phone": {"agents": staffing, "aht": aht, "patience": patience,
+                                          "sl_threshold_s": options.sl_threshold_s, "sl_target": 0.8}}
+    else:
+        classes = calibrate_classes(log, options, types, fallback, write_level)
+        scenario["arrivals"] = classes.arrivals
+        scenario["channels"] = classes.channels
+        scenario["teams"] = {"agents": {"skills": classes.order, "agents": staffing}}
     scenario_from_dict(scenario, source=name)  # fail here, not in the user's next command
 
     outcome_counts = log["outcome"].value_counts().to_dict()
@@ -209,6 +228,11 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
             "rate_ci95_low": [round(float(v), 3) for v in r.ci_low],
             "rate_ci95_high": [round(float(v), 3) for v in r.ci_high],
         } for kind, r in rates.items()},
+        "arrival_level": {**level.to_dict(), "written": write_level, "choice": options.dispersion,
+                          "note": "Poisson-gamma: the rate times a gamma level of mean 1 and this cv, one per "
+                                  "day or per interval; written to the scenario (arrivals.<class>.level) when "
+                                  "the dispersion test rejects Poisson (p < 0.05) with --dispersion auto"},
+        "classes": classes.report if classes is not None else {"rule": "none"},
         "service": {
             "n": int(len(service)), "mean_s": aht_mean, "median_s": float(np.median(service)),
             "cv": float(service.std(ddof=1) / service.mean()),
@@ -238,6 +262,7 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
                 "mean_agents_open_hours": _open_mean(agents[kind], rates[kind].rate_per_hour),
                 "mean_busy_open_hours": _open_mean(busy_mean[kind], rates[kind].rate_per_hour),
                 "occupancy": float(busy_mean[kind].sum() / agents[kind].sum()) if agents[kind].sum() > 0 else math.nan,
+                "share_of_open_intervals_over_95pct_occupied": _share_over(busy_mean[kind], agents[kind], 0.95),
                 "max_agents": float(agents[kind].max()),
                 "agents": [round(float(v), 2) for v in agents[kind]],
                 "busy": [round(float(v), 2) for v in busy_mean[kind]],
@@ -246,6 +271,27 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     }
     return Calibration(options, scenario, report, rates, agents, busy_mean, service, fits, time_s, event, km, pfits,
                        hazard, {"per_day": per_day})
+
+
+PATIENCE_FAMILIES = ("exponential", "lognormal", "gamma", "weibull", "auto")
+"""``CalibrationOptions.patience`` choices (``auto``: the lowest AIC)."""
+DISPERSION_CHOICES = ("auto", "none", "day", "interval")
+"""``CalibrationOptions.dispersion``: write the arrival level when Poisson is rejected, never, or always per day/interval."""
+
+
+def _use_level(choice: str, level: LevelEstimate, rates: dict[str, RateEstimate]) -> bool:
+    """Whether the scenario gets the arrival level: ``auto`` when some day type rejects Poisson."""
+    if choice == "none" or level.cv <= 0:
+        return False
+    if choice == "auto":
+        return any(r.dispersion_p_value < 0.05 for r in rates.values() if math.isfinite(r.dispersion_p_value))
+    return True
+
+
+def _share_over(busy: np.ndarray, duty: np.ndarray, limit: float) -> float:
+    """Share of the intervals with agents on duty whose inferred occupancy (busy / on duty) exceeds ``limit``."""
+    on = duty > 0
+    return float((busy[on] / duty[on] > limit).mean()) if on.any() else math.nan
 
 
 def staffing_round(agents: float) -> int:
@@ -265,25 +311,50 @@ def _clock(seconds: float) -> str:
 
 
 def scenario_yaml(scenario: dict[str, Any], header: str, per_day: int) -> str:
-    """The scenario as YAML text with ``header`` as a comment and one day per profile line."""
+    """The scenario as YAML text with ``header`` as a comment and one day per profile line.
+
+    Handles what :func:`calibrate` writes: one ``phone`` channel with its own
+    agents, or customer classes (one channel each) served by one team.
+    """
     import yaml
 
     lines = [f"# {h}".rstrip() for h in header.splitlines()]
-    body = {k: v for k, v in scenario.items() if k not in ("arrivals", "channels")}
+    body = {k: v for k, v in scenario.items() if k not in ("arrivals", "channels", "teams")}
     text = yaml.safe_dump(body, sort_keys=False, width=100, allow_unicode=True)
-    stream = scenario["arrivals"]["phone"]
-    channel = scenario["channels"]["phone"]
-    out = ["\n".join(lines), text.rstrip(), "arrivals:", "  phone:", f"    rate_per_hour: {stream['rate_per_hour']}",
-           "    profile: [   # multipliers of the peak rate per interval, Sunday 00:00 first, one day per line"]
-    out += _rows(stream["profile"], per_day, "      ")
-    out += ["    ]", "channels:", "  phone:", "    agents: [    # agents on duty per interval, same layout"]
-    out += _rows(channel["agents"], per_day, "      ")
-    out += ["    ]"]
-    for key in ("aht", "patience"):
-        inner = ", ".join(f"{k}: {v}" for k, v in channel[key].items())
-        out.append(f"    {key}: {{{inner}}}")
-    out += [f"    sl_threshold_s: {channel['sl_threshold_s']:g}", f"    sl_target: {channel['sl_target']:g}", ""]
+    out = ["\n".join(lines), text.rstrip(), "arrivals:"]
+    for name, stream in scenario["arrivals"].items():
+        out += [f"  {_key(name)}:", f"    rate_per_hour: {stream['rate_per_hour']}"]
+        if "level" in stream:
+            out.append(f"    level: {{cv: {stream['level']['cv']}, per: {stream['level']['per']}}}  # Poisson-gamma")
+        out += ["    profile: [   # multipliers of the peak rate per interval, Sunday 00:00 first, one day per line"]
+        out += _rows(stream["profile"], per_day, "      ")
+        out += ["    ]"]
+    out.append("channels:")
+    for name, channel in scenario["channels"].items():
+        out.append(f"  {_key(name)}:")
+        for key, value in channel.items():
+            if key == "agents":
+                out += ["    agents: [    # agents on duty per interval, same layout"]
+                out += _rows(value, per_day, "      ")
+                out += ["    ]"]
+            elif isinstance(value, dict):
+                inner = ", ".join(f"{k}: {v}" for k, v in value.items())
+                out.append(f"    {key}: {{{inner}}}")
+            else:
+                out.append(f"    {key}: {value:g}" if isinstance(value, float) else f"    {key}: {value}")
+    for name, team in (scenario.get("teams") or {}).items():
+        skills = ", ".join(_key(s) for s in team["skills"])
+        out += ["teams:", f"  {_key(name)}:  # one team serves every class: longest wait plus the class's credit first",
+                f"    skills: [{skills}]", "    agents: [    # agents on duty per interval, same layout"]
+        out += _rows(team["agents"], per_day, "      ")
+        out += ["    ]"]
+    out.append("")
     return "\n".join(out)
+
+
+def _key(name: str) -> str:
+    """A YAML mapping key for ``name`` (quoted when it holds a colon)."""
+    return f"'{name}'" if ":" in name else name
 
 
 def _rows(values: list[Any], per_row: int, indent: str) -> list[str]:

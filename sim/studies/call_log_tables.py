@@ -24,7 +24,7 @@ from sim.io.calllog import ABANDONED, CLEAN_COLUMNS, SERVED, day_type, interval_
 DAY_S = 86400.0
 
 
-DUTY_RULES = ("queue", "gap")
+DUTY_RULES = ("queue", "gap", "presence")
 """Kinds of :class:`DutyRule`."""
 
 
@@ -43,17 +43,24 @@ class DutyRule:
     ``kind="gap"``: an agent is on duty across every gap shorter than
     ``gap_s``, whatever the queue did (simpler; overstates capacity on busy
     days and understates it on quiet ones).
+
+    ``kind="presence"``: an agent is on duty from the first to the last
+    service of each working block; a gap of ``break_s`` or more between
+    two services is a break (or the end of a shift) and splits the blocks.
+    It uses what the log shows of the agents only, never the waits, so the
+    staffing it infers does not depend on the queue it is used to predict.
     """
 
     kind: str = "queue"
     gap_s: float = 300.0
     max_gap_s: float = 1800.0
     wait_tolerance_s: float = 10.0
+    break_s: float = 900.0
 
     def __post_init__(self) -> None:
         if self.kind not in DUTY_RULES:
             raise ValueError(f"duty rule kind must be one of {', '.join(DUTY_RULES)} (got {self.kind!r})")
-        for name in ("gap_s", "max_gap_s"):
+        for name in ("gap_s", "max_gap_s", "break_s"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive (got {getattr(self, name)!r})")
         if not self.wait_tolerance_s >= 0:
@@ -64,6 +71,10 @@ class DutyRule:
         if self.kind == "gap":
             return (f"An agent is on duty through each service and through gaps shorter than {self.gap_s / 60:g} min "
                     "between their consecutive services on the same day; time-averaged per interval")
+        if self.kind == "presence":
+            return (f"An agent is on duty from the first to the last service of each working block, blocks split by "
+                    f"gaps of {self.break_s / 60:g} min or more between services (breaks); the waits are not used; "
+                    "time-averaged per interval")
         return (f"An agent is on duty through each service and through the parts of gaps shorter than "
                 f"{self.max_gap_s / 60:g} min between their consecutive services during which no caller had been waiting "
                 f"more than {self.wait_tolerance_s:g} s (a free agent would have taken that caller); time-averaged per interval")
@@ -72,6 +83,8 @@ class DutyRule:
         """The rule's settings, for JSON reports."""
         if self.kind == "gap":
             return {"kind": self.kind, "gap_s": self.gap_s}
+        if self.kind == "presence":
+            return {"kind": self.kind, "break_s": self.break_s}
         return {"kind": self.kind, "max_gap_s": self.max_gap_s, "wait_tolerance_s": self.wait_tolerance_s}
 
 
@@ -204,8 +217,10 @@ def agents_on_duty(log: pd.DataFrame, interval_s: float, rule: DutyRule = DutyRu
     for (date, _agent), calls in served.groupby(["date", "agent"], sort=False):
         start = calls["service_start_s"].to_numpy(dtype=float)
         end = start + calls["service_s"].to_numpy(dtype=float)
-        blocks = queue_duty_blocks(start, end, spans[date], rule.max_gap_s) if rule.kind == "queue" \
-            else duty_blocks(start, end, rule.gap_s)
+        if rule.kind == "queue":
+            blocks = queue_duty_blocks(start, end, spans[date], rule.max_gap_s)
+        else:
+            blocks = duty_blocks(start, end, rule.break_s if rule.kind == "presence" else rule.gap_s)
         duty[row_of[date]] += _overlap(blocks, edges) / interval_s
         busy[row_of[date]] += _overlap(list(zip(start, end)), edges) / interval_s
     index = pd.Index(dates, name="date")

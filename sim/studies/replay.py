@@ -21,6 +21,7 @@ from sim.errors import ScenarioError
 from sim.io.files import finite_or_none, json_ready
 from sim.spec.scenario import Scenario, scenario_from_dict
 from sim.studies.calibrate import staffing_round
+from sim.studies.call_classes import assign_classes, rule_of_classes
 from sim.studies.call_log_tables import DutyRule, agents_on_duty, interval_counts, observed_interval_kpis
 from sim.studies.runner import simulate
 
@@ -38,23 +39,53 @@ class Validation:
     summary: dict[str, Any]
 
 
-def day_scenario(base: Scenario, rate_per_hour: np.ndarray, agents: list[int], name: str) -> Scenario:
-    """A one-day scenario with the given per-interval rates and agents, the rest from ``base``."""
-    channel = next(iter(base.channels))
-    peak = float(np.max(rate_per_hour)) if len(rate_per_hour) else 0.0
+def day_scenario(base: Scenario, rate_per_hour: np.ndarray | dict[str, np.ndarray], agents: list[int], name: str) -> Scenario:
+    """A one-day scenario with the given per-interval rates and agents, the rest from ``base``.
+
+    ``rate_per_hour`` is one array for a one-channel scenario, or one per
+    channel (customer class) of a scenario whose classes one team serves; the
+    agents then go to that team. The observed rates are the day's own level,
+    so a random arrival level (``level``) is dropped.
+    """
+    rates = rate_per_hour if isinstance(rate_per_hour, dict) else {next(iter(base.channels)): rate_per_hour}
     # Only the keys the base scenario sets: a full dump would also "set" every
     # defaulted field, including ones other channel kinds reject.
     data = base.model_dump(mode="json", exclude_unset=True)
     data["name"] = name
     data["horizon"] = {**data.get("horizon", {}), "hours": 24, "warmup_hours": 0, "drain": True}
-    data["arrivals"] = {channel: {"rate_per_hour": peak,
-                                  "profile": [float(r) / peak if peak > 0 else 0.0 for r in rate_per_hour]}}
-    data["channels"] = {channel: {**data["channels"][channel], "agents": [int(a) for a in agents]}}
-    for key in ("aht", "patience"):
-        spec = data["channels"][channel].get(key)
-        if isinstance(spec, dict):
-            data["channels"][channel][key] = {k: v for k, v in spec.items() if v is not None}
+    data["arrivals"] = {}
+    for channel, rate in rates.items():
+        peak = float(np.max(rate)) if len(rate) else 0.0
+        data["arrivals"][channel] = {"rate_per_hour": peak,
+                                     "profile": [float(r) / peak if peak > 0 else 0.0 for r in rate]}
+    if base.teams:
+        team = next(iter(data["teams"]))
+        data["teams"][team] = {**data["teams"][team], "agents": [int(a) for a in agents]}
+    else:
+        channel = next(iter(rates))
+        data["channels"] = {channel: {**data["channels"][channel], "agents": [int(a) for a in agents]}}
+    for channel in data["channels"]:
+        for key in ("aht", "patience"):
+            spec = data["channels"][channel].get(key)
+            if isinstance(spec, dict):
+                data["channels"][channel][key] = {k: v for k, v in spec.items() if v is not None}
     return scenario_from_dict(data, source=name)
+
+
+def class_scenario(scenario: Scenario) -> bool:
+    """Whether ``scenario`` is customer classes (several channels, each with arrivals) served by one team."""
+    if scenario.journey is not None or not scenario.teams or len(scenario.teams) != 1:
+        return False
+    team = next(iter(scenario.teams.values()))
+    return set(team.skills) == set(scenario.channels) == set(scenario.arrivals) and \
+        all(c.agents is None and c.kind_for(n) == "phone" for n, c in scenario.channels.items())
+
+
+def _class_counts(log: pd.DataFrame, names: list[str], interval_s: float, dates: list[str]) -> dict[str, pd.DataFrame]:
+    """Calls asking for an agent per class (``names``: a class scenario's channels), date and interval."""
+    labels = assign_classes(log, rule_of_classes(names), names)
+    return {name: interval_counts(log[labels == name], interval_s).reindex(index=dates, fill_value=0)
+            for name in names}
 
 
 def _erlang_a(rate_per_hour: float, aht_s: float, agents: int, patience_s: float, sl_threshold_s: float) -> dict[str, float]:
@@ -103,15 +134,25 @@ def validate(
     handling time and ``erlang_patience_s`` (default: the scenario's mean
     patience). Per-interval errors use intervals with at least
     ``min_interval_calls`` observed calls.
+
+    A scenario of customer classes (:func:`class_scenario`, as ``ccsim
+    calibrate --classes`` writes it) gets each class's observed rate per
+    interval, its calls found by the class labels of the channel names
+    (:mod:`sim.studies.call_classes`), and the agents go to its team; Erlang
+    A then gets, per interval, the class means of handling time and
+    patience weighted by that interval's calls of each class (one queue:
+    Erlang A has no classes). The KPIs are those of all classes together.
     """
-    if len(scenario.channels) != 1 or scenario.teams or scenario.journey is not None:
+    classes = class_scenario(scenario)
+    if not classes and (len(scenario.channels) != 1 or scenario.teams or scenario.journey is not None):
         parts = [f"channels {', '.join(scenario.channels)}"] + (["teams"] if scenario.teams else []) + \
             (["a journey"] if scenario.journey is not None else [])
         raise ScenarioError(source or scenario.name or "the scenario", "channels",
                             f"a replay is of one phone queue, but the scenario has {' and '.join(parts)}; give a "
-                            "scenario of one channel, e.g. the output of `ccsim calibrate`")
-    channel_name = next(iter(scenario.channels))
-    channel = scenario.channels[channel_name]
+                            "scenario of one channel or of customer classes served by one team, e.g. the output "
+                            "of `ccsim calibrate`")
+    names = list(scenario.channels)
+    channel = scenario.channels[names[0]]
     interval_s = scenario.horizon.interval_s
     per_hour = max(1, int(round(3600 / interval_s)))
     all_dates = sorted(log["date"].unique())
@@ -124,23 +165,33 @@ def validate(
     duty_table, _ = agents_on_duty(day_log, interval_s, duty)
     observed = observed_interval_kpis(day_log, interval_s, channel.sl_threshold_s)
     observed = observed[observed["date"].isin(dates)]
-    aht_s = channel.aht.mean
-    patience_s = erlang_patience_s or (channel.patience.mean if channel.patience is not None else math.inf)
+    by_class = _class_counts(day_log, names, interval_s, dates) if classes else {names[0]: counts}
+    class_aht = np.array([scenario.channels[n].aht.mean for n in names])
+    class_patience = np.array([erlang_patience_s or (scenario.channels[n].patience.mean  # type: ignore[union-attr]
+                                                     if scenario.channels[n].patience is not None else math.inf)
+                               for n in names])
+    weights = np.stack([by_class[n].to_numpy(dtype=float) for n in names])  # class x date x interval
+    totals = weights.sum(axis=(1, 2))
+    aht_s = float(totals @ class_aht / totals.sum()) if totals.sum() > 0 else float(class_aht.mean())
+    patience_s = float(totals @ class_patience / totals.sum()) if totals.sum() > 0 else float(class_patience.mean())
 
     sim_rows, erl_rows = [], []
     for done, date in enumerate(dates, start=1):
         day_counts = counts.loc[date].to_numpy(dtype=float)
         rate = day_counts * 3600.0 / interval_s
+        class_rates = {n: by_class[n].loc[date].to_numpy(dtype=float) * 3600.0 / interval_s for n in names}
         agents = [staffing_round(a) for a in np.asarray(duty_table.loc[date], dtype=float)]
-        # A queue with calls but nobody on duty would keep them waiting all day:
-        # the log shows someone answered, so at least one agent is kept.
+        mix = np.stack([by_class[n].loc[date].to_numpy(dtype=float) for n in names])  # class x interval
+        with np.errstate(invalid="ignore", divide="ignore"):
+            aht_k = np.where(day_counts > 0, class_aht @ mix / day_counts, aht_s)
+            patience_k = np.where(day_counts > 0, class_patience @ mix / day_counts, patience_s)
         try:
-            day = day_scenario(scenario, rate, agents, f"replay {date}")
+            day = day_scenario(scenario, class_rates if classes else rate, agents, f"replay {date}")
         except ScenarioError as exc:  # named after the file the user gave, not the day's inner name
             raise ScenarioError(source or scenario.name or "the scenario", exc.key,
                                 f"{exc.expected} (replaying {date})") from None
         result = simulate(day, replications=replications, seed=seed)
-        iv = result.intervals
+        iv = _all_classes(result.intervals, names)
         offered = iv["offered"].to_numpy()
         sim_rows.append(pd.DataFrame({
             "date": date, "replication": iv["replication"].to_numpy(), "interval": iv["interval"].to_numpy(),
@@ -151,7 +202,7 @@ def validate(
             "wait_sum_s": np.nan_to_num(iv["mean_wait_s"].to_numpy() * offered),
         }))
         for k, (r, a) in enumerate(zip(rate, agents)):
-            values = _erlang_a(r, aht_s, a, patience_s, channel.sl_threshold_s)
+            values = _erlang_a(r, float(aht_k[k]), a, float(patience_k[k]), channel.sl_threshold_s)
             n = day_counts[k]
             erl_rows.append({"date": date, "interval": k, "offered": float(n), "agents": a,
                              "abandoned": n * _nz(values["abandon_rate"]), "waited": n * _nz(values["p_wait"]),
@@ -181,6 +232,25 @@ def validate(
     intervals = table(["date", "interval"])
     summary = _summary(daily, intervals, min_interval_calls, replications, seed, duty, aht_s, patience_s)
     return Validation(hourly, daily, intervals, summary)
+
+
+def _all_classes(intervals: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Per replication and interval, the counts of the channels ``names`` added up (rates from their sums)."""
+    iv = intervals[intervals["channel"].isin(names)]
+    offered = iv["offered"].to_numpy(dtype=float)
+    frame = pd.DataFrame({
+        "replication": iv["replication"].to_numpy(), "interval": iv["interval"].to_numpy(), "offered": offered,
+        "abandoned": iv["abandoned"].to_numpy(dtype=float),
+        "waited": np.nan_to_num(iv["p_wait"].to_numpy(dtype=float) * offered),
+        "within_sl": np.nan_to_num(iv["service_level"].to_numpy(dtype=float) * offered),
+        "wait_sum_s": np.nan_to_num(iv["mean_wait_s"].to_numpy(dtype=float) * offered),
+    })
+    s = frame.groupby(["replication", "interval"], sort=True).sum().reset_index()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s["p_wait"] = s["waited"] / s["offered"]
+        s["service_level"] = s["within_sl"] / s["offered"]
+        s["mean_wait_s"] = s["wait_sum_s"] / s["offered"]
+    return s
 
 
 def _nz(value: float) -> float:

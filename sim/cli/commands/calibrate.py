@@ -38,7 +38,18 @@ phantom calls excluded):
              their services (shorter than --duty-max-gap-min) when no caller
              was waiting, since a free agent would have taken a waiting
              caller; --duty-rule gap bridges every gap shorter than
-             --duty-gap-min instead.
+             --duty-gap-min instead; --duty-rule presence keeps an agent on
+             duty from the first to the last service of each working block
+             (blocks split by gaps of --duty-break-min or more: breaks) and
+             does not use the waits at all;
+  classes    --classes priority | type | priority-type: one channel per
+             customer class (the log's priority 2 = priority, else regular;
+             its call types), each with its own arrivals, handling time and
+             patience, served by one team; priority classes are credited
+             --priority-credit-s of waiting (the bank credited 1.5 min);
+  level      over-dispersed arrivals: a gamma level of the rate per day or
+             interval (arrivals.<stream>.level), written when the dispersion
+             test rejects Poisson (--dispersion auto, the default).
 
 The scenario spans one week (168 h, Sunday first) with 7 x (24 h / interval)
 profile multipliers and agents. --report DIR writes PNG figures and a
@@ -70,6 +81,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--patience", choices=["exponential", "lognormal", "gamma", "weibull", "auto"], default="exponential",
                    help="patience family written to the scenario (default exponential; auto: the censored fit "
                         "with the lowest AIC)")
+    add_class_options(p)
     p.add_argument("--name", help="scenario name (default: from the log file name)")
     p.add_argument("--note", action="append", default=[], metavar="TEXT",
                    help="extra comment line for the scenario header, e.g. a data credit (repeatable)")
@@ -81,10 +93,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=main)
 
 
+def add_class_options(p: argparse.ArgumentParser) -> None:
+    """Customer classes and arrival level (shared with ``ccsim validate``)."""
+    p.add_argument("--classes", choices=["none", "priority", "type", "priority-type"], default="none",
+                   help="customer classes from the log's priority and type columns (default none: one queue)")
+    p.add_argument("--priority-credit-s", type=float, default=90.0, metavar="S",
+                   help="seconds of waiting credited to priority classes (default 90)")
+    p.add_argument("--dispersion", choices=["auto", "none", "day", "interval"], default="auto",
+                   help="random arrival level: auto (when Poisson is rejected), none, or always (default auto)")
+
+
 def add_duty_options(p: argparse.ArgumentParser) -> None:
     """The options of the on-duty rule (shared with ``ccsim validate``)."""
-    p.add_argument("--duty-rule", choices=["queue", "gap"], default="queue",
+    p.add_argument("--duty-rule", choices=["queue", "gap", "presence"], default="queue",
                    help="how agents on duty are inferred from services (default queue; see above)")
+    p.add_argument("--duty-break-min", type=float, default=15.0, metavar="MIN",
+                   help="presence rule: gaps between services this long or longer are breaks (default 15)")
     p.add_argument("--duty-max-gap-min", type=float, default=30.0, metavar="MIN",
                    help="queue rule: gaps between services this long or longer are breaks or shift ends (default 30)")
     p.add_argument("--duty-gap-min", type=float, default=5.0, metavar="MIN",
@@ -95,16 +119,27 @@ def duty_rule_from_args(args: argparse.Namespace) -> DutyRule:
     """The :class:`~sim.studies.call_log_tables.DutyRule` the options describe (InputError if not positive)."""
     from sim.studies.call_log_tables import DutyRule
 
-    for option in ("duty_gap_min", "duty_max_gap_min"):
+    for option in ("duty_gap_min", "duty_max_gap_min", "duty_break_min"):
         value = getattr(args, option)
         if not value > 0:
             raise InputError("--" + option.replace("_", "-"), None, f"must be positive (got {value:g})")
-    return DutyRule(kind=args.duty_rule, gap_s=args.duty_gap_min * 60.0, max_gap_s=args.duty_max_gap_min * 60.0)
+    return DutyRule(kind=args.duty_rule, gap_s=args.duty_gap_min * 60.0, max_gap_s=args.duty_max_gap_min * 60.0,
+                    break_s=args.duty_break_min * 60.0)
+
+
+def class_flags(args: argparse.Namespace) -> str:
+    """The class and dispersion options as command-line text (for headers)."""
+    text = f" --classes {args.classes}" if args.classes != "none" else ""
+    if args.classes in ("priority", "priority-type"):
+        text += f" --priority-credit-s {args.priority_credit_s:g}"
+    return text + (f" --dispersion {args.dispersion}" if args.dispersion != "auto" else "")
 
 
 def _duty_flags(args: argparse.Namespace) -> str:
     if args.duty_rule == "gap":
         return f" --duty-rule gap --duty-gap-min {args.duty_gap_min:g}"
+    if args.duty_rule == "presence":
+        return f" --duty-rule presence --duty-break-min {args.duty_break_min:g}"
     return f" --duty-rule queue --duty-max-gap-min {args.duty_max_gap_min:g}"
 
 
@@ -129,7 +164,8 @@ def main(args: argparse.Namespace) -> int:
         raise InputError("--report", str(args.report), "exists and is not a folder")
     log = read_call_log(args.log, args.columns or args.format)
     options = CalibrationOptions(interval_minutes=args.interval, duty=duty,
-                                 short_service_s=args.short_service_s, patience=args.patience)
+                                 short_service_s=args.short_service_s, patience=args.patience, classes=args.classes,
+                                 priority_credit_s=args.priority_credit_s, dispersion=args.dispersion)
     name = args.name or Path(args.log).stem
     try:
         cal = calibrate(log, options, name=name)
@@ -174,6 +210,12 @@ def main(args: argparse.Namespace) -> int:
 
 def _description(cal: Calibration) -> str:
     r = cal.report
+    if "phone" not in cal.scenario["channels"]:
+        classes = ", ".join(cal.scenario["teams"]["agents"]["skills"])
+        return (f"Calibrated from {len(r['calls']['dates'])} days ({r['calls']['dates'][0]} .. "
+                f"{r['calls']['dates'][-1]}), {r['calls']['asked_for_agent']:,} calls asking for an agent. One week, "
+                f"Sunday first; customer classes ({r['classes']['rule']}, highest credit first): {classes}, each "
+                "with its own arrivals, handling time and patience; agents on duty estimated from who served calls.")
     return (f"Calibrated from {len(r['calls']['dates'])} days ({r['calls']['dates'][0]} .. {r['calls']['dates'][-1]}), "
             f"{r['calls']['asked_for_agent']:,} calls asking for an agent. One week, Sunday first; "
             f"Handling time {_spec(cal.scenario['channels']['phone']['aht'])}, patience "
@@ -187,7 +229,8 @@ def _spec(spec: dict) -> str:
 def _header(args: argparse.Namespace, cal: Calibration) -> str:
     cmd = f"ccsim calibrate {args.log}" + (f" --columns {args.columns}" if args.columns else "") + \
           (f" --name {args.name}" if args.name else "") + \
-          f" --interval {args.interval}{_duty_flags(args)} --patience {args.patience} --out {args.out}" + \
+          f" --interval {args.interval}{_duty_flags(args)} --patience {args.patience}{class_flags(args)}" \
+          f" --out {args.out}" + \
           "".join(f" \\\n      --note {shlex.quote(n)}" for n in args.note)
     return (f"Generated by `ccsim calibrate` on {date.today().isoformat()}; do not edit by hand, re-run:\n"
             f"  {cmd}\n"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from sim.cli.commands.calibrate import add_duty_options, duty_rule_from_args
+from sim.cli.commands.calibrate import add_class_options, add_duty_options, duty_rule_from_args
 from sim.cli.console import console, progress_bar
 from sim.errors import InputError
 
@@ -73,8 +73,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-log", metavar="OTHER.csv", help="take the test days from this log (same column layout)")
     p.add_argument("--interval", type=int, default=30, choices=[15, 30, 60], metavar="MIN",
                    help="with a split: calibration interval in minutes, 15, 30 or 60 (default 30)")
-    p.add_argument("--patience", choices=["exponential", "lognormal", "gamma"], default="exponential",
-                   help="with a split: patience family calibrated (default exponential)")
+    p.add_argument("--patience", choices=["exponential", "lognormal", "gamma", "weibull", "auto"], default="exponential",
+                   help="with a split: patience family calibrated (default exponential; auto: lowest AIC)")
+    add_class_options(p)  # with a split: customer classes and arrival level, as in calibrate
     p.add_argument("--replications", "-r", type=int, default=20, metavar="N", help="replications per day (default 20)")
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     add_duty_options(p)  # the on-duty rule, as in calibrate
@@ -179,7 +180,9 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
             days[option] = None if spec is None else parse_day_spec(spec, len(log_dates(source)))
         except ValueError as exc:
             raise InputError(option, None, str(exc)) from None
-    options = CalibrationOptions(interval_minutes=args.interval, duty=duty, patience=args.patience)
+    options = CalibrationOptions(interval_minutes=args.interval, duty=duty, patience=args.patience,
+                                 classes=args.classes, priority_credit_s=args.priority_credit_s,
+                                 dispersion=args.dispersion)
     n_days = sum(len(d) for d in days.values() if d is not None) or len(log_dates(log))
     with progress_bar("days", n_days, quiet=args.quiet) as update:
         try:
@@ -197,7 +200,12 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
     payload = {"calibrate_dates": result.calibrate_dates, "test_dates": result.test_dates,
                "test_log": args.test_log, "replications": args.replications, "seed": args.seed,
                "duty_rule": duty.to_dict(),
-               "calibrated": {k: cal.scenario["channels"]["phone"][k] for k in ("aht", "patience")},
+               "classes": args.classes,
+               "calibrated": {name: {k: channel.get(k) for k in ("aht", "patience", "priority_credit_s") if k in channel}
+                              for name, channel in cal.scenario["channels"].items()},
+               "staffing": {kind: {k: v for k, v in values.items() if k not in ("agents", "busy")}
+                            for kind, values in cal.report["staffing"].items() if isinstance(values, dict)
+                            and "occupancy" in values},
                "summary": result.summary.to_dict(orient="records")}
     (out / "out_of_sample.json").write_text(json.dumps(json_ready(payload), indent=1), encoding="utf-8")
     result.summary.round(6).to_csv(out / "summary.csv", index=False)
@@ -208,10 +216,11 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
 
         validation_figures(result.out_of_sample, out)
     screen = console()
-    spec = cal.scenario["channels"]["phone"]
-    screen.print(escape(f"calibrated on {len(result.calibrate_dates)} days: handling time "
-                        f"{' '.join(f'{k} {v}' for k, v in spec['aht'].items())}; patience "
-                        f"{' '.join(f'{k} {v}' for k, v in spec['patience'].items())}"))
+    for name, spec in cal.scenario["channels"].items():
+        label = "" if name == "phone" else f" class {name}"
+        screen.print(escape(f"calibrated on {len(result.calibrate_dates)} days{label}: handling time "
+                            f"{' '.join(f'{k} {v}' for k, v in spec['aht'].items())}; patience "
+                            f"{' '.join(f'{k} {v}' for k, v in spec['patience'].items())}"))
     screen.print(_split_daily_table(result.daily))
     screen.print(_split_summary_table(result.summary))
     screen.print(escape(_target_text(result.summary)))
