@@ -11,8 +11,16 @@ import pytest
 
 from sim.cli.main import main
 from sim.io.calllog import read_call_log
-from sim.studies.call_log_tables import interval_counts
-from sim.studies.out_of_sample import headline, parse_day_spec, resolve_days, validate_out_of_sample
+from sim.studies.calibrate import CalibrationOptions
+from sim.studies.call_log_tables import DutyRule, interval_counts
+from sim.studies.out_of_sample import (
+    available_share,
+    duty_sensitivity,
+    headline,
+    parse_day_spec,
+    resolve_days,
+    validate_out_of_sample,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "anonymous_bank_1999_08_01-15_calls.csv"
 
@@ -82,6 +90,27 @@ def test_test_days_can_come_from_another_log(bank_log):
     result = validate_out_of_sample(first, None, [1, 2], replications=2, seed=1, test_log=second)
     assert result.calibrate_dates == [f"2010-08-0{d}" for d in range(1, 8)]
     assert result.test_dates == ["2010-08-08", "2010-08-09"]
+
+
+def test_class_scenarios_replay_out_of_sample_and_the_duty_rule_is_reported(bank_log):
+    options = CalibrationOptions(classes="priority", duty=DutyRule(kind="presence"))
+    result = validate_out_of_sample(bank_log, [1, 2, 3], [4], replications=2, seed=1, options=options,
+                                    scale_presence=True)
+    assert set(result.calibration.scenario["channels"]) == {"priority", "regular"}
+    share = result.out_of_sample.summary["available_share"]
+    cal_log = bank_log[bank_log["date"].isin(result.calibrate_dates)]
+    assert share == pytest.approx(available_share(cal_log, 1800.0, DutyRule(kind="presence")))
+    assert 0.5 < share < 1.0  # present agents are not all available: the queue rule finds fewer
+    daily = result.out_of_sample.daily
+    assert int(daily["observed_offered"].sum()) == int(daily["simulated_offered"].round().sum()) or \
+        abs(daily["simulated_offered"].sum() / daily["observed_offered"].sum() - 1) < 0.1
+    rules = (("queue", DutyRule(), False), ("presence", DutyRule(kind="presence"), False))
+    table = duty_sensitivity(bank_log, [1, 2], [3], replications=2, seed=1, rules=rules)
+    assert list(table["rule"]) == ["queue", "queue", "presence", "presence"]
+    occupancy = table.groupby("rule")["occupancy"].first()
+    assert occupancy["presence"] < occupancy["queue"] <= 100  # presence counts more time on duty
+    with pytest.raises(ValueError, match="presence"):
+        validate_out_of_sample(bank_log, [1], [2], replications=2, scale_presence=True)
 
 
 def test_cli_out_of_sample_end_to_end(tmp_path, capsys, monkeypatch):

@@ -23,6 +23,7 @@ import pandas as pd
 
 from sim.spec.scenario import scenario_from_dict
 from sim.studies.calibrate import Calibration, CalibrationOptions, calibrate
+from sim.studies.call_log_tables import DutyRule, agents_on_duty
 from sim.studies.replay import Validation, validate
 
 SAMPLES = ("in", "out")
@@ -113,6 +114,7 @@ def validate_out_of_sample(
     test_log: pd.DataFrame | None = None,
     min_interval_calls: int = 10,
     progress: Callable[[int, int], None] | None = None,
+    scale_presence: bool = False,
 ) -> OutOfSample:
     """Calibrate on ``calibrate_days`` of ``log``, replay them and ``test_days``.
 
@@ -123,6 +125,11 @@ def validate_out_of_sample(
     overlap. ``options`` (default :class:`CalibrationOptions`) are the
     calibration's; replays use ``options.duty`` for the agents on duty, and
     ``progress(done, total)`` counts replayed days over both samples.
+
+    ``scale_presence`` (with ``options.duty`` of kind ``presence``): the
+    agents present are scaled by the share of them who took calls on the
+    calibration days (:func:`available_share`), so the test days' staffing
+    comes from who was there, never from the test days' waits.
     """
     options = options or CalibrationOptions()
     same = test_log is None
@@ -155,10 +162,15 @@ def validate_out_of_sample(
         report = progress
         return lambda done, _n: report(offset + done, total)
 
+    share = 1.0
+    if scale_presence:
+        if options.duty.kind != "presence":
+            raise ValueError("scale_presence needs the presence duty rule")
+        share = available_share(cal_log, options.interval_minutes * 60.0, options.duty)
     inside = validate(cal_log, scenario, cal_dates, replications=replications, seed=seed, duty=options.duty,
-                      min_interval_calls=min_interval_calls, progress=shifted(0))
+                      min_interval_calls=min_interval_calls, progress=shifted(0), available_share=share)
     outside = validate(test_source, scenario, test_dates, replications=replications, seed=seed, duty=options.duty,
-                       min_interval_calls=min_interval_calls, progress=shifted(len(cal_dates)))
+                       min_interval_calls=min_interval_calls, progress=shifted(len(cal_dates)), available_share=share)
     daily = pd.concat([inside.daily.assign(sample="in"), outside.daily.assign(sample="out")], ignore_index=True)
     intervals = pd.concat([inside.intervals.assign(sample="in"), outside.intervals.assign(sample="out")],
                           ignore_index=True)
@@ -166,6 +178,18 @@ def validate_out_of_sample(
     for sample, result in (("in", inside), ("out", outside)):
         rows += _summary_rows(sample, result, min_interval_calls)
     return OutOfSample(cal, cal_dates, test_dates, inside, outside, daily, intervals, pd.DataFrame(rows))
+
+
+def available_share(log: pd.DataFrame, interval_s: float, presence: DutyRule, reference: DutyRule = DutyRule()) -> float:
+    """Agent time on duty under ``reference`` (default: the queue rule) over agent time present under ``presence``.
+
+    Estimated on calibration days, it turns the presence of agents on other
+    days into agents available for calls without the other days' waits.
+    """
+    present, _ = agents_on_duty(log, interval_s, presence)
+    duty, _ = agents_on_duty(log, interval_s, reference)
+    total = float(present.to_numpy().sum())
+    return float(duty.to_numpy().sum()) / total if total > 0 else 1.0
 
 
 def _span(dates: list[str]) -> str:
@@ -234,3 +258,51 @@ def summary_value(result: OutOfSample, sample: str, kpi: str, model: str, column
     s = result.summary
     row = s[(s["sample"] == sample) & (s["level"] == level) & (s["kpi"] == kpi) & (s["model"] == model)]
     return float(row[column].iloc[0])
+
+
+SENSITIVITY_RULES: tuple[tuple[str, DutyRule, bool], ...] = (
+    ("queue (waits of the replayed day)", DutyRule(), False),
+    ("gap 5 min", DutyRule(kind="gap", gap_s=300.0), False),
+    ("presence 15 min", DutyRule(kind="presence", break_s=900.0), False),
+    ("presence 15 min x share from calibration days", DutyRule(kind="presence", break_s=900.0), True),
+    ("presence 10 min x share from calibration days", DutyRule(kind="presence", break_s=600.0), True),
+)
+"""The on-duty rules :func:`duty_sensitivity` compares: label, rule, whether presence is scaled."""
+
+
+def duty_sensitivity(
+    log: pd.DataFrame,
+    calibrate_days: Sequence[int | str] | None,
+    test_days: Sequence[int | str] | None,
+    replications: int = 20,
+    seed: int = 1,
+    options: CalibrationOptions | None = None,
+    test_log: pd.DataFrame | None = None,
+    rules: Sequence[tuple[str, DutyRule, bool]] = SENSITIVITY_RULES,
+) -> pd.DataFrame:
+    """The same split under each on-duty rule: one :func:`headline` row per rule and sample.
+
+    Everything but the rule (and so the agents on duty, the calibration's
+    and the replays') stays as ``options`` say; the extra columns are
+    ``rule``, ``available_share`` (1 unless presence is scaled) and
+    ``occupancy`` (the calibration days' busy / on-duty agent time) with
+    ``over_95`` (% of their intervals with agents whose inferred occupancy
+    exceeds 95 %).
+    """
+    base = options or CalibrationOptions()
+    frames = []
+    for label, rule, scaled in rules:
+        opts = CalibrationOptions(**{**base.__dict__, "duty": rule})
+        result = validate_out_of_sample(log, calibrate_days, test_days, replications=replications, seed=seed,
+                                        options=opts, test_log=test_log, scale_presence=scaled)
+        cal_log = log[log["date"].isin(result.calibrate_dates)]
+        duty, busy = agents_on_duty(cal_log, opts.interval_minutes * 60.0, rule)
+        d, b = duty.to_numpy(), busy.to_numpy()
+        on = d > 0
+        frame = headline(result.summary)
+        frame.insert(0, "rule", label)
+        frame["available_share"] = float(result.out_of_sample.summary.get("available_share", 1.0))
+        frame["occupancy"] = 100 * float(b.sum() / d.sum()) if d.sum() > 0 else math.nan
+        frame["over_95"] = 100 * float((b[on] / d[on] > 0.95).mean()) if on.any() else math.nan
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

@@ -122,10 +122,14 @@ def validate(
     min_interval_calls: int = 10,
     progress: Callable[[int, int], None] | None = None,
     source: str | None = None,
+    available_share: float = 1.0,
 ) -> Validation:
     """Replay ``dates`` of ``log`` with ``scenario``'s handling time and patience.
 
     ``source`` names the scenario's file in the error of a day it cannot replay.
+    ``available_share`` scales the agents ``duty`` finds before they are
+    rounded: the share of present agents who take calls, when it was
+    estimated elsewhere (see :func:`sim.studies.out_of_sample.available_share`).
 
     Each day gets its observed arrival rate and agents on duty per interval
     of the scenario's planning interval; replications use common random
@@ -180,7 +184,7 @@ def validate(
         day_counts = counts.loc[date].to_numpy(dtype=float)
         rate = day_counts * 3600.0 / interval_s
         class_rates = {n: by_class[n].loc[date].to_numpy(dtype=float) * 3600.0 / interval_s for n in names}
-        agents = [staffing_round(a) for a in np.asarray(duty_table.loc[date], dtype=float)]
+        agents = [staffing_round(a * available_share) for a in np.asarray(duty_table.loc[date], dtype=float)]
         mix = np.stack([by_class[n].loc[date].to_numpy(dtype=float) for n in names])  # class x interval
         with np.errstate(invalid="ignore", divide="ignore"):
             aht_k = np.where(day_counts > 0, class_aht @ mix / day_counts, aht_s)
@@ -231,6 +235,7 @@ def validate(
     daily = table(["date"])
     intervals = table(["date", "interval"])
     summary = _summary(daily, intervals, min_interval_calls, replications, seed, duty, aht_s, patience_s)
+    summary["available_share"] = available_share
     return Validation(hourly, daily, intervals, summary)
 
 

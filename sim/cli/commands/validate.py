@@ -80,6 +80,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=1, metavar="N", help="random seed (default 1)")
     add_duty_options(p)  # the on-duty rule, as in calibrate
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--duty-sensitivity", action="store_true",
+                   help="with a split: also replay it under each on-duty rule and write duty_sensitivity.csv")
+    p.add_argument("--scale-presence", action="store_true",
+                   help="with a split and --duty-rule presence: scale the agents present by the share of them who "
+                        "took calls on the calibration days (the test days' waits are not used)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(handler=main)
@@ -96,6 +101,9 @@ def main(args: argparse.Namespace) -> int:
     duty = duty_rule_from_args(args)
     if args.calibrate_days is not None or args.test_days is not None or args.test_log is not None:
         return _out_of_sample(args, duty)
+    if args.duty_sensitivity or args.scale_presence:
+        raise InputError("--duty-sensitivity" if args.duty_sensitivity else "--scale-presence", None,
+                         "needs a calibration/test split (--calibrate-days, --test-days or --test-log)")
     if args.scenario is None:
         raise InputError("--scenario", None, "is required unless --calibrate-days, --test-days or --test-log is given")
     scenario = load_scenario(args.scenario)
@@ -180,6 +188,8 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
             days[option] = None if spec is None else parse_day_spec(spec, len(log_dates(source)))
         except ValueError as exc:
             raise InputError(option, None, str(exc)) from None
+    if args.scale_presence and duty.kind != "presence":
+        raise InputError("--scale-presence", None, "needs --duty-rule presence")
     options = CalibrationOptions(interval_minutes=args.interval, duty=duty, patience=args.patience,
                                  classes=args.classes, priority_credit_s=args.priority_credit_s,
                                  dispersion=args.dispersion)
@@ -188,9 +198,16 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
         try:
             result = validate_out_of_sample(log, days["--calibrate-days"], days["--test-days"],
                                             replications=args.replications, seed=args.seed, options=options,
-                                            test_log=test_log, progress=update)
+                                            test_log=test_log, progress=update, scale_presence=args.scale_presence)
         except ValueError as exc:
             raise InputError("--calibrate-days/--test-days", None, str(exc)) from None
+    sensitivity = None
+    if args.duty_sensitivity:
+        from sim.studies.out_of_sample import duty_sensitivity
+
+        sensitivity = duty_sensitivity(log, days["--calibrate-days"], days["--test-days"],
+                                       replications=args.replications, seed=args.seed, options=options,
+                                       test_log=test_log)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     cal = result.calibration
@@ -199,7 +216,7 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
     (out / "scenario.yaml").write_text(scenario_yaml(cal.scenario, header, cal.extra["per_day"]), encoding="utf-8")
     payload = {"calibrate_dates": result.calibrate_dates, "test_dates": result.test_dates,
                "test_log": args.test_log, "replications": args.replications, "seed": args.seed,
-               "duty_rule": duty.to_dict(),
+               "duty_rule": duty.to_dict(), "available_share": result.out_of_sample.summary.get("available_share", 1.0),
                "classes": args.classes,
                "calibrated": {name: {k: channel.get(k) for k in ("aht", "patience", "priority_credit_s") if k in channel}
                               for name, channel in cal.scenario["channels"].items()},
@@ -209,6 +226,8 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
                "summary": result.summary.to_dict(orient="records")}
     (out / "out_of_sample.json").write_text(json.dumps(json_ready(payload), indent=1), encoding="utf-8")
     result.summary.round(6).to_csv(out / "summary.csv", index=False)
+    if sensitivity is not None:
+        sensitivity.round(3).to_csv(out / "duty_sensitivity.csv", index=False)
     result.daily.round(5).to_csv(out / "daily.csv", index=False)
     result.intervals.round(5).to_csv(out / "intervals.csv", index=False)
     if not args.no_figures:
@@ -224,6 +243,13 @@ def _out_of_sample(args: argparse.Namespace, duty: DutyRule) -> int:
     screen.print(_split_daily_table(result.daily))
     screen.print(_split_summary_table(result.summary))
     screen.print(escape(_target_text(result.summary)))
+    if sensitivity is not None:
+        screen.print(escape("On-duty rule sensitivity (duty_sensitivity.csv), out of sample, daily abandonment MAE "
+                            "sim / Erlang A (pp), mean-wait error sim (%):"))
+        for row in sensitivity[sensitivity["sample"] == "out"].to_dict(orient="records"):
+            screen.print(escape(f"  {row['rule']}: {row['sim_ab_mae']:.2f} / {row['erl_ab_mae']:.2f}, "
+                                f"{row['sim_wait_err']:.1f} %; inferred occupancy {row['occupancy']:.0f} % "
+                                f"({row['over_95']:.0f} % of intervals over 95 %)"))
     figures = "" if args.no_figures else ", validation_*.png"
     screen.print(f"[bold]wrote[/] {escape(str(out))}/out_of_sample.json, summary.csv, daily.csv, intervals.csv, "
                  f"scenario.yaml{figures}")
