@@ -229,6 +229,19 @@ def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float,
     return mean, mean - half, mean + half
 
 
+def share_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a share: it stays inside [0, 1] and is honest at 0 % and 100 % (NaN for no trials)."""
+    if trials <= 0:
+        return math.nan, math.nan
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def summarize(tidy: pd.DataFrame, by: list[str], level: float = 0.95) -> pd.DataFrame:
     """Mean and confidence interval of ``value`` for each group of ``by``.
 

@@ -25,7 +25,7 @@ the estimators recover them without bias up to the small effects noted):
   from each post's final sentiment, its time waited and whether the answer
   resolved it (the engine's model of souring and delight).
 - ``channels.<forum>.community.accept_probability``: accepted peer answers
-  over peer answers (Wilson interval).
+  over peer answers (Wilson interval, :func:`sim.analysis.metrics.share_interval`).
 - ``channels.<forum>.community.answers_per_active_per_day``: only when the
   community's size is known (:class:`ChannelSettings`, e.g. from a scenario): the
   peer rate per post, corrected for the open posts sharing the peers'
@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
+from sim.analysis.metrics import share_interval
 from sim.analysis.survival import exponential_censored, kaplan_meier
 
 DAY_S = 86400.0
@@ -204,7 +205,7 @@ def _common(channel: str, posts: pd.DataFrame, known: ChannelSettings,
             options: PostCalibrationOptions) -> list[PostEstimate]:
     n = len(posts)
     answered = int(posts["answered_by"].ne("").sum())
-    low, high = wilson(answered, n, options.level)
+    low, high = share_interval(answered, n, options.level)
     out = [PostEstimate(channel, "answered_share", answered / n, low, high, n, "outcome", unit="share",
                         note="posts that got any answer; depends on staffing, coverage and patience")]
     gave_up = posts["closed_after_s"].notna().to_numpy()
@@ -214,17 +215,6 @@ def _common(channel: str, posts: pd.DataFrame, known: ChannelSettings,
                                 "parameter", f"channels.{channel}.patience", "s",
                                 f"exponential, {int(gave_up.sum())} authors gave up; answers censor"))
     return out
-
-
-def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a binomial proportion (NaN for n = 0)."""
-    if n <= 0:
-        return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _quantile_estimates(channel: str, name: str, times_s: np.ndarray, level: float, note: str) -> list[PostEstimate]:
@@ -298,7 +288,7 @@ def _sentiment(channel: str, posts: pd.DataFrame, options: PostCalibrationOption
     out = []
     for label in _SENTIMENT_CODES:
         k = int((with_sentiment["sentiment"] == label).sum())
-        low, high = wilson(k, n, options.level)
+        low, high = share_interval(k, n, options.level)
         out.append(PostEstimate(channel, f"final_{label}_share", k / n, low, high, n, "outcome", unit="share",
                                 note="as the posts ended: after souring and delight; depends on response times"))
     code, waited, resolved = _sentiment_data(with_sentiment)
@@ -382,7 +372,7 @@ def _forum(channel: str, posts: pd.DataFrame, known: ChannelSettings,
     by = posts["answered_by"].to_numpy(dtype=object)
     peer = by == "peer"
     out = []
-    low, high = wilson(int(peer.sum()), n, options.level)
+    low, high = share_interval(int(peer.sum()), n, options.level)
     out.append(PostEstimate(channel, "peer_answered_share", peer.mean(), low, high, n, "outcome", unit="share",
                             note="posts a peer answered first; depends on community size, load and moderation"))
     exposure = np.minimum(_ends(posts), known.moderation_after_s)
@@ -413,7 +403,7 @@ def _forum(channel: str, posts: pd.DataFrame, known: ChannelSettings,
                                              f"equivalents (open posts beyond a capacity of {known.capacity} share it)"))
     if peer.any():
         accepted = int(posts["accepted"].to_numpy(dtype=bool)[peer].sum())
-        low, high = wilson(accepted, int(peer.sum()), options.level)
+        low, high = share_interval(accepted, int(peer.sum()), options.level)
         out.append(PostEstimate(channel, "accept_probability", accepted / peer.sum(), low, high, int(peer.sum()),
                                 "parameter", f"channels.{channel}.community.accept_probability", "share",
                                 "accepted peer answers / peer answers (Wilson)"))

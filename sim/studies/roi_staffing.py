@@ -13,15 +13,18 @@ load does not depend on the staffing being planned. The rule gives each interval
 
     agents = ceil(load + beta * sqrt(load))      (at least 1 where work arrives)
 
-square-root staffing, with one safety factor ``beta`` per team. The factors
-are *fitted by simulation*: for both arms in the first and the last month,
-``beta`` is bisected on common random numbers until every channel the team
-serves with a service-level target just meets it over the day, and the
-largest fitted value is kept. A month whose staffed run still misses a
-target (another replication's inputs and customers) raises that team's
-``beta`` and is run again, so every month a study reports was simulated with
-staffing that met the targets, and paid exactly that staffing. Both arms of
-a month share the raises (one rule for both, see :func:`staff_and_run`).
+square-root staffing, with one safety factor ``beta`` per team. Probe
+counts are averaged with their neighbouring intervals first (a probe day's
+own Poisson noise would otherwise staff some intervals short). The factors
+are *fitted by simulation* once per study (:func:`fit_beta`): on both arms
+in the first and the last month, every day type, the way a month is
+staffed (probe, rule, a staffed run on other customers), one factor per
+team is bisected until the pooled call and chat service levels meet their
+targets plus :data:`FIT_MARGIN`. A month whose service level over its day
+types still misses a target (another replication's inputs and customers)
+raises that team's factor by :data:`RAISE_STEP` in both arms and runs
+again, so every month a study reports was simulated with staffing that met
+the targets, and paid exactly that staffing (see :func:`staff_and_run`).
 
 Teams that only do deferrable work have no queue target to meet: they are
 sized by occupancy alone (``beta`` = 0).
@@ -310,8 +313,9 @@ def with_paid_agents(month: StaffedMonth, factors: Mapping[str, float], seed: in
     if all(factors.get(u, 1.0) <= 1.0 + 1e-12 for u in month.need):
         return month
     staffing = {u: scaled_staffing(a, factors.get(u, 1.0)) for u, a in month.need.items()}
-    units = staffing_units(month.base)
-    return _simulate(month.base, units, month.need, staffing, seed, month.raises)
+    paid = _simulate(month.base, staffing_units(month.base), month.need, staffing, seed, month.raises)
+    paid.missing = list(month.missing)  # more agents than the month was judged with
+    return paid
 
 
 def _simulate(scenario: Scenario, units: Mapping[str, Unit], need: Staffing, staffing: Staffing, seed: int,

@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.analysis.metrics import confidence_interval
+from sim.analysis.metrics import confidence_interval, share_interval
 
 
 def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95), observed: bool = False) -> dict[str, float]:
@@ -26,17 +25,6 @@ def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95), obs
         return dict.fromkeys(keys, math.nan)
     found = np.quantile(v, qs, method="inverted_cdf") if observed else np.quantile(v, qs, method="linear")
     return dict(zip(keys, (float(x) for x in found)))
-
-
-def share_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a share: it stays inside [0, 1] and is honest at 0 % and 100 %."""
-    if trials <= 0:
-        return math.nan, math.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def uncertainty_split(values: np.ndarray, twin_a: np.ndarray, twin_b: np.ndarray) -> dict[str, float]:
