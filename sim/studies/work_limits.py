@@ -145,14 +145,26 @@ def check_tasks(points: int, replications: int, source: str, key: str | None = N
 def check_roi_work(scenario: Scenario, settings: RoiSettings, replications: int, source: str) -> WorkSize:
     """Refuse an ROI study that would never end: each replication lives every simulated month in two arms.
 
-    The months grow with ``roi.demand_growth_per_month``; the first
-    ``roi.noise_pairs`` replications are lived twice (their noise twins).
+    A month of an arm is each of its day types, probed and then staffed and
+    simulated (about 2.3 runs with the re-runs a missed target takes); the
+    months grow with ``roi.demand_growth_per_month``; the first
+    ``roi.noise_pairs`` replications are lived twice (their noise twins) and
+    the first ``roi.compare_policies`` three times (under each staffing
+    policy).
     """
-    from sim.studies.roi_horizon import simulated_months  # the ROI study's modules only when it runs
+    from sim.studies.roi_days import day_types  # the ROI study's modules only when it runs
+    from sim.studies.roi_horizon import simulated_months
 
+    data = scenario.model_dump(mode="python", exclude_unset=True)
     growth = sum((1.0 + settings.demand_growth_per_month) ** (m - 1) for m in simulated_months(settings))
+    runs = 2.0 * growth * len(day_types(data, settings)) * RUNS_PER_STAFFED_DAY
+    extra = min(settings.compare_policies, replications) * 2 / max(replications, 1)
     return check_work(scenario, replications, source, hours=24.0 * settings.sample_days,
-                      runs_per_replication=2.0 * growth, twins=min(settings.noise_pairs, replications))
+                      runs_per_replication=runs * (1.0 + extra), twins=min(settings.noise_pairs, replications))
+
+
+RUNS_PER_STAFFED_DAY = 2.3
+"""Runs per arm and day type of a simulated ROI month: the probe, the staffed run, and re-runs now and then."""
 
 
 def check_contacts(total: float, source: str, what: str) -> None:
