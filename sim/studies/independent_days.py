@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.demand import rates_per_hour
-from sim.spec.scenario import ArrivalStream, Scenario
+from sim.spec.scenario import Scenario
 from sim.studies.planning_grid import Grid, channel_rates
 
 DAY_S = 86400.0
@@ -72,7 +72,9 @@ def day_scenario(scenario: Scenario, day: int, seed: int | None = None) -> Scena
     """Day ``day`` (0-based) of ``scenario`` as a 24-hour scenario: its arrivals, handling times, staffing and weekday.
 
     Day 0 of the result is a Monday; a channel open on the original's
-    weekday is open on it, else closed.
+    weekday is open on it, else closed. A stream's random level (one per
+    day, or per interval) is drawn for the day alone, as it is for each day
+    of the original.
     """
     grid = Grid.of(scenario)
     per_day = int(round(DAY_S / grid.interval_s))
@@ -82,7 +84,7 @@ def day_scenario(scenario: Scenario, day: int, seed: int | None = None) -> Scena
     for name, stream in scenario.arrivals.items():
         rates = rates_per_hour(stream, n)[window]
         aht = None if stream.aht_s is None else np.resize(np.asarray(stream.aht_s, dtype=float), n)[window].tolist()
-        arrivals[name] = ArrivalStream(rate_per_hour=1.0, profile=rates.tolist(), aht_s=aht)
+        arrivals[name] = stream.model_copy(update={"rate_per_hour": 1.0, "profile": rates.tolist(), "aht_s": aht})
     channels = {}
     for name, channel in scenario.channels.items():
         update: dict[str, object] = {}

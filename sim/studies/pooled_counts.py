@@ -95,11 +95,19 @@ def interval_counts(scenario: Scenario, records: RunRecords) -> dict[str, np.nda
     return out
 
 
+def _stretched(scenario: Scenario, name: str) -> bool:
+    """Whether a channel's recorded handling times depend on the staffing (chats stretched by the others an agent holds)."""
+    channel = scenario.channels[name]
+    return channel.kind_for(name) == "chat" and channel.concurrency > 1 and channel.concurrency_stretch > 0
+
+
 def interval_controls(scenario: Scenario, records: RunRecords) -> np.ndarray:
     """Per interval, random quantities of a run whose expectations are known, centred on them: control variates.
 
     Rows: for each arrival stream, the work it brought (handling time of its
-    contacts, s) in the interval and in the one before; with a journey, the
+    contacts, s) in the interval and in the one before (its contacts, for a
+    chat channel whose handling times stretch with the chats an agent holds:
+    those times depend on the staffing, and a control must not); with a journey, the
     issues that arrived in the interval and in the one before. An interval's
     service level rises and falls with the work that arrived in and just
     before it, so adjusting for these (regression on the replications, see
@@ -124,8 +132,12 @@ def interval_controls(scenario: Scenario, records: RunRecords) -> np.ndarray:
             keep = ((journey.contact_reason == REASON_DIRECT) & (journey.contact_channel == journey.channels.index(name))
                     & (journey.contact_arrival_s < records.horizon_s))
             times, work = journey.contact_arrival_s[keep], journey.contact_service_s[keep]
-        expected = rates_per_hour(stream, n) * width_h * channel_aht_s(scenario, name, grid)
-        rows.append(np.bincount(index_of(times), weights=work, minlength=n)[:n] - expected)
+        expected_count = rates_per_hour(stream, n) * width_h
+        if _stretched(scenario, name):  # recorded times include the stretch, which the staffing sets: count contacts
+            rows.append(np.bincount(index_of(times), minlength=n)[:n] - expected_count)
+        else:
+            rows.append(np.bincount(index_of(times), weights=work, minlength=n)[:n]
+                        - expected_count * channel_aht_s(scenario, name, grid))
     if journey is not None and scenario.journey is not None:
         arrived = journey.issue_arrival_s[journey.issue_arrival_s < records.horizon_s]
         expected = issue_rates_per_hour(scenario.journey, grid.interval_s, n) * width_h
