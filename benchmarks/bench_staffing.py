@@ -61,8 +61,9 @@ def main() -> None:
           f"replications={args.replications}, engine {sim.ENGINE}")
     print(f"load average (1, 5, 15 min) before {', '.join(f'{v:.2f}' for v in load_before)}; "
           f"after {', '.join(f'{v:.2f}' for v in load_after)}")
-    unit = "day" if search.get("mode") == "days" else "horizon"
-    days = f" ({search['days']} days apart)" if search.get("mode") == "days" else ""
+    parts = search.get("mode") == "parts"
+    unit = "part" if parts else "horizon"
+    days = f" ({len(search['part_seeds'])} parts apart: {search['days']} days x {len(search['groups'])} groups)" if parts else ""
     print(f"{path.name}: {intervals} intervals x {table['channel'].nunique()} channels{days}: {elapsed:.1f} s, "
           f"{search['evaluations']} simulated staffings of the {unit} ({search['runs']} runs), "
           f"{search['confirm_rounds']} confirmation rounds up to {search['confirm_replications']} replications, "
