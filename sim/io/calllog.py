@@ -327,8 +327,11 @@ def _parse_dates(values: pd.Series, mapping: ColumnMapping, source: str) -> list
             if mapping.date_format:
                 parsed[value] = _dt.datetime.strptime(value, mapping.date_format).date()
             else:
-                parsed[value] = pd.Timestamp(value).date()
-        except (ValueError, TypeError):
+                stamp = pd.Timestamp(value)
+                if pd.isna(stamp):  # an empty cell or "NaT"
+                    raise ValueError(value)
+                parsed[value] = stamp.date()
+        except (ValueError, TypeError, OverflowError, NotImplementedError):  # pandas: dates before year 1, too
             row = int(np.flatnonzero((text == value).to_numpy())[0])
             hint = f" with format {mapping.date_format!r}" if mapping.date_format else " (set date_format in the mapping)"
             raise CallLogError(source, mapping.date, f"cannot read date {value!r} on data row {row + 1}{hint}") from None
