@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 import sim
 from sim.analysis.metrics import run_kpis
@@ -75,3 +76,48 @@ def test_peers_have_a_capacity_and_the_community_grows_with_answered_posts() -> 
     assert members_calm > 60000  # more members join from accepted answers than leave unanswered
     _, shrinking = forum(["channels.forum.community.accept_probability=0.05"])  # peers rarely help
     assert shrinking < members_calm
+
+
+def test_knowledge_goes_stale_unless_answers_renew_it() -> None:
+    """With no public answers or articles, coverage falls by (1 - stale_per_day) per day; with them it rises."""
+    quiet = ["journey.knowledge.gain_per_answer=0", "journey.knowledge.articles_per_day=0",
+             "journey.knowledge.stale_per_day=0.01", "horizon.hours=48", "horizon.warmup_hours=0"]
+    scenario = sim.load_scenario(SCENARIO, quiet)
+    assert scenario.journey is not None
+    start = {n: t.knowledge_coverage for n, t in scenario.journey.issue_types.items()}
+    records = sim.run(scenario, seed=3, replication=0).journey
+    assert records is not None
+    end = records.knowledge_end
+    for name, c0 in start.items():
+        # aged at every interval's tick: two days less the first interval (15 minutes, 1e-4 of the coverage)
+        assert end[name] == pytest.approx(c0 * 0.99 ** 2, rel=3e-4)
+        assert end[name] < c0 * 0.99 ** 1.9
+    def end_of(overrides: list[str]) -> dict[str, float]:
+        j = sim.run(sim.load_scenario(SCENARIO, ["horizon.hours=48"] + overrides), seed=3, replication=0).journey
+        assert j is not None
+        return j.knowledge_end
+
+    fresh, kept = end_of([]), end_of(["journey.knowledge.stale_per_day=0"])
+    assert all(fresh[n] < kept[n] for n in kept)  # ageing slows the flywheel
+
+
+def test_a_failed_search_costs_patience_on_the_contact_that_follows() -> None:
+    """Searched in vain first: those customers hang up sooner, so the phone loses more of them."""
+    def searched_abandon(factor: float) -> float:
+        scenario = sim.load_scenario(SCENARIO, [f"journey.self_service.patience_after_failed_search={factor}",
+                                                "teams.voice.agents=12"])
+        from sim.engine.records import ABANDONED, REASON_FIRST
+
+        rates = []
+        for r in range(3):
+            j = sim.run(scenario, seed=5, replication=r).journey
+            assert j is not None
+            phone = j.channels.index("phone")
+            first = (j.contact_reason == REASON_FIRST) & (j.contact_channel == phone) & (j.contact_issue >= 0)
+            looked = j.issue_looked[j.contact_issue[first]]
+            abandoned = j.contact_outcome[first] == ABANDONED
+            rates.append(abandoned[looked].mean() - abandoned[~looked].mean())
+        return float(sum(rates) / len(rates))
+
+    # the gap between searchers and the others widens as a failed search eats more of the patience
+    assert searched_abandon(0.5) > searched_abandon(1.0) + 0.02

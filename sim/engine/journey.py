@@ -141,7 +141,10 @@ class JourneyModel(JourneyClock):
         kind = self._post_kind[c]
         if kind == _QUEUED:
             if first:
-                self._queued(i, c, reason, first, self.first_service[c][i], self.first_patience[c][i])
+                patience_s = self.first_patience[c][i]
+                if self.issue_looked[i]:  # searched in vain before this first contact
+                    patience_s *= self.patience_after_search
+                self._queued(i, c, reason, first, self.first_service[c][i], patience_s)
             else:
                 self._queued(i, c, reason, first, self._service(c, i, first), self._patience(c, i, first))
         elif kind == _SOCIAL:

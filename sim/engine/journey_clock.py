@@ -154,6 +154,7 @@ class JourneyClock(JourneySetup):
         self._open_options = [None] * len(self.options)
         if k > 0 and publish:
             self.knowledge.publish_articles(self.interval_s)
+            self.knowledge.age(self.interval_s)
 
     def _snapshot(self) -> None:
         dispatcher = self.dispatcher

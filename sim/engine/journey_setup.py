@@ -230,6 +230,7 @@ class JourneySetup:
         self._p_sour = draws.purpose("later:sour")
         self._p_delight = draws.purpose("later:delight")
         self.search_s: list[float] = []
+        self.patience_after_search = 1.0
         self.look_p: list[float] = []
         self.ability: list[float] = []
         self.aht_mult: list[float] = []
@@ -245,6 +246,7 @@ class JourneySetup:
             self.itype = np.minimum(np.searchsorted(np.cumsum(type_share) / type_share.sum(), u_type, side="right"),
                                     len(type_share) - 1)
             self.search_s = sample(journey.self_service.time, streams("journey:search"), n).tolist()
+            self.patience_after_search = journey.self_service.patience_after_failed_search
             place = journey.self_service.placement
             look = journey.self_service.look_probability.get(place, 0.0)
             self.look_p = [look * s.self_service for s in journey.segments.values()]

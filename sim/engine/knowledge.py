@@ -4,8 +4,11 @@ Coverage is the share of a type's issues that the forum and knowledge base
 answer. Every public answer (an accepted peer answer, a moderator's answer,
 an answered social post) closes the fraction ``gain_per_answer`` of the gap
 (a published article ``gain_per_article``) between the coverage and its ceiling, so
-coverage rises quickly while much is missing and saturates later. Higher
-coverage makes later customers' self-service searches succeed more often.
+coverage rises quickly while much is missing and saturates later. Content
+also ages: every day a share ``stale_per_day`` of the coverage goes stale,
+so without new answers coverage falls, and with them it settles where
+gains and ageing balance. Higher coverage makes later customers'
+self-service searches succeed more often.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class KnowledgeBase:
         self.ceiling = spec.ceiling
         self.articles_per_day = spec.articles_per_day
         self.gain_per_article = spec.gain_per_article
+        self.stale_per_day = spec.stale_per_day
         self.answers = [0.0] * len(types)
 
     def add_answers(self, issue_type: int, count: float = 1.0, gain: float | None = None) -> None:
@@ -37,6 +41,12 @@ class KnowledgeBase:
         if self.articles_per_day > 0 and elapsed_s > 0:
             for k in range(len(self.types)):
                 self.add_answers(k, self.articles_per_day * elapsed_s / 86400.0, self.gain_per_article)
+
+    def age(self, elapsed_s: float) -> None:
+        """Coverage going stale over ``elapsed_s`` seconds: each type keeps ``(1 - stale_per_day) ** days`` of it."""
+        if self.stale_per_day > 0 and elapsed_s > 0:
+            keep = (1.0 - self.stale_per_day) ** (elapsed_s / 86400.0)
+            self.coverage = [c * keep for c in self.coverage]
 
     def snapshot(self) -> list[float]:
         """Current coverage of every type."""

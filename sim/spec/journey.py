@@ -82,6 +82,9 @@ class SelfService(_Model):
         description="chance to look, per placement, before the segment's propensity",
     )
     time: TimeDist = Field(default_factory=lambda: Exponential(mean_s=300.0), description="time spent searching")
+    patience_after_failed_search: Probability = Field(
+        0.9, description="a customer who searched in vain waits this share of their patience on the contact that "
+                         "follows (1: off)")
 
 
 class Knowledge(_Model):
@@ -95,6 +98,9 @@ class Knowledge(_Model):
         0.1, description="agents' handling time falls by this share at full coverage of the issue's type (0: off)")
     agent_fcr_gain: Probability = Field(
         0.2, description="share of the first-contact-resolution gap agents close at full coverage (0: off)")
+    stale_per_day: Probability = Field(
+        0.001, description="share of the coverage that goes stale each day: answers and articles age unless renewed "
+                           "(0: off; 0.001 loses about 30 % of it in a year)")
 
 
 class Behaviour(_Model):
