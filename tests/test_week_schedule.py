@@ -108,8 +108,11 @@ def test_schedule_week_command_plans_days_off_and_simulates_the_week(tmp_path: P
 
 def test_evaluate_reads_the_week_roster_that_schedule_week_writes_and_it_meets_its_targets(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
     from sim.cli.main import main as cli
     from sim.io.rosters import read_roster
+    from sim.spec.week_roster import roster_week_agents
 
     forecast = _week_forecast(tmp_path)
     scenario = tmp_path / "team.yaml"
@@ -132,13 +135,13 @@ def test_evaluate_reads_the_week_roster_that_schedule_week_writes_and_it_meets_i
     assert all(len(line.split(",")[1].split()) == 5 for line in patterns.splitlines()[1:])  # two days off each
     # the roster's agents are the week's schedule's, day by day
     plan = read_roster(week / "week_schedule.csv", teams=["voice"])
-    assert (plan.agents_over_days("voice", 60, 7) == roster.agents_over_days("voice", 60, 7)).all()
+    assert (roster_week_agents(plan, "voice", 60, 7) == roster_week_agents(roster, "voice", 60, 7)).all()
+    assert roster_week_agents(roster, "voice", 60, 7).tolist() == week_agents(pd.read_csv(week / "week_schedule.csv"),
+                                                                               60, 7)["voice"]
     capsys.readouterr()
     assert cli(["evaluate", str(scenario), "--forecast", str(forecast), "--roster", str(week / "roster.csv"),
                 "--target", "phone=80/20", "-r", "20", "--seed", "77", "--workers", "2", "-q", "--out", str(judged)]) == 0
     assert "Per channel over the day" in capsys.readouterr().out.replace("\n", " ")
-    import pandas as pd
-
     report = pd.read_csv(judged / "evaluation.csv")
     assert len(report) == 7 * 24  # the whole week, not one day folded
     busy = report[report["simulated_offered"] > 0]

@@ -253,27 +253,6 @@ class Roster:
         named = [s.day for s in self.shifts if s.day is not None]
         return max(named) if named else None
 
-    def agents_over_days(self, team: str, interval_minutes: int, days: int, rule: CoverageRule = "majority") -> np.ndarray:
-        """Agents of ``team`` counted in each interval of ``days`` days of a week's roster (the week wraps).
-
-        A shift running past midnight counts on the next day (past the last
-        day: on the first), as in the week's schedule.
-        """
-        if DAY_MIN % interval_minutes:
-            raise ValueError("interval_minutes must divide a day")
-        total_min = days * DAY_MIN
-        total = np.zeros(total_min // interval_minutes, dtype=np.int64)
-        for s in self.shifts:
-            if s.team != team or not s.headcount:
-                continue
-            on = np.ones(s.length_min, dtype=bool)
-            for b in s.breaks:
-                on[b.offset_min:b.offset_min + b.length_min] = False
-            minutes = np.zeros(total_min, dtype=np.int8)
-            minutes[((int(s.day or 1) - 1) * DAY_MIN + s.start_min + np.arange(s.length_min)[on]) % total_min] = 1
-            total += s.headcount * interval_presence(minutes, interval_minutes, rule)
-        return total
-
     def to_frame(self) -> pd.DataFrame:
         """The roster as a table with the CSV columns (a ``day`` column first for a week's roster)."""
         rows = [(s.team, format_clock(s.start_min), s.length_min, format_breaks(s.breaks), s.headcount) for s in self.shifts]
@@ -291,14 +270,6 @@ def _count(value: str, source: str, key: str) -> int:
     if not math.isfinite(number) or number != int(number) or number < 0:
         raise PlanningFileError(source, key, f"expected a whole number >= 0, got {value!r}")
     return int(number)
-
-
-def _day(value: str, source: str, key: str) -> int:
-    """A week roster's day: a whole number from 1."""
-    number = _count(value, source, key)
-    if number < 1:
-        raise PlanningFileError(source, key, f"expected a day from 1 (the horizon's first), got {value!r}")
-    return number
 
 
 ROSTER_REQUIRED = ("team", "start", "length_min", "headcount")
@@ -324,7 +295,9 @@ def roster_from_rows(rows: list[tuple[int, dict[str, str]]], source: str, teams:
         length = _whole_minutes(row["length_min"], source, f"{where} length_min", 1, DAY_MIN)
         breaks = parse_breaks(row.get("breaks", ""), length, source, f"{where} breaks")
         headcount = _count(row["headcount"], source, f"{where} headcount")
-        day = _day(row["day"], source, f"{where} day") if "day" in row else None
+        day = _count(row["day"], source, f"{where} day") if "day" in row else None
+        if day == 0:
+            raise PlanningFileError(source, f"{where} day", "expected a day from 1 (the horizon's first), got 0")
         shifts.append(Shift(team, start, length, breaks, headcount, day))
     if not shifts:
         raise PlanningFileError(source, None, "has no shifts; expected at least one row after the header")

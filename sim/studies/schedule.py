@@ -36,6 +36,7 @@ from sim.spec.roster import (
     parse_breaks,
 )
 from sim.spec.scenario import Scenario
+from sim.spec.week_roster import roster_week_agents
 from sim.studies.planning_grid import Grid, channel_rates, with_thresholds
 from sim.studies.runner import simulate
 from sim.studies.staffing_targets import ServiceTarget, resolve_targets
@@ -63,7 +64,7 @@ def roster_agents(roster: Roster, scenario: Scenario, rule: CoverageRule = "majo
     if days != int(days) or days < roster.days:
         raise InputError(roster.source, "day", f"the roster names {roster.days} days but the scenario's horizon is "
                          f"{scenario.horizon.hours:g} hours; give the --forecast the week was planned from")
-    return {team: roster.agents_over_days(team, minutes, int(days), rule).tolist() for team in roster.teams}
+    return {team: roster_week_agents(roster, team, minutes, int(days), rule).tolist() for team in roster.teams}
 
 
 def pooled_ratio(numerators: np.ndarray, denominators: np.ndarray, level: float = 0.95) -> tuple[float, float, float]:

@@ -176,3 +176,4 @@ def week_agents(shifts: pd.DataFrame, interval_minutes: int, days: int,
         present = out.setdefault(team, np.zeros(n, dtype=np.int64))
         np.add.at(present, rows, int(row["headcount"]))
     return {team: v.tolist() for team, v in out.items()}
+
