@@ -23,8 +23,9 @@ from sim.studies.roi_horizon import _carry_knowledge, live_horizon
 from sim.studies.roi_settings import Adoption
 from sim.studies.roi_study import prepare_study
 from sim.studies.roi_summary import quantiles, summarise_outcomes, uncertainty_split
+from tests.conftest import SCENARIOS
 
-SCENARIO = "scenarios/roi-mid-size.yaml"
+SCENARIO = str(SCENARIOS / "roi-mid-size.yaml")  # absolute: the tests pass from any working directory
 FAST = ["roi.months=3", "roi.simulate_every=1", "roi.noise_pairs=0", "journey.issues.rate_per_hour=120"]
 
 
@@ -122,10 +123,16 @@ def test_knowledge_gap_closes_geometrically_between_months() -> None:
 def test_pert_and_draws() -> None:
     pert = PertInput(dist="pert", low=10, mode=20, high=60)
     assert pert.frozen().mean() == pytest.approx((10 + 4 * 20 + 60) / 6)
-    inputs = INPUTS_ADAPTER.validate_python({"a": [0, 1], "b": {"dist": "beta", "a": 2, "b": 2, "low": 5, "high": 7}})
-    one = draw_inputs(inputs, np.random.default_rng(3))
-    assert one == draw_inputs(inputs, np.random.default_rng(3))
-    assert 0 <= one["a"] <= 1 and 5 <= one["b"] <= 7
+    inputs = INPUTS_ADAPTER.validate_python({"a": [0, 1], "b": {"dist": "beta", "a": 2, "b": 3, "low": 5, "high": 7}})
+    rng = np.random.default_rng(3)
+    draws = [draw_inputs(inputs, rng) for _ in range(4000)]
+    a = np.array([d["a"] for d in draws])
+    b = np.array([d["b"] for d in draws])
+    # [0, 1] is short for uniform: mean 1/2, variance 1/12; beta(2, 3) on [5, 7]: mean 5 + 2 * 2/5, sd 2 * 0.2
+    assert a.mean() == pytest.approx(0.5, abs=0.015) and a.var() == pytest.approx(1 / 12, rel=0.06)
+    assert b.mean() == pytest.approx(5.8, abs=0.015) and b.std() == pytest.approx(0.4, rel=0.05)
+    assert a.min() >= 0 and a.max() <= 1 and b.min() >= 5 and b.max() <= 7
+    assert draw_inputs(inputs, np.random.default_rng(3)) == draws[0]  # the same generator state, the same draw
 
 
 def test_uncertainty_split_recovers_known_variances() -> None:

@@ -37,8 +37,8 @@ def _value(months: pd.DataFrame, month: int, arm: str, channel: str, kpi: str) -
 
 
 def test_a_month_resimulated_with_the_staffing_it_paid_for_gives_the_kpis_the_study_reports() -> None:
-    from sim.studies.roi_horizon import _type_seed, combine_days
     from sim.studies.roi_days import day_types
+    from sim.studies.roi_horizon import _type_seed, combine_days
 
     seed, replication = 8, 0
     months, staffed = _lived([], replication, seed)

@@ -10,6 +10,12 @@ import pandas as pd
 
 from sim.analysis.metrics import confidence_interval, share_interval
 
+_POSSIBLE: dict[str, tuple[float | None, float | None]] = {
+    "shifted_contacts": (0.0, None), "programme_cost_total": (0.0, None), "baseline_cost_per_contact": (0.0, None),
+    "baseline_personnel_share": (0.0, 1.0), "phone_drop_programme_users": (None, 1.0),
+}
+"""The values an outcome can take (contacts, costs and shares), to which its confidence interval is cut."""
+
 
 def quantiles(values: np.ndarray, qs: tuple[float, ...] = (0.05, 0.5, 0.95), observed: bool = False) -> dict[str, float]:
     """``{"p5": .., "p50": .., "p95": ..}`` of the finite values (NaN when there are none).
@@ -97,8 +103,8 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
     summary["beliefs"] = what_you_must_believe(outcomes, months)
     for kpi in ("deflected_contacts", "shifted_contacts", "net_benefit_total", "programme_cost_total", "savings_total",
                 "fte_saved_last_month"):
-        summary[kpi] = mean_and_band(values(kpi).to_numpy(), level)
-    summary["claims"] = {kpi: mean_and_band(values(kpi).to_numpy(), level)
+        summary[kpi] = mean_and_band(values(kpi).to_numpy(), level, *_POSSIBLE.get(kpi, (None, None)))
+    summary["claims"] = {kpi: mean_and_band(values(kpi).to_numpy(), level, *_POSSIBLE.get(kpi, (None, None)))
                          for kpi in ("baseline_cost_per_contact", "baseline_personnel_share", "phone_drop_programme_users")}
     summary["uncertainty"] = {}
     for kpi in ("npv", "roi", "net_benefit_total"):
@@ -108,14 +114,22 @@ def summarise_outcomes(outcomes: pd.DataFrame, months: int, currency: str = "USD
     return summary
 
 
-def mean_and_band(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
-    """Mean with its confidence interval, and the 5/50/95 % quantiles of the spread."""
+def mean_and_band(values: np.ndarray, level: float = 0.95, low: float | None = None,
+                  high: float | None = None) -> dict[str, float]:
+    """Mean with its confidence interval, and the 5/50/95 % quantiles of the spread.
 
+    ``low`` and ``high`` are the values the quantity can take at most (a
+    share between 0 and 1, a count not below 0): the interval is cut to them.
+    """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
-    mean, low, high = confidence_interval(v, level) if len(v) else (math.nan, math.nan, math.nan)
+    mean, lo, hi = confidence_interval(v, level) if len(v) else (math.nan, math.nan, math.nan)
+    if low is not None and math.isfinite(lo):
+        lo = max(lo, low)
+    if high is not None and math.isfinite(hi):
+        hi = min(hi, high)
     suffix = f"ci{round(level * 100):d}"
-    return {"mean": float(mean), f"{suffix}_low": float(low), f"{suffix}_high": float(high), **quantiles(v)}
+    return {"mean": float(mean), f"{suffix}_low": float(lo), f"{suffix}_high": float(hi), **quantiles(v)}
 
 
 def _payback_figures(payback: np.ndarray, months: int, level: float) -> dict[str, Any]:
