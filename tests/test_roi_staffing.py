@@ -161,3 +161,18 @@ def test_day_types_cover_the_week_with_their_weights_and_follow_opening_days() -
     fixed = day_types(study.data, settings.model_copy(update={"day_sampling": "fixed"}))
     assert len(fixed) == 1 and fixed[0].weight == pytest.approx(
         settings.days_per_month * (sum(profile) / 7) / profile[settings.start_day])
+
+
+def test_the_community_carries_what_it_gained_by_itself_into_the_next_months() -> None:
+    """Members won by answered posts (and lost by unanswered ones) are carried day by day, beside adoption."""
+    from sim.studies.roi_settings import Adoption
+
+    grow = ["channels.forum.community.members_per_accepted=5", "roi.adoption.start=1"]
+    months, staffed = _lived(grow)
+    first = staffed[("programme", 1, 0)].base.channels["forum"].community
+    later = staffed[("programme", 4, 0)].base.channels["forum"].community
+    assert first is not None and later is not None
+    run_end = staffed[("programme", 1, 0)].records.journey
+    assert run_end is not None and run_end.members_end["forum"] > first.members  # the month's own posts grew it
+    assert Adoption(start=1).level(4) == 1.0
+    assert later.members > first.members + 50  # three months of that growth, carried

@@ -279,6 +279,8 @@ class JourneyClock(JourneySetup):
             snap_coverage=coverage,
             knowledge_end=dict(zip(self.types, self.knowledge.snapshot())),
             teams=teams_rec,
+            members_end={name: self.members[c] for c, name in enumerate(self.names)
+                         if self.specs[c].community is not None},
         )
         return RunRecords(
             replication=replication,

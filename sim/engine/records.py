@@ -145,3 +145,5 @@ class JourneyRecords:
     snap_coverage: np.ndarray
     knowledge_end: dict[str, float]
     teams: dict[str, TeamRecords]
+    members_end: dict[str, float] = field(default_factory=dict)
+    """Community members of each forum channel at the end of the run (they grow and churn with its posts)."""

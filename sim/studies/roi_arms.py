@@ -20,12 +20,14 @@ from sim.studies.roi_settings import RoiStudy
 
 def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
                  coverage: Mapping[str, float] | None, start_day: int | None = None,
-                 day_profile: float | None = None) -> Scenario:
+                 day_profile: float | None = None, members_gained: Mapping[str, float] | None = None) -> Scenario:
     """The scenario one arm simulates in ``month``: sampled days from ``start_day``, growth, adoption, knowledge.
 
     ``start_day`` is the weekday of the first sampled day (0 = Monday;
     ``roi.start_day`` when None); ``day_profile``, when given, is the
-    day-of-week factor of every sampled day (a day type's mean).
+    day-of-week factor of every sampled day (a day type's mean);
+    ``members_gained`` adds, per forum channel, the members its community
+    gained (or lost, if negative) through its own posts in the months before.
     """
     settings = study.settings
     d = copy.deepcopy(dict(data))
@@ -46,6 +48,10 @@ def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
     else:
         _adopt(d, study.programme_channels, forums, settings.adoption.level(month))
         overrides = settings.programme
+    for name, gained in (members_gained or {}).items():
+        community = d.get("channels", {}).get(name, {}).get("community")
+        if community and "members" in community:
+            community["members"] = max(0.0, float(community["members"]) + float(gained))
     journey = d.get("journey")
     if coverage and journey:
         for name, value in coverage.items():

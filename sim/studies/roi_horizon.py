@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,9 +56,10 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     """Both arms through the horizon: the monthly table and the replication's outcomes.
 
     Each simulated month of each arm is simulated day type by day type
-    (:mod:`sim.studies.roi_days`), from the knowledge coverage of the
-    month's middle day (carried day by day at the pace the last simulated
-    days grew it), staffed by ``rule`` (fitted for the study
+    (:mod:`sim.studies.roi_days`), from the knowledge coverage and the
+    community size of the month's middle day (carried day by day at the
+    pace the last simulated days grew them: the flywheel's speed is an
+    outcome), staffed by ``rule`` (fitted for the study
     when not given, see :func:`study_rule`) with the agents the staffing
     policy pays for; its KPIs and its personnel cost are those of these
     runs. ``staffed_months``, when given, receives each ``(arm, month, day
@@ -74,6 +76,8 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     start_cov = {n: t.knowledge_coverage for n, t in journey.issue_types.items()} if journey else {}
     coverage = {arm: dict(start_cov) for arm in ARMS}
     pace: dict[str, dict[str, float]] = {arm: {} for arm in ARMS}  # the gap left after a day, as last simulated
+    gained: dict[str, dict[str, float]] = {arm: {} for arm in ARMS}  # members the forums gained by themselves so far
+    per_day: dict[str, dict[str, float]] = {arm: {} for arm in ARMS}  # their net gain per day, as last simulated
     sampled: dict[str, dict[int, dict[str, float]]] = {arm: {} for arm in ARMS}
     paths: dict[str, HeadcountPath] = {}
     leavers = study.costs.personnel.attrition_per_year / 12.0
@@ -85,9 +89,11 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
         base = month_seed(seed, replication, twin)
         # the sampled days stand for the whole month: they start from the knowledge of its middle day
         middle = {arm: advance_knowledge(coverage[arm], pace[arm], ceiling, settings.days_per_month / 2) for arm in ARMS}
+        gained_mid = {arm: {n: g + per_day[arm].get(n, 0.0) * settings.days_per_month / 2 for n, g in gained[arm].items()}
+                      for arm in ARMS}
         days = staff_and_run([(day.weight, {arm: arm_scenario(study, study.data, arm, month, middle[arm], day.weekday,
-                                                              day.profile) for arm in ARMS}, _type_seed(base, i))
-                              for i, day in enumerate(types)], rule)
+                                                              day.profile, gained_mid[arm]) for arm in ARMS},
+                               _type_seed(base, i)) for i, day in enumerate(types)], rule)
         need = {arm: _month_fte([(t.weight, d[arm]) for t, d in zip(types, days)], hours_per_fte) for arm in ARMS}
         for arm in ARMS:
             if arm not in paths:  # before month 1 both arms have the baseline's staff (the center as it is today)
@@ -110,6 +116,8 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
             sampled[arm][month] = combine_days(parts)
             journeys = [(day.weight, d[arm].records.journey) for day, d in zip(types, days)]
             ends = [(w, j.knowledge_end) for w, j in journeys if j is not None]
+            _grow_community(gained[arm], per_day[arm], journeys, [d[arm].base for d in days], settings.sample_days,
+                            settings.days_per_month * (following - month))
             if ends:
                 end = {n: sum(w * e.get(n, middle[arm][n]) for w, e in ends) / sum(w for w, _ in ends)
                        for n in middle[arm]}
@@ -128,6 +136,26 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
         programme=study.programme_channels,
     )
     return price_months(study, channels, monthly, staff, scale, set(months), simulated, drops)
+
+
+def _grow_community(gained: dict[str, float], per_day: dict[str, float], journeys: list[tuple[float, Any]],
+                    scenarios: list[Any], sample_days: int, days: float) -> None:
+    """Add ``days`` of each forum's net member gain, at the pace its sampled days showed (members per day)."""
+    weighted: dict[str, float] = {}
+    total = 0.0
+    for (weight, journey), scenario in zip(journeys, scenarios):
+        if journey is None:
+            continue
+        total += weight
+        for name, end in journey.members_end.items():
+            community = scenario.channels[name].community
+            start = float(community.members) if community is not None else end
+            weighted[name] = weighted.get(name, 0.0) + weight * (end - start) / sample_days
+    if total <= 0:
+        return
+    for name, value in weighted.items():
+        per_day[name] = value / total
+        gained[name] = gained.get(name, 0.0) + per_day[name] * days
 
 
 def _type_seed(month_seed_: int, index: int) -> int:
