@@ -156,6 +156,17 @@ def test_valid_logs_read_back_exactly(table: pd.DataFrame) -> None:
     answered = table["first_answer_at"] != ""
     assert int(log["answer_after_s"].notna().sum()) == int(answered.sum())
     assert (log["open_for_s"] >= 0).all()
+    # the times themselves, post by post: posted, and the answer's or the closing's delay after it
+    got = log.set_index("post_id")
+    for row in table.to_dict("records"):
+        read = got.loc[row["post_id"]]
+        posted = float(row["posted_at"])
+        assert read["posted_s"] == pytest.approx(posted, rel=1e-12, abs=1e-9)
+        if row["first_answer_at"]:
+            assert read["answer_after_s"] == pytest.approx(float(row["first_answer_at"]) - posted, rel=1e-9, abs=1e-6)
+            assert read["answered_by"] == row["answered_by"]
+        if row["closed_at"]:
+            assert read["closed_after_s"] == pytest.approx(float(row["closed_at"]) - posted, rel=1e-9, abs=1e-6)
 
 
 @settings(max_examples=80, deadline=None)

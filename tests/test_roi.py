@@ -19,7 +19,7 @@ from sim.cli.main import main
 from sim.errors import ScenarioError
 from sim.spec.uncertainty import INPUTS_ADAPTER, PertInput, draw_inputs
 from sim.studies.roi import roi_command
-from sim.studies.roi_horizon import _carry_knowledge, live_horizon
+from sim.studies.roi_horizon import advance_knowledge, daily_gap_ratio, live_horizon
 from sim.studies.roi_settings import Adoption
 from sim.studies.roi_study import prepare_study
 from sim.studies.roi_summary import quantiles, summarise_outcomes, uncertainty_split
@@ -115,7 +115,8 @@ def test_adoption_ramps_from_start_to_full() -> None:
 
 
 def test_knowledge_gap_closes_geometrically_between_months() -> None:
-    out = _carry_knowledge({"a": 0.5, "b": 0.9}, {"a": 0.6, "b": 0.9}, ceiling=0.9, days=3, sample_days=1)
+    start = {"a": 0.5, "b": 0.9}
+    out = advance_knowledge(start, daily_gap_ratio(start, {"a": 0.6, "b": 0.9}, 0.9, sample_days=1), 0.9, days=3)
     assert out["a"] == pytest.approx(0.9 - 0.4 * (0.3 / 0.4) ** 3)
     assert out["b"] == pytest.approx(0.9)
 

@@ -61,12 +61,12 @@ def test_a_month_resimulated_with_the_staffing_it_paid_for_gives_the_kpis_the_st
                     measured[f"{channel}.service_level"], rel=1e-12)
                 assert _value(months, month, arm, channel, "offered") == pytest.approx(
                     measured[f"{channel}.offered"] * sum(t.weight for t in types), rel=1e-12)
-            # the FTE priced are the agent-hours simulated, shrinkage added back, over the days each type stands for
-            hours = sum(day.weight * float(staffed[(arm, month, i)].staffing["voice"].sum()) * 0.5
-                        for i, day in enumerate(types))
+            # the agents' FTE priced are the agent-hours simulated (voice and digital; webcare are moderators),
+            # shrinkage (0.3) added back, over the days each type stands for
+            hours = sum(day.weight * float(staffed[(arm, month, i)].staffing[team].sum()) * 0.5
+                        for i, day in enumerate(types) for team in ("voice", "digital"))
             paid = hours / (1 - 0.3) / study.costs.personnel.hours_per_fte_month
-            voice_share = _value(months, month, arm, "fte", "agents")
-            assert paid <= voice_share + 1e-9  # voice is part of the agents' FTE
+            assert _value(months, month, arm, "fte", "agents") == pytest.approx(paid, rel=1e-12)
 
 
 def test_to_target_months_meet_the_call_and_chat_targets_a_few_points_above_them() -> None:

@@ -9,9 +9,7 @@ status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
-import re
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -55,6 +53,9 @@ def suggestion(parser: argparse.ArgumentParser, given: Sequence[str], message: s
     ``message`` (a command, a --format) the closest choice. A suggestion
     names the mistyped word unless ``message`` does already.
     """
+    import difflib  # only on a usage error: not part of every start-up
+    import re
+
     choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
     if choice:
         close = difflib.get_close_matches(choice[1], re.findall(r"'([^']*)'", choice[2]), n=1, cutoff=0.6)

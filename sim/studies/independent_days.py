@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine.demand import rates_per_hour
+from sim.engine.demand import DAY_S, rates_per_hour
 from sim.spec.scenario import Scenario
 from sim.studies.planning_grid import Grid, channel_rates
 
-DAY_S = 86400.0
 """Seconds in a day."""
 
 

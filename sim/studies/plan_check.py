@@ -21,6 +21,7 @@ from sim.spec.roster import DAY_MIN, Requirements, ShiftType
 from sim.spec.scenario import Scenario
 from sim.studies.schedule import evaluate_roster, plan_roster, schedule_roster
 from sim.studies.staffing import required_agents
+from sim.studies.staffing_targets import parse_target
 from sim.studies.staffing_units import staffing_units
 from sim.studies.week_schedule import solve_week
 
@@ -68,7 +69,7 @@ def check_plan(scenario: Scenario, targets: Sequence[str], shift_types: Sequence
     planned = time.perf_counter()
     judged = evaluate_roster(scenario, roster, targets, replications=judge_replications, seed=judge_seed, workers=workers)
     done = time.perf_counter()
-    asked = {t.split("=")[0] for t in targets}
+    asked = {parse_target(t).channel for t in targets}
     rows = []
     for channel, g in judged[judged["channel"].isin(asked) & (judged["simulated_offered"] > 0)].groupby("channel"):
         rows.append({"scenario": name, "channel": channel, "intervals": len(g),

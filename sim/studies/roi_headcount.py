@@ -80,21 +80,23 @@ class HeadcountPath:
             out[m] = row
         return out
 
-    def propose(self, month: int, need: Mapping[str, float]) -> dict[str, float]:
-        """Paid FTE per team in ``month`` for this ``need``, without recording anything."""
+    def _month_row(self, month: int, need: Mapping[str, float]) -> tuple[dict[int, dict[str, TeamMonth]],
+                                                                      dict[str, TeamMonth]]:
+        """The months between the last recorded one and ``month``, and ``month`` itself for this ``need``."""
         between = self._between(month, need)
         head = {u: t.paid for u, t in between[max(between)].items()} if between else self._head(need)
-        return {u: paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n)[0] for u, n in need.items()}
+        row = {u: TeamMonth(n, *paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n))
+               for u, n in need.items()}
+        return between, row
+
+    def propose(self, month: int, need: Mapping[str, float]) -> dict[str, float]:
+        """Paid FTE per team in ``month`` for this ``need``, without recording anything."""
+        return {u: t.paid for u, t in self._month_row(month, need)[1].items()}
 
     def record(self, month: int, need: Mapping[str, float]) -> None:
         """Record ``month`` with its need (and the months before it, their needs interpolated)."""
-        between = self._between(month, need)
+        between, row = self._month_row(month, need)
         self.months.update(between)
-        head = {u: t.paid for u, t in between[max(between)].items()} if between else self._head(need)
-        row = {}
-        for u, n in need.items():
-            paid, hires = paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n)
-            row[u] = TeamMonth(n, paid, hires)
         self.months[month] = row
 
     def month(self, month: int) -> dict[str, TeamMonth]:

@@ -14,7 +14,7 @@ from sim.studies.roi_arms import arm_scenario
 from sim.studies.roi_days import day_types
 from sim.studies.roi_headcount import HeadcountPath, TeamMonth
 from sim.studies.roi_month import measure_month, month_seed, phone_drop_of_programme_users
-from sim.studies.roi_pricing import SUMMED, ChannelFacts, StaffRow, price_months
+from sim.studies.roi_pricing import SUMMED, StaffRow, price_months
 from sim.studies.roi_settings import ARMS, RoiSettings, RoiStudy
 from sim.studies.roi_staffing import StaffedMonth, StaffingRule, agent_hours, fit_rule, staff_and_run, with_paid_agents
 from sim.studies.staffing_units import staffing_units
@@ -42,12 +42,6 @@ def advance_knowledge(coverage: Mapping[str, float], ratio: Mapping[str, float],
                       days: float) -> dict[str, float]:
     """Coverage ``days`` later, the gap to the ceiling shrinking by ``ratio`` every day (each answer closes a share)."""
     return {n: c if c >= ceiling else ceiling - (ceiling - c) * ratio.get(n, 1.0) ** days for n, c in coverage.items()}
-
-
-def _carry_knowledge(start: Mapping[str, float], end: Mapping[str, float], ceiling: float, days: float,
-                     sample_days: int) -> dict[str, float]:
-    """Coverage ``days`` after ``start``, at the pace seen over the sampled days (``start`` -> ``end``)."""
-    return advance_knowledge(start, daily_gap_ratio(start, end, ceiling, sample_days), ceiling, days)
 
 
 def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, rule: StaffingRule | None = None,
@@ -131,11 +125,7 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     programme = set(study.programme_channels)
     moderators = {u for u, unit in staffing_units(first).items() if unit.channels and set(unit.channels) <= programme}
     staff = {arm: [_staff_row(paths[arm].month(m), moderators) for m in range(1, settings.months + 1)] for arm in ARMS}
-    channels = ChannelFacts(
-        phones=tuple(n for n, kind in study.kinds.items() if kind == "phone"),
-        programme=study.programme_channels,
-    )
-    return price_months(study, channels, monthly, staff, scale, set(months), simulated, drops)
+    return price_months(study, monthly, staff, scale, set(months), simulated, drops)
 
 
 def _grow_community(gained: dict[str, float], per_day: dict[str, float], journeys: list[tuple[float, Any]],
@@ -204,8 +194,7 @@ def _staff_row(teams: Mapping[str, TeamMonth], moderators: set[str]) -> StaffRow
     agents = [t for u, t in teams.items() if u not in moderators]
     mods = [t for u, t in teams.items() if u in moderators]
     return StaffRow(agents=sum(t.paid for t in agents), moderators=sum(t.paid for t in mods),
-                    hires=sum(t.hires for t in teams.values()), need_agents=sum(t.need for t in agents),
-                    need_moderators=sum(t.need for t in mods))
+                    hires=sum(t.hires for t in teams.values()), need_agents=sum(t.need for t in agents))
 
 
 _RULES: dict[tuple[str, int], StaffingRule] = {}

@@ -18,14 +18,6 @@ SUMMED = {"offered", "answered", "escalations", "issues", "contacts", "deflected
 
 
 @dataclass(frozen=True)
-class ChannelFacts:
-    """What pricing needs to know of the channels: the phone channels (lines) and the programme's."""
-
-    phones: tuple[str, ...]
-    programme: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class StaffRow:
     """One arm-month's FTE: paid agents and moderators (the staffing simulated), hires, and what the rule needed."""
 
@@ -33,14 +25,14 @@ class StaffRow:
     moderators: float
     hires: float
     need_agents: float
-    need_moderators: float
 
 
-def price_months(study: RoiStudy, channels: ChannelFacts, monthly: dict[str, dict[int, dict[str, float]]],
+def price_months(study: RoiStudy, monthly: dict[str, dict[int, dict[str, float]]],
                  staff: Mapping[str, list[StaffRow]], scale: float, simulated_set: set[int], simulated_contacts: float,
                  drops: list[tuple[float, float]]) -> tuple[pd.DataFrame, dict[str, float]]:
     """Cost lines and finance for every month of both arms, from the FTE each arm paid (``staff``, month 1 first)."""
     settings, costs = study.settings, study.costs
+    phones = [n for n, kind in study.kinds.items() if kind == "phone"]
     rows: list[tuple[int, str, str, str, float, bool]] = []
     totals = {arm: np.zeros(settings.months) for arm in ARMS}
     programme_cost = np.zeros(settings.months)
@@ -52,7 +44,7 @@ def price_months(study: RoiStudy, channels: ChannelFacts, monthly: dict[str, dic
             measures = monthly[arm][m]
             work = MonthWorkload(
                 agent_fte=agents, moderator_fte=mods, hires=hires,
-                line_minutes=scale * sum(measures.get(f"{n}.line_minutes", 0.0) for n in channels.phones),
+                line_minutes=scale * sum(measures.get(f"{n}.line_minutes", 0.0) for n in phones),
                 self_resolved=scale * measures.get("journey.deflected", 0.0),
                 programme_active=arm == "programme",
             )

@@ -41,12 +41,11 @@ import numpy as np
 from sim.engine.model import run
 from sim.engine.records import ANSWERED, RunRecords
 from sim.spec.scenario import Channel, Scenario
+from sim.studies.requirement_search import Staffing
 from sim.studies.staffing_units import Unit, own_staffing, staffing_units, with_unit_agents
 
 DEFERRABLE_KINDS = ("social", "forum")
 """Channel kinds whose work waits for a free moment (sized by occupancy, not by a queue target)."""
-Staffing = dict[str, np.ndarray]
-"""Agents on duty per interval, by team."""
 
 BETA_RANGE = (-1.0, 5.0)
 """The safety factors searched (square-root staffing's usual values lie well inside)."""

@@ -116,8 +116,6 @@ def execute(plan: Plan, args: argparse.Namespace, write: bool = True) -> StudyRu
 
     if args.chunk < 1:
         raise InputError("--chunk", str(args.chunk), "must be at least 1")
-    if args.workers < 0:
-        raise InputError("--workers", str(args.workers), "must be 0 (one per core) or more")
     executor = make_executor(args.workers, args.dask)
     try:
         label = f"{plan.kind} ({executor.name}, {executor.workers} worker{'s' if executor.workers != 1 else ''})"
