@@ -35,6 +35,8 @@ class DayType:
     days: tuple[int, ...]
     profile: float | None
     weight: float
+    opening: tuple[bool, ...] = ()
+    """Which opening-day rules let these days open (types alike here differ only in volume)."""
 
 
 def _opening(data: Mapping[str, Any], day: int) -> tuple[bool, ...]:
@@ -63,5 +65,26 @@ def day_types(data: Mapping[str, Any], settings: RoiSettings) -> list[DayType]:
         for days in signatures.values():
             mean = sum(profile[d] for d in days) / len(days) if profile else None
             types.append(DayType(days[0], tuple(days), mean,
-                                 settings.days_per_month * len(days) / 7.0 / settings.sample_days))
+                                 settings.days_per_month * len(days) / 7.0 / settings.sample_days,
+                                 _opening(data, days[0])))
     return types
+
+
+def shared_probes(types: list[DayType]) -> list[tuple[int, float]]:
+    """Per day type, the type whose probe it takes and the factor on that probe's loads.
+
+    Day types that open alike differ only in their day-of-week factor, and
+    a probe's loads are proportional to its customers: the first type of
+    each opening signature is probed, the others take its loads times the
+    ratio of their factors. The scaled loads carry the probed type's
+    relative noise, smaller than their own (the probed type is the busiest
+    here, the weekdays), and a month needs one probe per arm instead of one
+    per day type.
+    """
+    out: list[tuple[int, float]] = []
+    for i, day in enumerate(types):
+        source = next((j for j, other in enumerate(types[:i]) if other.opening == day.opening
+                       and other.profile is not None and day.profile is not None and other.profile > 0), i)
+        factor = 1.0 if source == i else float(day.profile) / float(types[source].profile)  # type: ignore[arg-type]
+        out.append((source, factor))
+    return out

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.studies.roi_arms import arm_scenario
-from sim.studies.roi_days import day_types
+from sim.studies.roi_days import day_types, shared_probes
 from sim.studies.roi_headcount import HeadcountPath, TeamMonth
 from sim.studies.roi_month import measure_month, month_seed, phone_drop_of_programme_users
 from sim.studies.roi_pricing import SUMMED, StaffRow, price_months
@@ -63,6 +63,7 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     months = simulated_months(settings)
     types = day_types(study.data, settings)
     scale = sum(t.weight for t in types)
+    probes = shared_probes(types)
     rule = rule if rule is not None else study_rule(study, seed)
     first = arm_scenario(study, study.data, "programme", 1, None)
     journey = first.journey
@@ -87,7 +88,7 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
                       for arm in ARMS}
         days = staff_and_run([(day.weight, {arm: arm_scenario(study, study.data, arm, month, middle[arm], day.weekday,
                                                               day.profile, gained_mid[arm]) for arm in ARMS},
-                               _type_seed(base, i)) for i, day in enumerate(types)], rule)
+                               _type_seed(base, i)) for i, day in enumerate(types)], rule, probes=probes)
         need = {arm: _month_fte([(t.weight, d[arm]) for t, d in zip(types, days)], hours_per_fte) for arm in ARMS}
         for arm in ARMS:
             if arm not in paths:  # before month 1 both arms have the baseline's staff (the center as it is today)
@@ -213,10 +214,14 @@ def study_rule(study: RoiStudy, seed: int) -> StaffingRule:
     if rule is None:
         fit_seed = int(np.random.SeedSequence(seed, spawn_key=(0x57AF,)).generate_state(1)[0])
         last = study.settings.months
+        types = day_types(study.data, study.settings)
+        groups = [(arm, m) for arm in ARMS for m in sorted({1, last})]
         cases = [(day.weight, arm_scenario(study, study.data, arm, m, None, day.weekday, day.profile))
-                 for arm in ARMS for m in sorted({1, last}) for day in day_types(study.data, study.settings)]
+                 for arm, m in groups for day in types]
+        # each arm-month's day types share their probes as a month does
+        probes = [(g * len(types) + source, factor) for g in range(len(groups)) for source, factor in shared_probes(types)]
         rule = _RULES[key] = fit_rule([c for _, c in cases], fit_seed, study.costs.personnel.deferrable_occupancy,
-                                      [w for w, _ in cases])
+                                      [w for w, _ in cases], probes)
     return rule
 
 

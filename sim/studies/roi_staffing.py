@@ -9,7 +9,9 @@ same stretched to an agent holding its full ``concurrency`` (``1 +
 concurrency_stretch * (concurrency - 1)``) and divided by ``concurrency``;
 for deferrable work (social posts, forum moderation), its handled time
 divided by the occupancy such work reaches, moved into opening hours. The
-load does not depend on the staffing being planned. The rule gives each interval
+load does not depend on the staffing being planned. Day types that open
+alike share one probe, its loads scaled by their day-of-week factors
+(:func:`sim.studies.roi_days.shared_probes`). The rule gives each interval
 
     agents = ceil(load + beta * sqrt(load))      (at least 1 where work arrives)
 
@@ -192,8 +194,29 @@ def probe_loads(scenario: Scenario, units: Mapping[str, Unit], seed: int, replic
     return unit_loads(records, scenario, units, deferrable_occupancy)
 
 
+def shared_loads(cases: list[Mapping[str, tuple[Scenario, Mapping[str, Unit]]]], seeds: list[int], replication: int,
+                 deferrable_occupancy: float, probes: list[tuple[int, float]] | None = None
+                 ) -> list[dict[str, dict[str, np.ndarray]]]:
+    """Probe loads per case and key (an arm): probed where ``probes`` says so, else the named case's loads scaled.
+
+    ``cases[i]`` maps keys to a scenario and its teams; case ``i`` is probed
+    on ``seeds[i]`` when ``probes`` is None or ``probes[i]`` names ``i``
+    itself, otherwise it takes case ``probes[i][0]``'s loads times
+    ``probes[i][1]`` (see :func:`sim.studies.roi_days.shared_probes`).
+    """
+    plan = probes if probes is not None else [(i, 1.0) for i in range(len(cases))]
+    probed: dict[int, dict[str, dict[str, np.ndarray]]] = {}
+    for i, (source, _) in enumerate(plan):
+        if source == i:
+            probed[i] = {key: probe_loads(scenario, units, seeds[i], replication, deferrable_occupancy)
+                         for key, (scenario, units) in cases[i].items()}
+    return [probed[i] if source == i else {key: {u: load * factor for u, load in probed[source][key].items()}
+                                           for key in cases[i]}
+            for i, (source, factor) in enumerate(plan)]
+
+
 def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float,
-             weights: list[float] | None = None) -> dict[str, float]:
+             weights: list[float] | None = None, probes: list[tuple[int, float]] | None = None) -> dict[str, float]:
     """Per team, the smallest safety factor whose staffing meets the team's call and chat targets, over all ``scenarios``.
 
     Mimics how a study's month is staffed, :data:`FIT_PAIRS` times per
@@ -204,12 +227,16 @@ def fit_beta(scenarios: list[Scenario], seed: int, deferrable_occupancy: float,
     with its scenario's weight: the calendar days a day type stands for)
     meets each target plus :data:`FIT_MARGIN`; teams move together, each by
     its own channels. A team with no call or chat target gets 0.
+    ``probes`` shares probes between scenarios as :func:`shared_loads` does.
     """
     pairs = [(scenario, staffing_units(scenario), i) for scenario in scenarios for i in range(FIT_PAIRS)]
     run_weights = [w for w in (weights or [1.0] * len(scenarios)) for _ in range(FIT_PAIRS)]
     every = {u: unit for _, units, _ in pairs for u, unit in units.items()}
     fitted = {u for scenario, units, _ in pairs for u in units if queue_channels(scenario, units[u])}
-    loads = [probe_loads(scenario, units, seed, 2 * i + 1, deferrable_occupancy) for scenario, units, i in pairs]
+    cases = [{"": (scenario, staffing_units(scenario))} for scenario in scenarios]
+    probed = [shared_loads(cases, [seed] * len(scenarios), 2 * i + 1, deferrable_occupancy, probes)
+              for i in range(FIT_PAIRS)]
+    loads = [probed[i][s][""] for s in range(len(scenarios)) for i in range(FIT_PAIRS)]
     low = dict.fromkeys(fitted, BETA_RANGE[0])
     high = dict.fromkeys(fitted, BETA_RANGE[1])
     for _ in range(FIT_STEPS):
@@ -240,9 +267,9 @@ def pooled_service_levels(runs: list[RunRecords], weights: list[float] | None = 
 
 
 def fit_rule(scenarios: list[Scenario], seed: int, deferrable_occupancy: float,
-             weights: list[float] | None = None) -> StaffingRule:
+             weights: list[float] | None = None, probes: list[tuple[int, float]] | None = None) -> StaffingRule:
     """The rule for a study: the factors fitted jointly over ``scenarios`` (its arms' months and day types, weighted)."""
-    return StaffingRule(fit_beta(scenarios, seed, deferrable_occupancy, weights), deferrable_occupancy)
+    return StaffingRule(fit_beta(scenarios, seed, deferrable_occupancy, weights, probes), deferrable_occupancy)
 
 
 @dataclass
@@ -261,7 +288,8 @@ class StaffedMonth:
 
 
 def staff_and_run(days: list[tuple[float, Mapping[str, Scenario], int]], rule: StaffingRule,
-                  must_meet: bool = True) -> list[dict[str, StaffedMonth]]:
+                  must_meet: bool = True, probes: list[tuple[int, float]] | None = None
+                  ) -> list[dict[str, StaffedMonth]]:
     """Probe a month's demand in each arm and day type, staff it by the rule, simulate it with that staffing.
 
     ``days`` holds, per day type, its weight (the calendar days it stands
@@ -274,10 +302,14 @@ def staff_and_run(days: list[tuple[float, Mapping[str, Scenario], int]], rule: S
     arms keep one rule, so their difference stays a difference between the
     arms and not between two staffing decisions. A policy paying more than
     the rule needs puts those agents on duty with :func:`with_paid_agents`.
+    ``probes``, when given, says per day type which type's probe it takes
+    and the factor on its loads (:func:`sim.studies.roi_days.shared_probes`);
+    by default every day type is probed.
     """
     units = [{arm: staffing_units(scenario) for arm, scenario in scenarios.items()} for _, scenarios, _ in days]
-    loads = [{arm: probe_loads(scenario, units[i][arm], seed, PROBE_REPLICATION, rule.deferrable_occupancy)
-              for arm, scenario in scenarios.items()} for i, (_, scenarios, seed) in enumerate(days)]
+    loads = shared_loads([{arm: (scenario, units[i][arm]) for arm, scenario in scenarios.items()}
+                          for i, (_, scenarios, _) in enumerate(days)], [seed for _, _, seed in days],
+                         PROBE_REPLICATION, rule.deferrable_occupancy, probes)
     raised: dict[str, float] = {}
     raises = 0
     while True:
