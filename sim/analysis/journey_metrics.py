@@ -155,7 +155,9 @@ def _issue_table(j: JourneyRecords, p: _Periods) -> dict[str, np.ndarray]:
 def _quantile_per_period(k: np.ndarray, values: np.ndarray, mask: np.ndarray, n: int, q: float) -> np.ndarray:
     out = np.full(n, math.nan)
     sel = mask & (k >= 0)
-    if sel.any():
+    if n == 1 and sel.any():  # one window (a run's totals): no grouping needed
+        out[0] = float(np.quantile(values[sel], q))
+    elif sel.any():
         grouped = pd.Series(values[sel]).groupby(k[sel]).quantile(q)
         out[grouped.index.to_numpy()] = grouped.to_numpy()
     return out

@@ -153,8 +153,8 @@ def interval_kpis(rec: ChannelRecords, interval_s: float, warmup_s: float, horiz
     return pd.DataFrame(_interval_columns(rec, first, edges, interval_s))
 
 
-def run_kpis(records: RunRecords) -> pd.DataFrame:
-    """Tidy KPIs of one replication: columns replication, channel, kpi, value."""
+def run_kpi_values(records: RunRecords) -> dict[tuple[str, str], float]:
+    """KPIs of one replication by ``(channel, kpi)``: what :func:`run_kpis` tabulates, without the table."""
     values: dict[tuple[str, str], float] = {}
     for name, rec in records.channels.items():
         for kpi, value in channel_kpis(rec, records.warmup_s, records.horizon_s).items():
@@ -162,6 +162,12 @@ def run_kpis(records: RunRecords) -> pd.DataFrame:
     if records.journey is not None:
         for channel, kpi, value in journey_rows(records, records.warmup_s, records.horizon_s):
             values[(channel, kpi)] = value
+    return values
+
+
+def run_kpis(records: RunRecords) -> pd.DataFrame:
+    """Tidy KPIs of one replication: columns replication, channel, kpi, value."""
+    values = run_kpi_values(records)
     rows = [(records.replication, channel, kpi, value) for (channel, kpi), value in values.items()]
     return pd.DataFrame(rows, columns=["replication", "channel", "kpi", "value"])
 

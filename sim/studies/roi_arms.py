@@ -30,9 +30,7 @@ def arm_scenario(study: RoiStudy, data: Mapping[str, Any], arm: str, month: int,
     gained (or lost, if negative) through its own posts in the months before.
     """
     settings = study.settings
-    d = copy.deepcopy(dict(data))
-    for key in ("costs", "roi", "uncertain"):
-        d.pop(key, None)
+    d = copy.deepcopy({key: value for key, value in data.items() if key not in ("costs", "roi", "uncertain")})
     d["horizon"] = {**d.get("horizon", {}), "hours": 24.0 * settings.sample_days, "warmup_hours": 0.0, "drain": True}
     growth = (1.0 + settings.demand_growth_per_month) ** (month - 1)
     _start_on_day(d, settings.start_day if start_day is None else start_day)

@@ -56,7 +56,8 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     outcome), staffed by ``rule`` (fitted for the study
     when not given, see :func:`study_rule`) with the agents the staffing
     policy pays for; its KPIs and its personnel cost are those of these
-    runs. ``staffed_months``, when given, receives each ``(arm, month, day
+    runs. Raises of the rule's factors a month needed carry into the next
+    simulated month (see :func:`staff_and_run`). ``staffed_months``, when given, receives each ``(arm, month, day
     type)``'s staffing and run.
     """
     settings = study.settings
@@ -64,6 +65,7 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
     types = day_types(study.data, settings)
     scale = sum(t.weight for t in types)
     probes = shared_probes(types)
+    raised: dict[str, float] = {}  # raises of the rule's factors so far, carried from month to month (both arms)
     rule = rule if rule is not None else study_rule(study, seed)
     first = arm_scenario(study, study.data, "programme", 1, None)
     journey = first.journey
@@ -88,7 +90,8 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
                       for arm in ARMS}
         days = staff_and_run([(day.weight, {arm: arm_scenario(study, study.data, arm, month, middle[arm], day.weekday,
                                                               day.profile, gained_mid[arm]) for arm in ARMS},
-                               _type_seed(base, i)) for i, day in enumerate(types)], rule, probes=probes)
+                               _type_seed(base, i)) for i, day in enumerate(types)], rule, probes=probes,
+                             raised=raised)
         need = {arm: _month_fte([(t.weight, d[arm]) for t, d in zip(types, days)], hours_per_fte) for arm in ARMS}
         for arm in ARMS:
             if arm not in paths:  # before month 1 both arms have the baseline's staff (the center as it is today)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.costs import CostModel
-from sim.analysis.metrics import run_kpis
+from sim.analysis.metrics import run_kpi_values
 from sim.engine.records import RunRecords
 from sim.spec.scenario import Scenario
 
@@ -30,8 +30,7 @@ def month_seed(seed: int, replication: int, twin: int) -> int:
 
 def measure_month(records: RunRecords, scenario: Scenario, costs: CostModel) -> dict[str, float]:
     """What the cost model and the report need from one simulated sample of a month (unscaled)."""
-    kpis = run_kpis(records)
-    table = {(c, k): float(v) for c, k, v in zip(kpis["channel"], kpis["kpi"], kpis["value"])}
+    table = {key: float(v) for key, v in run_kpi_values(records).items()}
     out: dict[str, float] = {}
     for name in scenario.channels:
         for kpi in _CHANNEL_KPIS + ("handled_hours", "line_minutes"):

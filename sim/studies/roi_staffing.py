@@ -288,8 +288,8 @@ class StaffedMonth:
 
 
 def staff_and_run(days: list[tuple[float, Mapping[str, Scenario], int]], rule: StaffingRule,
-                  must_meet: bool = True, probes: list[tuple[int, float]] | None = None
-                  ) -> list[dict[str, StaffedMonth]]:
+                  must_meet: bool = True, probes: list[tuple[int, float]] | None = None,
+                  raised: dict[str, float] | None = None) -> list[dict[str, StaffedMonth]]:
     """Probe a month's demand in each arm and day type, staff it by the rule, simulate it with that staffing.
 
     ``days`` holds, per day type, its weight (the calendar days it stands
@@ -304,13 +304,17 @@ def staff_and_run(days: list[tuple[float, Mapping[str, Scenario], int]], rule: S
     the rule needs puts those agents on duty with :func:`with_paid_agents`.
     ``probes``, when given, says per day type which type's probe it takes
     and the factor on its loads (:func:`sim.studies.roi_days.shared_probes`);
-    by default every day type is probed.
+    by default every day type is probed. ``raised``, when given, holds the
+    raises earlier months needed (added to the rule's factors from the
+    start, and updated with this month's): a replication whose inputs made
+    the rule short in one month starts the next one where it ended, instead
+    of re-running it to find that again.
     """
     units = [{arm: staffing_units(scenario) for arm, scenario in scenarios.items()} for _, scenarios, _ in days]
     loads = shared_loads([{arm: (scenario, units[i][arm]) for arm, scenario in scenarios.items()}
                           for i, (_, scenarios, _) in enumerate(days)], [seed for _, _, seed in days],
                          PROBE_REPLICATION, rule.deferrable_occupancy, probes)
-    raised: dict[str, float] = {}
+    raised = {} if raised is None else raised
     raises = 0
     while True:
         out: list[dict[str, StaffedMonth]] = []
