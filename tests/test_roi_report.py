@@ -255,3 +255,12 @@ def test_report_renders_in_headless_chromium(report: Path, tmp_path: Path) -> No
     assert "Does the programme pay back?" in dom.stdout
     assert dom.stdout.count('src="data:image/png;base64,') == 4
     assert "Uncaught" not in dom.stderr
+
+
+def test_the_staffing_section_says_when_hires_take_contacts() -> None:
+    from sim.report.roi_report import _staffing_html
+
+    assert "the month they are decided" in _staffing_html({"staffing": "to_target"})
+    delayed = _staffing_html({"staffing": "attrition", "hiring_lead_months": 3})
+    assert "takes contacts 3 months later" in delayed and "works short" in delayed
+    assert "the month they are decided" not in delayed

@@ -176,3 +176,18 @@ def test_the_community_carries_what_it_gained_by_itself_into_the_next_months() -
     assert run_end is not None and run_end.members_end["forum"] > first.members  # the month's own posts grew it
     assert Adoption(start=1).level(4) == 1.0
     assert later.members > first.members + 50  # three months of that growth, carried
+
+
+def test_a_team_waiting_for_its_hires_runs_short_and_its_service_shows_it() -> None:
+    growing = ["roi.demand_growth_per_month=0.1", "costs.personnel.attrition_per_year=0.0"]
+    months, staffed = _lived(growing + ["roi.hiring_lead_months=3"])
+    now, staffed_now = _lived(growing)
+    short, same = staffed[("baseline", 4, 0)], staffed_now[("baseline", 4, 0)]
+    # month 4 needs a third more than month 1; the hires decided since join in months 5 and later
+    assert short.staffing["voice"].sum() < 0.85 * short.need["voice"].sum()
+    assert (same.staffing["voice"] == same.need["voice"]).all()
+    assert "voice" in short.missing
+    for channel in ("phone", "chat"):
+        assert _value(months, 4, "baseline", channel, "service_level") < _value(now, 4, "baseline", channel,
+                                                                              "service_level") - 0.1
+    assert _value(months, 4, "baseline", "fte", "agents") < 0.85 * _value(now, 4, "baseline", "fte", "agents")

@@ -171,6 +171,13 @@ def _staffing_html(summary: Mapping[str, Any]) -> str:
            "to meet its phone and chat service targets (posts and forum moderation by their workload). The month "
            "is then simulated with the agents the policy pays for, and the service figures above are those of "
            "that simulation.</p>")
+    lead = int(summary.get("hiring_lead_months") or 0)
+    if lead > 0:
+        how += (f"<p>A hire decided in one month takes contacts {lead} month{'s' if lead > 1 else ''} later "
+                "(recruiting and training): until then a team whose need rose works short, simulated with the "
+                "agents it has, and its service falls below the target.</p>")
+    else:
+        how += "<p>Hires take contacts the month they are decided (no recruiting or training delay).</p>"
     if policy in STAFFING_TEXT:
         return f"{how}<p>This study: <b>{_e(policy)}</b>. {_e(STAFFING_TEXT[policy])}</p>"
     return how + "<p>The staffing policy was not recorded. " + " ".join(

@@ -125,6 +125,7 @@ def simulate_roi(scenario: Scenario, replications: int = 20, seed: int | None = 
     outcomes_frame = pd.concat(outcomes, ignore_index=True)
     summary = summarise_outcomes(outcomes_frame, study.settings.months, study.costs.currency,
                                  staffing=study.settings.staffing)
+    summary["hiring_lead_months"] = study.settings.hiring_lead_months
     return RoiResult(months_frame, outcomes_frame, summary)
 
 

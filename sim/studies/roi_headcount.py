@@ -10,7 +10,15 @@ Each month a team *needs* the FTE of the staffing rule's agents
 - ``fixed``: the need, or last month's headcount if more (headcount never
   falls).
 
-Every policy hires what it pays for above the staff who stay. A team paid
+Every policy hires what it pays for above the staff who stay. With
+``roi.hiring_lead_months`` L > 0 a hire decided in month m joins in month
+m + L: each month the policy orders what it will lack L months on (its
+target less the staff and the pending hires still there then, after the
+expected leavers), and meanwhile the team has only the staff who stayed
+and the hires that joined. Paid is then what the team has (``to_target``
+lets go what exceeds the need); a team short of its need is simulated with
+the agents it has (see :func:`sim.studies.roi_staffing.with_paid_agents`)
+and its service shows it. A team paid
 more than it needs has those agents on duty: the arm is simulated with the
 staffing it pays for (in whole agents per interval, rounded up, so the
 simulated agent-hours exceed the paid ones by less than one agent for one
@@ -27,25 +35,34 @@ POLICIES = ("to_target", "attrition", "fixed")
 """The staffing policies, in the order the report compares them."""
 
 
-def paid_fte(policy: str, leavers: float, head: float, need: float) -> tuple[float, float]:
-    """FTE paid this month under ``policy`` and the hires it takes, from last month's ``head`` and this ``need``."""
+def paid_fte(policy: str, leavers: float, head: float, need: float, lead_months: int = 0, joining: float = 0.0,
+             pending: float = 0.0) -> tuple[float, float, float]:
+    """FTE paid this month under ``policy``, the hires who join and the hires ordered, from last month's ``head``.
+
+    ``joining`` are the hires ordered ``lead_months`` ago, ``pending`` those
+    ordered since and not yet joined (both unused without a lead time:
+    hires then join the month they are decided).
+    """
     staying = head * (1.0 - leavers)
-    if policy == "fixed":
-        paid = max(head, need)
-    elif policy == "attrition":
-        paid = max(need, staying)
+    target = max(head, need) if policy == "fixed" else need
+    if lead_months <= 0:
+        ordered = max(0.0, target - staying)
+        available, joined = staying + ordered, ordered
     else:
-        paid = need
-    return paid, max(0.0, paid - staying)
+        available, joined = staying + joining, joining
+        ordered = max(0.0, target - (available + pending) * (1.0 - leavers) ** lead_months)
+    paid = min(available, need) if policy == "to_target" else available
+    return paid, joined, ordered
 
 
 @dataclass(frozen=True)
 class TeamMonth:
-    """One team in one month: FTE needed, FTE paid, hires."""
+    """One team in one month: FTE needed, FTE paid, hires who joined, hires ordered (they join after the lead time)."""
 
     need: float
     paid: float
     hires: float
+    ordered: float = 0.0
 
 
 @dataclass
@@ -56,7 +73,18 @@ class HeadcountPath:
     leavers_per_month: float
     start: dict[str, float] | None = None
     """Headcount before the first month; None: the first month's need (a team staffed to its need today)."""
+    lead_months: int = 0
+    """Months from ordering a hire to the hire joining (``roi.hiring_lead_months``)."""
     months: dict[int, dict[str, TeamMonth]] = field(default_factory=dict)
+
+    def _team_month(self, month: int, u: str, head: float, need: float,
+                    earlier: Mapping[int, Mapping[str, TeamMonth]]) -> TeamMonth:
+        """Team ``u`` in ``month`` from last month's ``head``, this ``need`` and the orders of ``earlier`` months."""
+        lead = self.lead_months
+        orders = {m: row[u].ordered for m, row in earlier.items() if u in row}
+        joining = orders.get(month - lead, 0.0) if lead > 0 else 0.0
+        pending = sum(v for m, v in orders.items() if month - lead < m < month) if lead > 0 else 0.0
+        return TeamMonth(need, *paid_fte(self.policy, self.leavers_per_month, head, need, lead, joining, pending))
 
     def _head(self, need: Mapping[str, float]) -> dict[str, float]:
         if self.months:
@@ -74,8 +102,7 @@ class HeadcountPath:
             row = {}
             for u in set(need) | set(before):
                 n = (1 - w) * before.get(u, 0.0) + w * need.get(u, 0.0)
-                paid, hires = paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n)
-                row[u] = TeamMonth(n, paid, hires)
+                row[u] = self._team_month(m, u, head.get(u, 0.0), n, {**self.months, **out})
             head = {u: t.paid for u, t in row.items()}
             out[m] = row
         return out
@@ -85,8 +112,8 @@ class HeadcountPath:
         """The months between the last recorded one and ``month``, and ``month`` itself for this ``need``."""
         between = self._between(month, need)
         head = {u: t.paid for u, t in between[max(between)].items()} if between else self._head(need)
-        row = {u: TeamMonth(n, *paid_fte(self.policy, self.leavers_per_month, head.get(u, 0.0), n))
-               for u, n in need.items()}
+        earlier = {**self.months, **between}
+        row = {u: self._team_month(month, u, head.get(u, 0.0), n, earlier) for u, n in need.items()}
         return between, row
 
     def propose(self, month: int, need: Mapping[str, float]) -> dict[str, float]:

@@ -95,7 +95,8 @@ def live_horizon(study: RoiStudy, seed: int, replication: int, twin: int = 0, ru
         need = {arm: _month_fte([(t.weight, d[arm]) for t, d in zip(types, days)], hours_per_fte) for arm in ARMS}
         for arm in ARMS:
             if arm not in paths:  # before month 1 both arms have the baseline's staff (the center as it is today)
-                paths[arm] = HeadcountPath(settings.staffing, leavers, None if arm == "baseline" else need["baseline"])
+                paths[arm] = HeadcountPath(settings.staffing, leavers, None if arm == "baseline" else need["baseline"],
+                                           settings.hiring_lead_months)
             paid = paths[arm].propose(month, need[arm])
             factors = {u: paid[u] / n if n > 0 else 1.0 for u, n in need[arm].items()}
             for i, d in enumerate(days):

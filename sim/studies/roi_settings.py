@@ -66,6 +66,11 @@ class RoiSettings(_Model):
             "once but fall only as staff leave (costs.personnel.attrition_per_year), nobody is laid off"
         ),
     )
+    hiring_lead_months: int = Field(
+        0, ge=0, le=24,
+        description="months from deciding a hire to the hire taking contacts (recruiting and training); until then "
+                    "a team whose need rose runs short, simulated with the agents it has",
+    )
     demand_growth_per_month: float = Field(0.0, ge=-0.2, le=0.2, description="issues and contacts grow by this each month")
     scale_staff_with_demand: bool = Field(True, description="simulated rosters grow with demand, so service holds")
     adoption: Adoption = Adoption()

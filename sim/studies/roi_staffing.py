@@ -35,7 +35,7 @@ sized by occupancy alone (``beta`` = 0).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,7 +194,7 @@ def probe_loads(scenario: Scenario, units: Mapping[str, Unit], seed: int, replic
     return unit_loads(records, scenario, units, deferrable_occupancy)
 
 
-def shared_loads(cases: list[Mapping[str, tuple[Scenario, Mapping[str, Unit]]]], seeds: list[int], replication: int,
+def shared_loads(cases: Sequence[Mapping[str, tuple[Scenario, Mapping[str, Unit]]]], seeds: list[int], replication: int,
                  deferrable_occupancy: float, probes: list[tuple[int, float]] | None = None
                  ) -> list[dict[str, dict[str, np.ndarray]]]:
     """Probe loads per case and key (an arm): probed where ``probes`` says so, else the named case's loads scaled.
@@ -344,12 +344,19 @@ def month_missing(parts: list[tuple[float, StaffedMonth]]) -> list[str]:
 
 
 def with_paid_agents(month: StaffedMonth, factors: Mapping[str, float], seed: int) -> StaffedMonth:
-    """The month simulated again with each team's need times ``factors`` (the policy pays more; they are on duty)."""
-    if all(factors.get(u, 1.0) <= 1.0 + 1e-12 for u in month.need):
+    """The month simulated again with each team's need times ``factors``: the agents the policy pays are on duty.
+
+    A factor above 1 puts the agents a policy keeps beyond the need on
+    duty; below 1 (hires still in training, ``roi.hiring_lead_months``) the
+    team runs short with the agents it has, and teams short of their need
+    are reported missing.
+    """
+    if all(abs(factors.get(u, 1.0) - 1.0) <= 1e-9 for u in month.need):
         return month
     staffing = {u: scaled_staffing(a, factors.get(u, 1.0)) for u, a in month.need.items()}
     paid = _simulate(month.base, staffing_units(month.base), month.need, staffing, seed, month.raises)
-    paid.missing = list(month.missing)  # more agents than the month was judged with
+    short = {u for u in month.need if factors.get(u, 1.0) < 1.0 - 1e-9}
+    paid.missing = sorted(set(month.missing) | short)
     return paid
 
 
@@ -361,18 +368,25 @@ def _simulate(scenario: Scenario, units: Mapping[str, Unit], need: Staffing, sta
 
 
 def scaled_staffing(agents: np.ndarray, factor: float) -> np.ndarray:
-    """``agents`` times ``factor`` in whole agents: the total rounded up, never fewer than ``agents`` in any interval.
+    """``agents`` times ``factor`` in whole agents: above 1 the total rounded up, never fewer than ``agents`` anywhere.
+
+    Below 1 (a team short of its need) the total is rounded to the nearest
+    agent, the agents going where the staffing is largest.
 
     The extra agents a policy pays for go where the staffing is largest, in
     proportion: rounding each interval up instead would pay for more than
     the policy keeps, and carried from month to month that ratchets upward.
     """
     agents = np.asarray(agents, dtype=np.int64)
-    if factor <= 1.0 + 1e-12:
+    if abs(factor - 1.0) <= 1e-12:
         return agents.copy()
     exact = agents * factor
-    out = np.maximum(np.floor(exact).astype(np.int64), agents)
-    left = int(math.ceil(float(exact.sum()) - 1e-9)) - int(out.sum())
+    if factor < 1.0:  # a team short of its need: the agents it has, the total rounded to the nearest agent
+        out = np.floor(exact).astype(np.int64)
+        left = int(round(float(exact.sum()))) - int(out.sum())
+    else:
+        out = np.maximum(np.floor(exact).astype(np.int64), agents)
+        left = int(math.ceil(float(exact.sum()) - 1e-9)) - int(out.sum())
     if left > 0:
         order = np.argsort(-(exact - out), kind="stable")[:left]
         out[order] += 1

@@ -137,6 +137,7 @@ def write_outputs(run: StudyRun, study: RoiStudy, scenario_path: str) -> dict[st
     write_parquet(out / "replications.parquet", outcomes)
     settings = study.settings
     summary = summarise_outcomes(outcomes, settings.months, study.costs.currency, staffing=settings.staffing)
+    summary["hiring_lead_months"] = settings.hiring_lead_months
     summary.update({
         "input_labels": {path: dist.label for path, dist in study.inputs.items() if dist.label},
         "staffing": settings.staffing,
