@@ -63,6 +63,19 @@ def test_calibration_of_the_bank(bank_calibration):
     assert 3 < cal.report["staffing"]["weekday"]["mean_agents_open_hours"] < 8
 
 
+def test_handling_time_follows_the_time_of_day(bank_log, bank_calibration):
+    """The log's services are longer at the morning peak than in the evening; the scenario keeps that per interval."""
+    aht = bank_calibration.scenario["arrivals"]["phone"]["aht_s"]
+    assert len(aht) == 336
+    monday = aht[48:96]
+    assert min(monday[19:23]) > max(monday[40:46])  # 09:30-11:30 against 20:00-23:00
+    served = bank_log[(bank_log["outcome"] == "served") & bank_log["service_s"].notna()]
+    peak = served[(served["arrival_s"] >= 9.5 * 3600) & (served["arrival_s"] < 11.5 * 3600)]["service_s"].mean()
+    assert abs(sum(monday[19:23]) / 4 - peak) < 15  # many calls per interval: little shrinkage
+    flat = calibrate(bank_log, CalibrationOptions(aht_by_interval=False))
+    assert "aht_s" not in flat.scenario["arrivals"]["phone"]
+
+
 def _hand_log(calls: list[tuple[float, float, float, float, str]]) -> pd.DataFrame:
     """A one-day clean log from (arrival_s, wait_s, service_start_s, service_s, agent) of served calls."""
     rows = [{"date": "2024-01-07", "day": 0, "weekday": 0, "day_type": "weekday", "arrival_s": a, "outcome": "served",

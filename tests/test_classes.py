@@ -13,7 +13,7 @@ from sim.analysis.priority import priority_waits_s
 from sim.engine.demand import arrival_times, poisson_arrivals, rates_per_hour
 from sim.spec.scenario import ArrivalLevel, ArrivalStream
 from sim.studies.calibrate import CalibrationOptions, calibrate, scenario_yaml
-from sim.studies.call_classes import assign_classes, class_names, rule_of_classes
+from sim.studies.call_classes import assign_classes, class_labels, class_names, rule_of_classes, unrecorded_priority
 from sim.studies.call_log_tables import log_from_records
 
 
@@ -156,3 +156,23 @@ def test_class_labels_pool_small_classes_and_name_their_rule() -> None:
     assert rule_of_classes(["regular", "priority"]) == "priority"
     assert rule_of_classes(["PS", "NW", "other"]) == "type"
     assert rule_of_classes(["phone"]) == "none"
+
+
+def test_calls_of_unrecorded_priority_take_the_class_mix_of_their_interval() -> None:
+    """Calls served without waiting carry no priority in the Technion logs: imputed from their interval, not all regular."""
+    rows = []
+    for k, (pri, reg) in enumerate([(30, 10), (5, 35)]):  # interval 0 mostly priority, interval 1 mostly regular
+        rows += [{"priority": 2, "wait_s": 20.0} for _ in range(pri)] + [{"priority": 1, "wait_s": 20.0} for _ in range(reg)]
+        rows += [{"priority": 0, "wait_s": 0.0} for _ in range(400)]
+        for r in rows[len(rows) - pri - reg - 400:]:
+            r["arrival_s"] = k * 1800.0 + 60.0
+    log = pd.DataFrame(rows).assign(date="2024-01-07", outcome="served", call_type="PS")
+    unknown = unrecorded_priority(log)
+    assert unknown.sum() == 800
+    labels = class_labels(log, "priority", ["regular", "priority"], 1800.0)
+    assert list(labels[~unknown]) == list(assign_classes(log[~unknown], "priority", ["regular", "priority"]))
+    first = (log["arrival_s"] < 1800).to_numpy() & unknown
+    assert abs((labels[first] == "priority").mean() - 0.75) < 0.07
+    assert abs((labels[~first & unknown] == "priority").mean() - 0.125) < 0.05
+    assert list(class_labels(log, "priority", ["regular", "priority"], 1800.0)) == list(labels)  # fixed by the date
+    assert (class_labels(log, "type", ["PS"], 1800.0) == "PS").all()  # a rule without priority imputes nothing

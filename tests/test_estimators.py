@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.analysis.estimators import fit_gamma, fit_lognormal, poisson_rates
+from sim.analysis.estimators import fit_gamma, fit_lognormal, poisson_rates, shrunk_means
 from sim.analysis.survival import censored_mean_cv_fit, exponential_censored, hazard_estimate, kaplan_meier, weibull_censored
 from sim.io.calllog import CLEAN_COLUMNS, queue_calls
 from sim.studies.calibrate import CalibrationOptions, calibrate
@@ -172,3 +172,20 @@ def test_queue_duty_rule_recovers_a_constant_staffing(calm_log):
     assert np.abs(middle - 14).max() < 1.0 and abs(middle.mean() - 14) < 0.3
     night = slice(2, 16)
     assert gap.iloc[0, night].mean() < 12 < queue.iloc[0, night].mean()
+
+
+def test_shrunk_means_keep_large_groups_and_pull_small_ones_to_their_prior():
+    rng = np.random.default_rng(3)
+    truth = np.array([100.0, 150.0, 200.0, 250.0])
+    sizes = [5000, 5000, 5000, 3]
+    groups = np.repeat(np.arange(4), sizes)
+    values = rng.exponential(truth[groups])
+    est = shrunk_means(values, groups, 5)
+    assert np.all(np.abs(est.means[:3] - truth[:3]) < 4 * truth[:3] / np.sqrt(5000))
+    assert est.weight[3] < 0.5 and est.means[4] == pytest.approx(values.mean())  # few values; none at all
+    assert abs(est.means[3] - est.prior[3]) < abs(est.raw[3] - est.prior[3])
+    assert 30 < math.sqrt(est.between_var) < 80 and est.within_var > 0
+    flat = shrunk_means(rng.exponential(100.0, 4000), rng.integers(0, 8, 4000), 8)
+    assert np.all(np.abs(flat.means - 100.0) < 8)  # no real differences: close to the common mean
+    with pytest.raises(ValueError, match="groups"):
+        shrunk_means(np.ones(3), np.array([0, 1, 5]), 2)

@@ -142,3 +142,18 @@ def test_cli_bad_splits_are_one_line_and_exit_2(tmp_path, capsys, args, words):
     assert main(["validate", str(DATA), *args, "-r", "2", "-q", "--no-figures", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err
+
+
+def test_a_replayed_day_keeps_the_handling_time_of_its_weekday(bank_log):
+    from sim.spec.scenario import scenario_from_dict
+    from sim.studies.calibrate import calibrate
+    from sim.studies.replay import day_scenario
+
+    cal = calibrate(bank_log[bank_log["date"].isin(sorted(bank_log["date"].unique())[:7])],
+                    CalibrationOptions(classes="priority"))
+    scenario = scenario_from_dict(cal.scenario)
+    rates = {name: np.full(48, 10.0) for name in scenario.channels}
+    friday = day_scenario(scenario, rates, [5] * 48, "a Friday", weekday=5)
+    for name in scenario.channels:
+        week = cal.scenario["arrivals"][name]["aht_s"]
+        assert friday.arrivals[name].aht_s == pytest.approx(week[5 * 48:6 * 48])

@@ -8,7 +8,9 @@ they can be tested on synthetic data with known parameters:
   (variance / mean across days; 1 for a Poisson process);
 - :func:`fit_lognormal`, :func:`fit_gamma`, :func:`fit_exponential`: maximum
   likelihood fits of service times with confidence intervals, log-likelihood,
-  AIC and Kolmogorov-Smirnov / Anderson-Darling distances.
+  AIC and Kolmogorov-Smirnov / Anderson-Darling distances;
+- :func:`shrunk_means`: group means (e.g. handling time per interval of the
+  day) pulled toward a prior as far as each group's data are thin.
 
 Patience is observed under censoring (a served caller's wait is only a lower
 bound on their patience); its estimators are in :mod:`sim.analysis.survival`.
@@ -221,6 +223,69 @@ def fit_exponential(x: np.ndarray, level: float = 0.95, floor_s: float = 0.5) ->
     loglik, ks, ks_p, ad = _goodness(x, frozen, 1)
     return Fit("exponential", n, {"mean_s": mean}, {"mean_s": ci}, mean, 1.0, ci, loglik, 2 - 2 * loglik, ks, ks_p, ad,
                frozen)
+
+
+# ---------------------------------------------------------------------------
+# Group means with little data each
+
+
+@dataclass
+class ShrunkMeans:
+    """Means of groups of observations, each pulled toward a prior mean as far as its data are thin.
+
+    ``means[g] = prior[g] + weight[g] * (raw[g] - prior[g])`` with
+    ``weight[g] = between_var / (between_var + within_var / counts[g])``
+    (0 for an empty group, whose mean is its prior): the empirical Bayes
+    estimate of a one-way random-effects model. ``within_var`` is the pooled
+    variance inside the groups; ``between_var`` the moment estimate of the
+    variance of the true group means around their priors.
+    """
+
+    means: np.ndarray
+    raw: np.ndarray
+    counts: np.ndarray
+    prior: np.ndarray
+    weight: np.ndarray
+    within_var: float
+    between_var: float
+
+
+def shrunk_means(values: np.ndarray, groups: np.ndarray, n_groups: int, prior: np.ndarray | None = None) -> ShrunkMeans:
+    """Empirical Bayes means of ``values`` by ``groups`` (integers ``0 .. n_groups - 1``).
+
+    ``prior`` gives each group's prior mean (default: the mean of all
+    values). The between-group variance is the moment estimate
+    ``max(0, (sum n_g (mean_g - prior_g)**2 - G within_var) / sum n_g)``
+    over the ``G`` groups with data, so a group of a few calls stays near
+    its prior and a group of many keeps its own mean.
+    """
+    x = np.asarray(values, dtype=float)
+    g = np.asarray(groups, dtype=np.int64)
+    if x.shape != g.shape:
+        raise ValueError("values and groups must have the same length")
+    keep = np.isfinite(x)
+    x, g = x[keep], g[keep]
+    if len(x) == 0:
+        raise ValueError("need at least one value")
+    if (g < 0).any() or (g >= n_groups).any():
+        raise ValueError(f"groups must lie in 0 .. {n_groups - 1}")
+    counts = np.bincount(g, minlength=n_groups).astype(float)
+    sums = np.bincount(g, weights=x, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        raw = np.where(counts > 0, sums / counts, np.nan)
+    base = np.full(n_groups, float(x.mean())) if prior is None else np.asarray(prior, dtype=float)
+    if base.shape != (n_groups,):
+        raise ValueError(f"prior must hold one mean per group ({n_groups})")
+    filled = counts > 0
+    dof = len(x) - int(filled.sum())
+    within = float(np.sum((x - raw[g]) ** 2) / dof) if dof > 0 else 0.0
+    spread = float(np.sum(counts[filled] * (raw[filled] - base[filled]) ** 2))
+    between = max(0.0, (spread - int(filled.sum()) * within) / float(counts.sum()))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(filled, between / (between + within / np.maximum(counts, 1.0)), 0.0) if between > 0 \
+            else np.zeros(n_groups)
+    means = np.where(filled, base + weight * (np.nan_to_num(raw) - base), base)
+    return ShrunkMeans(means, raw, counts, base, weight, within, between)
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,10 @@ every estimate with its confidence interval:
   overall; services of ``short_service_s`` or less are a separate population
   (transfers, wrong numbers) that a single lognormal cannot follow, so the
   shape is fitted without them and the mean keeps them (they do occupy
-  agents);
+  agents); with ``aht_by_interval`` (default) each stream also gets the
+  mean per interval of the week (``arrivals.<class>.aht_s``,
+  :func:`~sim.studies.class_calibration.aht_profile`), since services are
+  longer at the morning peak than in the evening;
 - patience: waits of abandoners are observed patience, waits of served
   callers are censored; Kaplan-Meier, exponential, Weibull and the
   schema-supported lognormal/gamma fits;
@@ -69,12 +72,17 @@ from sim.io.calllog import ABANDONED, DAY_TYPES, SERVED, WEEKDAY_NAMES, day_type
 from sim.spec.scenario import scenario_from_dict
 from sim.studies.call_classes import check_rule
 from sim.studies.call_log_tables import DAY_S, DutyRule, agents_on_duty, interval_counts
-from sim.studies.class_calibration import aht_spec, calibrate_classes, patience_spec, stream_spec
+from sim.studies.class_calibration import aht_profile, aht_spec, calibrate_classes, patience_spec, stream_spec
 
 
 @dataclass(frozen=True)
 class CalibrationOptions:
-    """Choices of the calibration (all reported with the estimates)."""
+    """Choices of the calibration (all reported with the estimates).
+
+    ``aht_by_interval``: write the mean handling time per interval of the
+    week (shrunk toward the day's profile where calls are few) beside the
+    handling-time distribution, which keeps its shape.
+    """
 
     interval_minutes: int = 30
     duty: DutyRule = DutyRule()
@@ -87,6 +95,7 @@ class CalibrationOptions:
     min_class_calls: int = 200
     priority_credit_s: float = 90.0
     dispersion: str = "auto"
+    aht_by_interval: bool = True
 
 
 @dataclass
@@ -196,7 +205,8 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     staffing = [staffing_round(a) for a in week_agents]
     classes = None
     if options.classes == "none":
-        scenario["arrivals"] = {"phone": stream_spec(week_rates, level if write_level else None)}
+        profile = aht_profile(served, interval_s, types)[0] if options.aht_by_interval else None
+        scenario["arrivals"] = {"phone": stream_spec(week_rates, level if write_level else None, profile)}
         scenario["channels"] = {"phone": {"agents": staffing, "aht": aht, "patience": patience,
                                           "sl_threshold_s": options.sl_threshold_s, "sl_target": 0.8}}
     else:
@@ -329,6 +339,10 @@ def scenario_yaml(scenario: dict[str, Any], header: str, per_day: int) -> str:
         out += ["    profile: [   # multipliers of the peak rate per interval, Sunday 00:00 first, one day per line"]
         out += _rows(stream["profile"], per_day, "      ")
         out += ["    ]"]
+        if "aht_s" in stream:
+            out += ["    aht_s: [     # mean handling time (s) of the calls arriving in each interval, same layout"]
+            out += _rows(stream["aht_s"], per_day, "      ")
+            out += ["    ]"]
     out.append("channels:")
     for name, channel in scenario["channels"].items():
         out.append(f"  {_key(name)}:")

@@ -21,7 +21,7 @@ from sim.errors import ScenarioError
 from sim.io.files import finite_or_none, json_ready
 from sim.spec.scenario import Scenario, scenario_from_dict
 from sim.studies.calibrate import staffing_round
-from sim.studies.call_classes import assign_classes, rule_of_classes
+from sim.studies.call_classes import class_labels, rule_of_classes
 from sim.studies.call_log_tables import DutyRule, agents_on_duty, interval_counts, observed_interval_kpis
 from sim.studies.runner import simulate
 
@@ -39,13 +39,29 @@ class Validation:
     summary: dict[str, Any]
 
 
-def day_scenario(base: Scenario, rate_per_hour: np.ndarray | dict[str, np.ndarray], agents: list[int], name: str) -> Scenario:
+def day_aht_s(base: Scenario, channel: str, weekday: int) -> np.ndarray | None:
+    """The mean handling time per interval that ``base`` gives ``channel``'s arrivals on day ``weekday`` of its week.
+
+    ``weekday`` counts from the horizon's first day (0 = Sunday for what
+    ``ccsim calibrate`` writes); ``None`` when the stream has no ``aht_s``.
+    """
+    stream = base.arrivals.get(channel)
+    if stream is None or stream.aht_s is None:
+        return None
+    per_day = max(1, int(round(86400.0 / base.horizon.interval_s)))
+    return np.resize(np.asarray(stream.aht_s, dtype=float), (weekday + 1) * per_day)[weekday * per_day:]
+
+
+def day_scenario(base: Scenario, rate_per_hour: np.ndarray | dict[str, np.ndarray], agents: list[int], name: str,
+                 weekday: int = 0) -> Scenario:
     """A one-day scenario with the given per-interval rates and agents, the rest from ``base``.
 
     ``rate_per_hour`` is one array for a one-channel scenario, or one per
     channel (customer class) of a scenario whose classes one team serves; the
     agents then go to that team. The observed rates are the day's own level,
-    so a random arrival level (``level``) is dropped.
+    so a random arrival level (``level``) is dropped. A stream's mean
+    handling time per interval (``aht_s``) is kept, that of day ``weekday``
+    of the base's week (:func:`day_aht_s`).
     """
     rates = rate_per_hour if isinstance(rate_per_hour, dict) else {next(iter(base.channels)): rate_per_hour}
     # Only the keys the base scenario sets: a full dump would also "set" every
@@ -58,6 +74,9 @@ def day_scenario(base: Scenario, rate_per_hour: np.ndarray | dict[str, np.ndarra
         peak = float(np.max(rate)) if len(rate) else 0.0
         data["arrivals"][channel] = {"rate_per_hour": peak,
                                      "profile": [float(r) / peak if peak > 0 else 0.0 for r in rate]}
+        aht = day_aht_s(base, channel, weekday)
+        if aht is not None:
+            data["arrivals"][channel]["aht_s"] = [float(v) for v in aht]
     if base.teams:
         team = next(iter(data["teams"]))
         data["teams"][team] = {**data["teams"][team], "agents": [int(a) for a in agents]}
@@ -83,7 +102,7 @@ def class_scenario(scenario: Scenario) -> bool:
 
 def _class_counts(log: pd.DataFrame, names: list[str], interval_s: float, dates: list[str]) -> dict[str, pd.DataFrame]:
     """Calls asking for an agent per class (``names``: a class scenario's channels), date and interval."""
-    labels = assign_classes(log, rule_of_classes(names), names)
+    labels = class_labels(log, rule_of_classes(names), names, interval_s)
     return {name: interval_counts(log[labels == name], interval_s).reindex(index=dates, fill_value=0)
             for name in names}
 
@@ -186,11 +205,14 @@ def validate(
         class_rates = {n: by_class[n].loc[date].to_numpy(dtype=float) * 3600.0 / interval_s for n in names}
         agents = [staffing_round(a * available_share) for a in np.asarray(duty_table.loc[date], dtype=float)]
         mix = np.stack([by_class[n].loc[date].to_numpy(dtype=float) for n in names])  # class x interval
+        weekday = (pd.Timestamp(date).weekday() + 1) % 7  # the calibrated week starts on a Sunday
+        interval_aht = np.stack([_or_mean(day_aht_s(scenario, n, weekday), class_aht[i], mix.shape[1])
+                                 for i, n in enumerate(names)])  # class x interval
         with np.errstate(invalid="ignore", divide="ignore"):
-            aht_k = np.where(day_counts > 0, class_aht @ mix / day_counts, aht_s)
+            aht_k = np.where(day_counts > 0, (interval_aht * mix).sum(axis=0) / day_counts, aht_s)
             patience_k = np.where(day_counts > 0, class_patience @ mix / day_counts, patience_s)
         try:
-            day = day_scenario(scenario, class_rates if classes else rate, agents, f"replay {date}")
+            day = day_scenario(scenario, class_rates if classes else rate, agents, f"replay {date}", weekday)
         except ScenarioError as exc:  # named after the file the user gave, not the day's inner name
             raise ScenarioError(source or scenario.name or "the scenario", exc.key,
                                 f"{exc.expected} (replaying {date})") from None
@@ -256,6 +278,11 @@ def _all_classes(intervals: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         s["service_level"] = s["within_sl"] / s["offered"]
         s["mean_wait_s"] = s["wait_sum_s"] / s["offered"]
     return s
+
+
+def _or_mean(values: np.ndarray | None, mean: float, n: int) -> np.ndarray:
+    """A stream's handling time per interval of the day, or its channel's mean in every interval."""
+    return np.full(n, mean) if values is None else np.resize(values, n)
 
 
 def _nz(value: float) -> float:
