@@ -177,15 +177,19 @@ def format_breaks(breaks: Iterable[Break]) -> str:
 # Shifts and rosters
 
 
-def shift_presence(start_min: int, length_min: int, breaks: tuple[Break, ...]) -> np.ndarray:
-    """Minute-by-minute presence (0/1, length 1440) of one agent; wraps at midnight."""
-    minutes = np.zeros(DAY_MIN, dtype=np.int8)
+def shift_presence(start_min: int, length_min: int, breaks: tuple[Break, ...], total_min: int = DAY_MIN) -> np.ndarray:
+    """Minute-by-minute presence (0/1) of one agent over ``total_min`` minutes (a day), wrapping at their end.
+
+    ``start_min`` counts from the first of those minutes: over several days,
+    a shift of a later day starts that many days' minutes later.
+    """
+    minutes = np.zeros(total_min, dtype=np.int8)
     offsets = np.arange(length_min)
     on = np.ones(length_min, dtype=bool)
     for b in breaks:
         on[b.offset_min:b.offset_min + b.length_min] = False
     # a shift longer than a day would overlap itself; lengths are capped at a day
-    minutes[(start_min + offsets[on]) % DAY_MIN] = 1
+    minutes[(start_min + offsets[on]) % total_min] = 1
     return minutes
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.spec.roster import DAY_MIN, CoverageRule, Roster, interval_presence
+from sim.spec.roster import DAY_MIN, CoverageRule, Roster, interval_presence, shift_presence
 
 
 def roster_week_agents(roster: Roster, team: str, interval_minutes: int, days: int,
@@ -21,10 +21,6 @@ def roster_week_agents(roster: Roster, team: str, interval_minutes: int, days: i
     for s in roster.shifts:
         if s.team != team or not s.headcount:
             continue
-        on = np.ones(s.length_min, dtype=bool)
-        for b in s.breaks:
-            on[b.offset_min:b.offset_min + b.length_min] = False
-        minutes = np.zeros(total_min, dtype=np.int8)
-        minutes[((int(s.day or 1) - 1) * DAY_MIN + s.start_min + np.arange(s.length_min)[on]) % total_min] = 1
+        minutes = shift_presence((int(s.day or 1) - 1) * DAY_MIN + s.start_min, s.length_min, s.breaks, total_min)
         total += s.headcount * interval_presence(minutes, interval_minutes, rule)
     return total

@@ -37,7 +37,17 @@ from scipy import optimize
 from scipy.sparse import csc_matrix, lil_matrix
 
 from sim.errors import InputError
-from sim.spec.roster import DAY_MIN, Break, CoverageRule, ShiftType, format_breaks, format_clock, parse_breaks
+from sim.spec.roster import (
+    DAY_MIN,
+    Break,
+    CoverageRule,
+    ShiftType,
+    format_breaks,
+    format_clock,
+    interval_presence,
+    parse_breaks,
+    shift_presence,
+)
 from sim.studies.schedule import Candidate
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -58,13 +68,8 @@ def work_patterns(days: int, days_off: int, consecutive_off: bool) -> list[tuple
 def _cover(start_min: int, length_min: int, breaks: tuple[Break, ...], interval_minutes: int,
            rule: CoverageRule) -> np.ndarray:
     """Intervals (from the start of the shift's day, over two days) in which one agent of the shift counts."""
-    on = np.zeros(2 * DAY_MIN, dtype=np.int8)  # minute by minute over two days: shifts run past midnight
-    mask = np.ones(length_min, dtype=bool)
-    for b in breaks:
-        mask[b.offset_min:b.offset_min + b.length_min] = False
-    on[(start_min + np.arange(length_min)[mask]) % (2 * DAY_MIN)] = 1
-    present = on.reshape(-1, interval_minutes).sum(axis=1)
-    return np.flatnonzero((present == interval_minutes) if rule == "minimum" else (2 * present > interval_minutes))
+    on = shift_presence(start_min, length_min, breaks, 2 * DAY_MIN)  # over two days: shifts run past midnight
+    return np.flatnonzero(interval_presence(on, interval_minutes, rule))
 
 
 def _week_columns(team: str, types: Sequence[ShiftType], interval_minutes: int, days: int,
