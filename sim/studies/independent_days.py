@@ -30,17 +30,6 @@ from sim.engine.demand import DAY_S, rates_per_hour
 from sim.spec.scenario import Scenario
 from sim.studies.planning_grid import Grid, channel_rates
 
-"""Seconds in a day."""
-
-
-def _expanded(agents: int | list[int] | None, n: int) -> list[int] | None:
-    """A repeating staffing list (or one number) over ``n`` intervals."""
-    if agents is None:
-        return None
-    if isinstance(agents, int):
-        return [agents] * n
-    return [int(agents[k % len(agents)]) for k in range(n)]
-
 
 def independent_days(scenario: Scenario, quiet_hours: float = 2.0) -> int | None:
     """The number of days when the horizon's days can be simulated apart (see the module), else None."""
@@ -87,9 +76,8 @@ def day_scenario(scenario: Scenario, day: int, seed: int | None = None) -> Scena
     channels = {}
     for name, channel in scenario.channels.items():
         update: dict[str, object] = {}
-        agents = _expanded(channel.agents, n)
-        if agents is not None:
-            update["agents"] = agents[window]
+        if channel.agents is not None:
+            update["agents"] = [channel.agents_in_interval(k) for k in range(n)][window]
         days_open = channel.days_open
         if days_open is not None:
             update["open_days"] = [0] if day % 7 in days_open else [1]
