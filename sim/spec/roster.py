@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.spec.requirement_cells import largest_per_interval
 
 DAY_MIN = 1440
 """Minutes in the repeating roster day."""
@@ -465,7 +466,7 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
     paid_teams = set(paid)
     key_col = "team" if "team" in header else "channel"
     n = DAY_MIN // interval_minutes
-    needed: dict[str, np.ndarray] = {}
+    cells: list[tuple[str, int, int]] = []
     for number, row in rows:
         where = f"row {number}"
         channel = row[key_col]
@@ -486,14 +487,7 @@ def requirements_from_rows(header: list[str], rows: list[tuple[int, dict[str, st
                                         f"expected a number, got {row['required_fte']!r}") from None
         else:
             count = _count(row[agents_col], source, f"{where} {agents_col}")
-        k = minute // interval_minutes + (0 if fold_days else day * n)
-        column = needed.setdefault(channel, np.zeros(n, dtype=np.int64))
-        if k >= len(column):
-            column = needed[channel] = np.concatenate([column, np.zeros((k // n + 1) * n - len(column), dtype=np.int64)])
-        column[k] = max(column[k], count)
-    if not needed:
+        cells.append((channel, minute // interval_minutes + (0 if fold_days else day * n), count))
+    if not cells:
         raise PlanningFileError(source, None, "has no rows after the header")
-    if not fold_days:  # every team over the same days
-        longest = max(len(v) for v in needed.values())
-        needed = {t: np.concatenate([v, np.zeros(longest - len(v), dtype=np.int64)]) for t, v in needed.items()}
-    return Requirements(interval_minutes, needed, source)
+    return Requirements(interval_minutes, largest_per_interval(cells, n, whole_days=not fold_days), source)

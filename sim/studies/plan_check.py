@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sim.spec.requirement_cells import largest_per_interval
 from sim.spec.roster import DAY_MIN, Requirements, ShiftType
 from sim.spec.scenario import Scenario
 from sim.studies.schedule import evaluate_roster, plan_roster, schedule_roster
@@ -36,15 +37,12 @@ def requirements_of(table: pd.DataFrame, scenario: Scenario, fold_days: bool = T
     units = staffing_units(scenario)
     per_day = DAY_MIN // minutes
     length = per_day if fold_days else int(table["interval"].max()) + 1
-    agents: dict[str, np.ndarray] = {}
-    for team, g in table.drop_duplicates(["team", "interval"]).groupby("team", sort=False):
-        need = np.zeros(length, dtype=np.int64)
-        column = "required_fte" if units[str(team)].team else "simulated_agents"
-        for row in g.to_dict("records"):
-            k = int(row["interval"]) % length
-            need[k] = max(need[k], int(np.ceil(float(row[column]) - 1e-9)))
-        agents[str(team)] = need
-    return Requirements(minutes, agents, "staffing")
+    cells = []
+    for row in table.drop_duplicates(["team", "interval"]).to_dict("records"):
+        team = str(row["team"])
+        column = "required_fte" if units[team].team else "simulated_agents"
+        cells.append((team, int(row["interval"]), int(np.ceil(float(row[column]) - 1e-9))))
+    return Requirements(minutes, largest_per_interval(cells, length), "staffing")
 
 
 def check_plan(scenario: Scenario, targets: Sequence[str], shift_types: Sequence[ShiftType], *, week: bool = False,
