@@ -189,3 +189,11 @@ def test_shrunk_means_keep_large_groups_and_pull_small_ones_to_their_prior():
     assert np.all(np.abs(flat.means - 100.0) < 8)  # no real differences: close to the common mean
     with pytest.raises(ValueError, match="groups"):
         shrunk_means(np.ones(3), np.array([0, 1, 5]), 2)
+
+
+def test_kaplan_meier_counts_a_censored_tie_as_still_at_risk():
+    km = kaplan_meier(np.array([1.0, 2.0, 2.0, 3.0, 4.0]), np.array([True, True, False, True, False]))
+    assert list(km.time_s) == [1.0, 2.0, 3.0]
+    assert km.survival == pytest.approx([0.8, 0.6, 0.3])
+    assert list(km.at_risk) == [5.0, 4.0, 2.0] and list(km.events) == [1.0, 1.0, 1.0]
+    assert np.all(km.ci_low <= km.survival) and np.all(km.survival <= km.ci_high)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special, stats
 
 if TYPE_CHECKING:
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
@@ -188,15 +188,10 @@ def fit_lognormal(x: np.ndarray, level: float = 0.95, floor_s: float = 0.5) -> F
 
 
 def fit_gamma(x: np.ndarray, level: float = 0.95, floor_s: float = 0.5) -> Fit:
-    """Maximum-likelihood gamma fit with Wald CIs from the Fisher information."""
+    """Maximum-likelihood gamma fit (scipy's ``gamma.fit``) with Wald CIs from the Fisher information, which it lacks."""
     x = _positive(x, floor_s)
     n = len(x)
-    mean_x = float(x.mean())
-    s = math.log(mean_x) - float(np.log(x).mean())
-    # Solve log(k) - digamma(k) = s (the profile likelihood equation for the shape).
-    k0 = (3 - s + math.sqrt((s - 3) ** 2 + 24 * s)) / (12 * s)
-    shape = float(optimize.brentq(lambda k: math.log(k) - special.digamma(k) - s, k0 / 10, k0 * 10))
-    scale = mean_x / shape
+    shape, _, scale = (float(v) for v in stats.gamma.fit(x, floc=0))  # scipy solves the shape's likelihood equation
     info = n * np.array([[special.polygamma(1, shape), 1 / scale], [1 / scale, shape / scale**2]])
     cov = np.linalg.inv(info)
     z = z_quantile(level)

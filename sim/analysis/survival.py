@@ -5,10 +5,13 @@ served caller's wait is only a lower bound on it. Averaging the waits of
 abandoners alone underestimates patience badly when most callers are served,
 so these estimators use both:
 
-- :func:`kaplan_meier`: the survival curve of patience, with Greenwood bands;
-- :func:`exponential_censored`, :func:`weibull_censored` and
-  :func:`censored_mean_cv_fit` (lognormal, gamma): parametric fits by maximum
-  likelihood, with :func:`likelihood_ratio_test` between nested ones;
+- :func:`kaplan_meier`: the survival curve of patience, with Greenwood bands
+  (:func:`scipy.stats.ecdf` of :class:`scipy.stats.CensoredData`);
+- :func:`exponential_censored` (closed form), :func:`weibull_censored` and
+  :func:`censored_mean_cv_fit` (lognormal, gamma: scipy's censored ``fit``):
+  parametric fits by maximum likelihood with Wald intervals from the
+  likelihood's Hessian (which scipy's fit does not give), and
+  :func:`likelihood_ratio_test` between nested ones;
 - :func:`hazard_estimate`: a piecewise constant hazard (events / time at risk
   per bin).
 
@@ -18,16 +21,18 @@ Pure functions on numpy arrays, like :mod:`sim.analysis.estimators`.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import differentiate, special, stats
 
 from sim.analysis.estimators import z_quantile
 
 if TYPE_CHECKING:
+    from scipy.stats import rv_continuous
     from scipy.stats._distn_infrastructure import rv_continuous_frozen
 
 
@@ -71,28 +76,24 @@ class KaplanMeier:
 
 
 def kaplan_meier(time_s: np.ndarray, event: np.ndarray, level: float = 0.95) -> KaplanMeier:
-    """Kaplan-Meier estimate from times and event flags (True = abandoned).
+    """Kaplan-Meier estimate from times and event flags (True = abandoned): :func:`scipy.stats.ecdf`.
 
-    Censored times equal to an event time count as still at risk at it (the
-    usual convention).
+    The curve and its log-log (Greenwood) band are scipy's, read at the
+    distinct event times; censored times equal to an event time count as
+    still at risk at it (the usual convention).
     """
     t, e = _censored(time_s, event)
     times = np.unique(t[e])
-    order = np.sort(t)
-    at_risk = len(t) - np.searchsorted(order, times, side="left")
+    fit = stats.ecdf(stats.CensoredData(uncensored=t[e], right=t[~e]))
+    with warnings.catch_warnings():  # the band is undefined where the curve reaches 0 or 1
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = fit.sf.confidence_interval(level, method="log-log")
+        curves: tuple[Any, Any] = (band.low, band.high)  # scipy-stubs type the bounds as numbers; they are ECDF curves
+        low, high = (np.asarray(c.evaluate(times), dtype=float) for c in curves)
+    at_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
     events = np.bincount(np.searchsorted(times, t[e]), minlength=len(times)).astype(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = 1.0 - events / at_risk
-        survival = np.cumprod(factor)
-        green = np.cumsum(events / (at_risk * (at_risk - events)))
-        z = z_quantile(level)
-        log_s = np.log(survival)
-        se = np.sqrt(green) / np.abs(log_s)
-        low = np.exp(-np.exp(np.log(-log_s) + z * se))
-        high = np.exp(-np.exp(np.log(-log_s) - z * se))
-    low = np.where(np.isfinite(low), low, 0.0)
-    high = np.where(np.isfinite(high), high, 1.0)
-    return KaplanMeier(times, survival, low, high, at_risk.astype(float), events)
+    return KaplanMeier(times, fit.sf.evaluate(times), np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0),
+                       at_risk.astype(float), events)
 
 
 @dataclass
@@ -102,7 +103,8 @@ class CensoredFit:
     ``params`` (exponential: ``rate_per_s``; Weibull: ``shape``, ``scale_s``)
     with ``ci`` bounds; ``mean_s`` and ``mean_ci`` the implied mean patience;
     ``events`` the number of abandonments and ``exposure_s`` the total time
-    observed waiting.
+    observed waiting; ``frozen`` the fitted scipy distribution (none for the
+    exponential, whose survival and hazard are written out).
     """
 
     family: str
@@ -122,9 +124,7 @@ class CensoredFit:
         t = np.asarray(t_s, dtype=float)
         if self.frozen is not None:
             return self.frozen.sf(t)
-        if self.family == "exponential":
-            return np.exp(-self.params["rate_per_s"] * t)
-        return np.exp(-((t / self.params["scale_s"]) ** self.params["shape"]))
+        return np.exp(-self.params["rate_per_s"] * t)
 
     def hazard(self, t_s: np.ndarray) -> np.ndarray:
         """Fitted hazard rate (per second) at ``t_s``."""
@@ -132,11 +132,7 @@ class CensoredFit:
         if self.frozen is not None:
             with np.errstate(divide="ignore", invalid="ignore"):
                 return self.frozen.pdf(t) / self.frozen.sf(t)
-        if self.family == "exponential":
-            return np.full_like(t, self.params["rate_per_s"])
-        k, lam = self.params["shape"], self.params["scale_s"]
-        with np.errstate(divide="ignore"):
-            return k / lam * (np.maximum(t, 1e-9) / lam) ** (k - 1)
+        return np.full_like(t, self.params["rate_per_s"])
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready summary."""
@@ -167,101 +163,106 @@ def exponential_censored(time_s: np.ndarray, event: np.ndarray, level: float = 0
                        mean, (1 / high, 1 / low if low > 0 else math.inf), loglik, 2 - 2 * loglik)
 
 
+_SCIPY_FAMILIES: dict[str, rv_continuous] = {"weibull": stats.weibull_min, "lognormal": stats.lognorm, "gamma": stats.gamma}
+
+
+def _censored_mle(family: str, t: np.ndarray, e: np.ndarray, floor_s: float) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """scipy's censored maximum-likelihood fit (location 0): shape, scale, event times and informative censored times.
+
+    Event times of zero (whole-second logs) are raised to ``floor_s``;
+    censored zeros carry no information and are left out.
+    """
+    if int(e.sum()) < 2:
+        raise ValueError(f"need at least two abandonments to fit a {family} patience")
+    te, tc = np.maximum(t[e], floor_s), t[~e & (t > 0)]
+    shape, _, scale = _SCIPY_FAMILIES[family].fit(stats.CensoredData(uncensored=te, right=tc), floc=0)
+    return float(shape), float(scale), te, tc
+
+
+def _inverse_hessian(family: str, to_params: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                     theta: np.ndarray, te: np.ndarray, tc: np.ndarray) -> np.ndarray:
+    """Covariance of ``theta`` (2 values: what the confidence intervals are stated on) from the censored likelihood.
+
+    scipy's fit gives no intervals: they come from the inverse of the
+    negative log-likelihood's Hessian (:func:`scipy.differentiate.hessian`);
+    ``to_params`` maps ``theta`` to the scipy family's shape and scale.
+    """
+    dist = _SCIPY_FAMILIES[family]
+
+    def negloglik(x: np.ndarray) -> np.ndarray:
+        shape, scale = to_params(x[0], x[1])
+        ev, ce = (v.reshape(v.shape + (1,) * shape.ndim) for v in (te, tc))
+        return -(np.asarray(dist.logpdf(ev, shape, scale=scale)).sum(axis=0)
+                 + np.asarray(dist.logsf(ce, shape, scale=scale)).sum(axis=0))
+
+    result = differentiate.hessian(negloglik, theta, initial_step=0.05, order=4, maxiter=2)
+    return np.linalg.inv(np.asarray(result.ddf, dtype=float))
+
+
 def weibull_censored(time_s: np.ndarray, event: np.ndarray, level: float = 0.95, floor_s: float = 0.5) -> CensoredFit:
-    """Weibull patience MLE under right censoring, Wald CIs on the log scale.
+    """Weibull patience MLE under right censoring (scipy's ``weibull_min.fit``), Wald CIs on the log scale.
 
     Event times of zero (whole-second logs) are raised to ``floor_s``;
     censored zeros carry no information and drop out of the likelihood.
     """
     t, e = _censored(time_s, event)
-    d = int(e.sum())
-    if d < 2:
-        raise ValueError("need at least two abandonments to fit a Weibull patience")
-    t = np.where(e, np.maximum(t, floor_s), t)
-    log_t_events = np.log(t[e])
-    sum_log = float(log_t_events.sum())
-
-    def negloglik(theta: np.ndarray) -> float:
-        k, lam = math.exp(theta[0]), math.exp(theta[1])
-        return -(d * math.log(k) - d * k * math.log(lam) + (k - 1) * sum_log - float(np.sum((t / lam) ** k)))
-
-    exp_fit = exponential_censored(t, e)
-    start = np.array([0.0, math.log(exp_fit.mean_s)])
-    res = optimize.minimize(negloglik, start, method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
-    res = optimize.minimize(negloglik, res.x, method="BFGS")
-    theta = res.x
-    cov = _numeric_inverse_hessian(negloglik, theta)
+    k, lam, te, tc = _censored_mle("weibull", t, e, floor_s)
+    theta = np.log([k, lam])
+    cov = _inverse_hessian("weibull", lambda a, b: (np.exp(a), np.exp(b)), theta, te, tc)
     z = z_quantile(level)
-    k, lam = math.exp(theta[0]), math.exp(theta[1])
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     mean = lam * math.gamma(1 + 1 / k)
     # delta method on log(mean) = log(lam) + lgamma(1 + 1/k) with theta = (log k, log lam)
     grad = np.array([-special.digamma(1 + 1 / k) / k, 1.0])
     se_log_mean = math.sqrt(max(float(grad @ cov @ grad), 0.0))
-    loglik = -float(negloglik(theta))
-    return CensoredFit("weibull", len(t), d, float(t.sum()), {"shape": k, "scale_s": lam},
+    frozen = stats.weibull_min(k, scale=lam)
+    loglik = float(frozen.logpdf(te).sum() + frozen.logsf(tc).sum())
+    return CensoredFit("weibull", len(t), len(te), float(np.where(e, np.maximum(t, floor_s), t).sum()),
+                       {"shape": k, "scale_s": lam},
                        {"shape": (k * math.exp(-z * se[0]), k * math.exp(z * se[0])),
                         "scale_s": (lam * math.exp(-z * se[1]), lam * math.exp(z * se[1]))},
-                       mean, (mean * math.exp(-z * se_log_mean), mean * math.exp(z * se_log_mean)), loglik, 4 - 2 * loglik)
+                       mean, (mean * math.exp(-z * se_log_mean), mean * math.exp(z * se_log_mean)), loglik, 4 - 2 * loglik,
+                       frozen)
+
+
+def _mean_cv_params(family: str) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(log mean, log cv) -> the scipy family's shape and scale."""
+    def params(log_mean: np.ndarray, log_cv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, cv = np.exp(log_mean), np.exp(log_cv)
+        if family == "lognormal":
+            s2 = np.log1p(cv * cv)
+            return np.sqrt(s2), mean * np.exp(-s2 / 2)
+        return 1 / (cv * cv), mean * cv * cv
+
+    return params
 
 
 def censored_mean_cv_fit(time_s: np.ndarray, event: np.ndarray, family: str, level: float = 0.95,
                          floor_s: float = 0.5) -> CensoredFit:
-    """Lognormal or gamma patience MLE under right censoring, stated as mean and cv.
+    """Lognormal or gamma patience MLE under right censoring (scipy's censored ``fit``), stated as mean and cv.
 
     These are the patience families the scenario schema can express besides
     the exponential; ``params`` hold ``mean_s`` and ``cv`` (what a scenario
-    file takes), with Wald CIs on the log scale from the numerical Hessian.
+    file takes), with Wald CIs on the log scale from the likelihood's Hessian.
     """
     if family not in ("lognormal", "gamma"):
         raise ValueError(f"family must be lognormal or gamma, not {family!r}")
     t, e = _censored(time_s, event)
-    d = int(e.sum())
-    if d < 2:
-        raise ValueError("need at least two abandonments to fit a patience distribution")
-    t = np.where(e, np.maximum(t, floor_s), t)
-    te, tc = t[e], t[~e & (t > 0)]
-
-    def frozen(theta: np.ndarray) -> rv_continuous_frozen:
-        mean, cv = math.exp(theta[0]), math.exp(theta[1])
-        if family == "lognormal":
-            s2 = math.log1p(cv * cv)
-            return stats.lognorm(math.sqrt(s2), scale=mean * math.exp(-s2 / 2))
-        shape = 1 / (cv * cv)
-        return stats.gamma(shape, scale=mean / shape)
-
-    def negloglik(theta: np.ndarray) -> float:
-        if np.any(np.abs(theta) > 50):
-            return math.inf
-        dist = frozen(theta)
-        return -float(np.sum(dist.logpdf(te)) + np.sum(dist.logsf(tc)))
-
-    exp_fit = exponential_censored(t, e)
-    res = optimize.minimize(negloglik, np.array([math.log(exp_fit.mean_s), 0.0]), method="Nelder-Mead",
-                            options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
-    theta = res.x
-    cov = _numeric_inverse_hessian(negloglik, theta)
+    shape, scale, te, tc = _censored_mle(family, t, e, floor_s)
+    if family == "lognormal":
+        mean, cv = scale * math.exp(shape * shape / 2), math.sqrt(math.expm1(shape * shape))
+    else:
+        mean, cv = shape * scale, 1 / math.sqrt(shape)
+    cov = _inverse_hessian(family, _mean_cv_params(family), np.log([mean, cv]), te, tc)
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     z = z_quantile(level)
-    mean, cv = math.exp(theta[0]), math.exp(theta[1])
-    loglik = -float(negloglik(theta))
-    return CensoredFit(family, len(t), d, float(t.sum()), {"mean_s": mean, "cv": cv},
+    frozen = _SCIPY_FAMILIES[family](shape, scale=scale)
+    loglik = float(frozen.logpdf(te).sum() + frozen.logsf(tc).sum())
+    return CensoredFit(family, len(t), len(te), float(np.where(e, np.maximum(t, floor_s), t).sum()),
+                       {"mean_s": mean, "cv": cv},
                        {"mean_s": (mean * math.exp(-z * se[0]), mean * math.exp(z * se[0])),
                         "cv": (cv * math.exp(-z * se[1]), cv * math.exp(z * se[1]))},
-                       mean, (mean * math.exp(-z * se[0]), mean * math.exp(z * se[0])), loglik, 4 - 2 * loglik,
-                       frozen(theta))
-
-
-def _numeric_inverse_hessian(f: Callable[[np.ndarray], float], x: np.ndarray, step: float = 1e-4) -> np.ndarray:
-    """Inverse of the central-difference Hessian of ``f`` at ``x``."""
-    n = len(x)
-    h = np.zeros((n, n))
-    for i in range(n):
-        for j in range(n):
-            ei = np.eye(n)[i] * step
-            ej = np.eye(n)[j] * step
-            h[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * step * step)
-    return np.linalg.inv(h)
+                       mean, (mean * math.exp(-z * se[0]), mean * math.exp(z * se[0])), loglik, 4 - 2 * loglik, frozen)
 
 
 def likelihood_ratio_test(restricted: CensoredFit, full: CensoredFit, dof: int = 1) -> float:
