@@ -189,22 +189,34 @@ def read_call_log(path: str | Path, mapping: ColumnMapping | str = "technion") -
     source = str(path)
     if isinstance(mapping, str):
         mapping = TECHNION if mapping == "technion" else load_mapping(mapping)
-    file = Path(path)
-    if not str(path).strip():  # Path("") is the current folder
-        raise CallLogError(repr(str(path)), None, "is not a file name; expected the path of a CSV call log")
-    if not file.exists():
-        raise CallLogError(source, None, "file not found")
-    if file.is_dir():
-        raise CallLogError(source, None, "is a directory; expected a CSV call log")
-    try:
-        raw = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CallLogError(source, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = read_csv_strings(path, CallLogError, "a CSV call log")
     for key, column in mapping.columns().items():
         if column not in raw.columns:
             raise CallLogError(source, column, f"column missing (mapping key '{key}'); the file has: {', '.join(raw.columns)}")
     return clean_call_table(raw, mapping, source)
+
+
+def read_csv_strings(path: str | Path, error: type[InputError], what: str) -> pd.DataFrame:
+    """A CSV file as a table of strings (empty cells ``""``, column names stripped), for the log readers.
+
+    Raises ``error`` (file, no key, expectation naming ``what``, e.g. ``"a
+    CSV call log"``) for an empty name, a missing file, a folder or a file
+    that is not CSV. A byte-order mark at the start is dropped.
+    """
+    source = str(path)
+    if not source.strip():  # Path("") is the current folder
+        raise error(repr(source), None, f"is not a file name; expected the path of {what}")
+    file = Path(path)
+    if not file.exists():
+        raise error(source, None, "file not found")
+    if file.is_dir():
+        raise error(source, None, f"is a directory; expected {what}")
+    try:
+        raw = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise error(source, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})") from None
+    raw.columns = [str(c).strip() for c in raw.columns]
+    return raw
 
 
 def clean_call_table(raw: pd.DataFrame, mapping: ColumnMapping, source: str = "<log>") -> pd.DataFrame:

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.io.calllog import read_csv_strings
 
 KINDS = ("forum", "social")
 """Kinds of channel whose contacts are public posts."""
@@ -74,20 +75,8 @@ class PostLogError(InputError):
 
 def read_post_log(path: str | Path) -> pd.DataFrame:
     """Read the post log at ``path`` into the clean layout; :class:`PostLogError` on any problem."""
-    source = str(path)
-    file = Path(path)
-    if not source.strip():
-        raise PostLogError(repr(source), None, "is not a file name; expected the path of a CSV post log")
-    if not file.exists():
-        raise PostLogError(source, None, "file not found")
-    if file.is_dir():
-        raise PostLogError(source, None, "is a directory; expected a CSV post log")
-    try:
-        raw = pd.read_csv(file, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise PostLogError(source, None, f"cannot be read as CSV ({str(exc).splitlines()[0]})") from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    return clean_post_table(raw, source)
+    raw = read_csv_strings(path, PostLogError, "a CSV post log")
+    return clean_post_table(raw, str(path))
 
 
 def clean_post_table(raw: pd.DataFrame, source: str = "<posts>") -> pd.DataFrame:

@@ -47,32 +47,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.estimators import (
-    Fit,
-    LevelEstimate,
-    RateEstimate,
-    fit_exponential,
-    fit_gamma,
-    fit_lognormal,
-    gamma_level,
-    poisson_rates,
-)
-from sim.analysis.survival import (
-    CensoredFit,
-    Hazard,
-    KaplanMeier,
-    censored_mean_cv_fit,
-    exponential_censored,
-    hazard_estimate,
-    kaplan_meier,
-    likelihood_ratio_test,
-    weibull_censored,
-)
+from sim.analysis.estimators import Fit, LevelEstimate, RateEstimate, gamma_level, poisson_rates
+from sim.analysis.survival import CensoredFit, Hazard, KaplanMeier, hazard_estimate, kaplan_meier, likelihood_ratio_test
 from sim.io.calllog import ABANDONED, DAY_TYPES, SERVED, WEEKDAY_NAMES, day_type, queue_calls
 from sim.spec.scenario import scenario_from_dict
 from sim.studies.call_classes import check_rule
 from sim.studies.call_log_tables import DAY_S, DutyRule, agents_on_duty, interval_counts
-from sim.studies.class_calibration import aht_profile, aht_spec, calibrate_classes, patience_spec, stream_spec
+from sim.studies.class_calibration import (
+    SL_TARGET,
+    aht_profile,
+    aht_spec,
+    calibrate_classes,
+    fit_patience,
+    fit_service,
+    patience_spec,
+    service_fits,
+    stream_spec,
+)
 
 
 @dataclass(frozen=True)
@@ -152,24 +143,21 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     served = calls[(calls["outcome"] == SERVED) & calls["service_s"].notna()]
     service = served["service_s"].to_numpy(dtype=float)
     long_ = service > options.short_service_s
-    fits: dict[str, Fit] = {}
-    for label, x in (("all", service), ("long", service[long_])):
-        fits[f"lognormal/{label}"] = fit_lognormal(x, options.level)
-        fits[f"gamma/{label}"] = fit_gamma(x, options.level)
-        fits[f"exponential/{label}"] = fit_exponential(x, options.level)
+    long_fits, chosen = fit_service(service, options)
+    fits: dict[str, Fit] = {f"{family}/all": fit for family, fit in service_fits(service, options.level).items()}
+    fits.update({f"{family}/long": fit for family, fit in long_fits.items()})
     per_type: dict[str, dict[str, Any]] = {}
     for ctype, group in served.groupby("call_type"):
         x = group["service_s"].to_numpy(dtype=float)
-        xl = x[x > options.short_service_s]
-        if len(xl) < options.min_type_calls:
+        if int((x > options.short_service_s).sum()) < options.min_type_calls:
             continue
-        ln, ga = fit_lognormal(xl, options.level), fit_gamma(xl, options.level)
+        type_fits, _ = fit_service(x, options)
+        ln, ga = type_fits["lognormal"], type_fits["gamma"]
         per_type[str(ctype)] = {"n": int(len(x)), "short_share": float(np.mean(x <= options.short_service_s)),
                                 "mean_s": float(x.mean()), "lognormal": ln.to_dict(), "gamma": ga.to_dict(),
                                 "best_by_aic": min((ln, ga), key=lambda f: f.aic).family}
         fits[f"lognormal/type:{ctype}"] = ln
         fits[f"gamma/type:{ctype}"] = ga
-    chosen = min((fits["lognormal/long"], fits["gamma/long"], fits["exponential/long"]), key=lambda f: f.aic)
     aht_mean = float(service.mean())
     aht = aht_spec(chosen, aht_mean)
 
@@ -177,14 +165,10 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
     time_s = calls["wait_s"].to_numpy(dtype=float)
     event = (calls["outcome"] == ABANDONED).to_numpy()
     km = kaplan_meier(time_s, event, options.level)
-    pfits: dict[str, CensoredFit] = {"exponential": exponential_censored(time_s, event, options.level)}
-    pfits["weibull"] = weibull_censored(time_s, event, options.level)
-    for family in ("lognormal", "gamma"):
-        pfits[family] = censored_mean_cv_fit(time_s, event, family, options.level)
+    pfits, family = fit_patience(time_s, event, options)
     horizon_wait = float(np.quantile(time_s, 0.99)) if len(time_s) else 600.0
     bin_s = 30.0 if horizon_wait <= 900 else 60.0
     hazard = hazard_estimate(time_s, event, np.arange(0.0, max(horizon_wait, bin_s) + bin_s, bin_s), options.level)
-    family = min(pfits, key=lambda f: pfits[f].aic) if options.patience == "auto" else options.patience
     pchosen = pfits[family]
     patience = patience_spec(pchosen)
 
@@ -208,7 +192,7 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
         profile = aht_profile(served, interval_s, types)[0] if options.aht_by_interval else None
         scenario["arrivals"] = {"phone": stream_spec(week_rates, level if write_level else None, profile)}
         scenario["channels"] = {"phone": {"agents": staffing, "aht": aht, "patience": patience,
-                                          "sl_threshold_s": options.sl_threshold_s, "sl_target": 0.8}}
+                                          "sl_threshold_s": options.sl_threshold_s, "sl_target": SL_TARGET}}
     else:
         classes = calibrate_classes(log, options, types, fallback, write_level)
         scenario["arrivals"] = classes.arrivals
@@ -259,7 +243,8 @@ def calibrate(log: pd.DataFrame, options: CalibrationOptions = CalibrationOption
             "km_median_s": km.median_s(),
             "km_survival_at": {f"{t}s": float(km.at(t)) for t in (30, 60, 120, 300, 600)},
             "fits": {k: v.to_dict() for k, v in pfits.items()},
-            "weibull_vs_exponential_lr_p_value": likelihood_ratio_test(pfits["exponential"], pfits["weibull"]),
+            "weibull_vs_exponential_lr_p_value": likelihood_ratio_test(pfits["exponential"], pfits["weibull"])
+            if "weibull" in pfits else math.nan,
             "chosen": {"family": family, "mean_s": pchosen.mean_s,
                        "note": "The scenario uses the family named here (--patience; auto: the lowest AIC). "
                                "ccsim validate gives Erlang A the scenario's mean patience "

@@ -50,9 +50,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
-from sim.analysis.metrics import share_interval
+from sim.analysis.metrics import confidence_interval, share_interval
 from sim.analysis.survival import exponential_censored, kaplan_meier
 
 DAY_S = 86400.0
@@ -218,15 +218,13 @@ def _common(channel: str, posts: pd.DataFrame, known: ChannelSettings,
 
 
 def _quantile_estimates(channel: str, name: str, times_s: np.ndarray, level: float, note: str) -> list[PostEstimate]:
-    """Mean (normal interval), median and 90th percentile of observed times: outcomes."""
+    """Mean (Student-t interval), median and 90th percentile of observed times: outcomes."""
     n = len(times_s)
     if n == 0:
         return []
-    mean = float(times_s.mean())
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    half = z * float(times_s.std(ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+    mean, low, high = confidence_interval(times_s, level)
     median, p90 = (float(np.quantile(times_s, q)) for q in (0.5, 0.9))
-    return [PostEstimate(channel, f"{name}_mean_s", mean, mean - half, mean + half, n, "outcome", unit="s", note=note),
+    return [PostEstimate(channel, f"{name}_mean_s", mean, low, high, n, "outcome", unit="s", note=note),
             PostEstimate(channel, f"{name}_median_s", median, math.nan, math.nan, n, "outcome", unit="s"),
             PostEstimate(channel, f"{name}_p90_s", p90, math.nan, math.nan, n, "outcome", unit="s")]
 
@@ -391,11 +389,8 @@ def _forum(channel: str, posts: pd.DataFrame, known: ChannelSettings,
         weights = _capacity_shares(posts["posted_s"].to_numpy(dtype=float), exposure, known.capacity)
         weighted = float((exposure * weights).sum())
         if known.active_members and weighted > 0:
-            d = int(peer.sum())
-            alpha = 1 - options.level
-            base = d / weighted
-            b_low = stats.chi2.ppf(alpha / 2, 2 * d) / (2 * weighted) if d > 0 else 0.0
-            b_high = stats.chi2.ppf(1 - alpha / 2, 2 * d + 2) / (2 * weighted)
+            light = exponential_censored(exposure * weights, peer, options.level)  # time open, weighted by peer share
+            base, (b_low, b_high) = light.params["rate_per_s"], light.ci["rate_per_s"]
             scale = DAY_S / known.active_members
             out.append(PostEstimate(channel, "answers_per_active_per_day", base * scale, b_low * scale, b_high * scale,
                                     n, "parameter", f"channels.{channel}.community.answers_per_active_per_day",

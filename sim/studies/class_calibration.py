@@ -38,6 +38,9 @@ from sim.io.calllog import ABANDONED, DAY_TYPES, SERVED, VRU_HANGUP, day_type, i
 from sim.studies.call_classes import class_labels, class_names, is_priority_class, unrecorded_priority
 from sim.studies.call_log_tables import DAY_S, interval_counts
 
+SL_TARGET = 0.8
+"""The service-level target a calibrated scenario states (reporting only: a log shows no target)."""
+
 
 class CalibrationOptions(Protocol):
     """The calibration choices the class fits read (:class:`sim.studies.calibrate.CalibrationOptions` has them)."""
@@ -135,11 +138,15 @@ class ClassCalibration:
     report: dict[str, Any]
 
 
+def service_fits(service_s: np.ndarray, level: float) -> dict[str, Fit]:
+    """Lognormal, gamma and exponential fits of handling times, by family."""
+    return {"lognormal": fit_lognormal(service_s, level), "gamma": fit_gamma(service_s, level),
+            "exponential": fit_exponential(service_s, level)}
+
+
 def fit_service(service_s: np.ndarray, options: CalibrationOptions) -> tuple[dict[str, Fit], Fit]:
-    """Lognormal, gamma and exponential fits of services above the short threshold, and the lowest-AIC one."""
-    long_ = service_s[service_s > options.short_service_s]
-    fits = {"lognormal": fit_lognormal(long_, options.level), "gamma": fit_gamma(long_, options.level),
-            "exponential": fit_exponential(long_, options.level)}
+    """The :func:`service_fits` of services above the short threshold, and the lowest-AIC one."""
+    fits = service_fits(service_s[service_s > options.short_service_s], options.level)
     return fits, min(fits.values(), key=lambda f: f.aic)
 
 
@@ -202,7 +209,7 @@ def calibrate_classes(log: pd.DataFrame, options: CalibrationOptions, types: dic
         credits[name] = credit
         channels[name] = {"kind": "phone", "aht": aht_spec(chosen, float(service.mean())),
                           "patience": patience_spec(pfits[family]), "priority_credit_s": credit,
-                          "sl_threshold_s": options.sl_threshold_s, "sl_target": 0.8}
+                          "sl_threshold_s": options.sl_threshold_s, "sl_target": SL_TARGET}
         exposure_h = len(dates) * 24.0
         report["classes"][name] = {
             "calls": int(len(mine)), "share": float(len(mine) / max(len(calls), 1)),
