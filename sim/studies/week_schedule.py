@@ -45,10 +45,9 @@ from sim.spec.roster import (
     format_breaks,
     format_clock,
     interval_presence,
-    parse_breaks,
     shift_presence,
 )
-from sim.studies.schedule import Candidate
+from sim.studies.schedule import Candidate, schedule_roster
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 """Day names of a week starting on Monday (day 1 of a horizon)."""
@@ -172,13 +171,9 @@ def week_agents(shifts: pd.DataFrame, interval_minutes: int, days: int,
     per_day = DAY_MIN // interval_minutes
     n = days * per_day
     out: dict[str, np.ndarray] = {}
-    for row in shifts.to_dict("records"):
-        hours, minutes = (int(p) for p in str(row["start"]).split(":"))
-        length = int(row["length_min"])
-        breaks = parse_breaks(row["breaks"] if isinstance(row["breaks"], str) else None, length, "<week>", "breaks")
-        rows = (_cover(hours * 60 + minutes, length, breaks, interval_minutes, rule) + (int(row["day"]) - 1) * per_day) % n
-        team = str(row["team"])
-        present = out.setdefault(team, np.zeros(n, dtype=np.int64))
-        np.add.at(present, rows, int(row["headcount"]))
+    for s in schedule_roster(shifts, (), "<week>").shifts:
+        rows = (_cover(s.start_min, s.length_min, s.breaks, interval_minutes, rule) + (int(s.day or 1) - 1) * per_day) % n
+        present = out.setdefault(str(s.team), np.zeros(n, dtype=np.int64))
+        np.add.at(present, rows, s.headcount)
     return {team: v.tolist() for team, v in out.items()}
 
