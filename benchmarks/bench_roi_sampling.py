@@ -34,7 +34,7 @@ import numpy as np
 import sim
 from sim.analysis.costs import MonthWorkload, monthly_costs
 from sim.studies.roi_arms import arm_scenario
-from sim.studies.roi_days import day_types
+from sim.studies.roi_days import day_types, shared_probes
 from sim.studies.roi_horizon import advance_knowledge, daily_gap_ratio, study_rule
 from sim.studies.roi_month import measure_month, month_seed
 from sim.studies.roi_settings import ARMS
@@ -48,7 +48,11 @@ WEEKS = 4
 
 def _day(study, arm_days, rule, seed, coverage):  # type: ignore[no-untyped-def]
     """Both arms of one day: per arm (FTE-days, line minutes, self-resolved, moderator FTE-days, knowledge at the end)."""
-    staffed = staff_and_run([(1.0, arm_days, seed)], rule)[0]
+    return _measured(study, staff_and_run([(1.0, arm_days, seed)], rule)[0], coverage)
+
+
+def _measured(study, staffed, coverage):  # type: ignore[no-untyped-def]
+    """Per arm of one staffed day: (FTE-days, line minutes, self-resolved, moderator FTE-days, knowledge at the end)."""
     out = {}
     programme = set(study.programme_channels)
     for arm, month in staffed.items():
@@ -101,9 +105,12 @@ def main() -> None:
         start = {arm: dict(start_cov) for arm in ARMS}
 
         def typed_days(cover: dict[str, dict[str, float]], offset: int, s: int = s) -> list[tuple[float, dict]]:  # type: ignore[type-arg]
-            return [(day.weight, _day(study, {arm: arm_scenario(study, study.data, arm, args.month, cover[arm],
-                                                                  day.weekday, day.profile) for arm in ARMS},
-                                      rule, month_seed(offset + s, i, 0), cover)) for i, day in enumerate(types)]
+            # as a study's month: the day types staffed together, sharing their probe where they open alike
+            staffed = staff_and_run([(day.weight, {arm: arm_scenario(study, study.data, arm, args.month, cover[arm],
+                                                                     day.weekday, day.profile) for arm in ARMS},
+                                      month_seed(offset + s, i, 0)) for i, day in enumerate(types)], rule,
+                                    probes=shared_probes(types))
+            return [(day.weight, _measured(study, got, cover)) for day, got in zip(types, staffed)]
 
         # as the study does: the pace the knowledge grew at (here measured on the month's day types from its start,
         # as the month before would have measured it), then the day types from the month's middle day
